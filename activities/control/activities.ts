@@ -1,0 +1,76 @@
+/**
+ * Control-plane activities (`braise-control`): run records, cache look-ups and
+ * lineage writes. Every write is idempotent, so a retried activity never
+ * duplicates a row.
+ */
+import { workflowUiUrl } from '../../infra/config.ts';
+import type { ActivityDeps } from '../deps.ts';
+import type { ControlActivities, StageResult } from '../types.ts';
+import { cacheKeyFor } from './cache-key.ts';
+
+export function createControlActivities(deps: ActivityDeps): ControlActivities {
+  const { lineage, store } = deps;
+  return {
+    async startRun({ runId, workflowId, plan, options, resumedFrom }) {
+      await lineage.upsertRun({
+        id: runId,
+        workflowId,
+        recipeName: plan.name,
+        recipeHash: plan.recipeHash,
+        plan,
+        options,
+        status: 'running',
+        resumedFrom,
+        temporalUiUrl: workflowUiUrl(deps.config, workflowId),
+      });
+    },
+
+    async prepareStep({ runId, node, inputs, attempt, noCache }) {
+      const cacheKey = await cacheKeyFor(node, inputs);
+      const inputEdges = inputs.map((i) => ({ port: `${i.node}.${i.port}`, artifactId: i.artifact.id }));
+      if (!noCache) {
+        const hit = await lineage.findCachedOutputs(cacheKey);
+        // Reuse only if every artifact is still in the store (a wiped store must recompute).
+        if (hit && (await Promise.all(hit.outputs.map((o) => store.has(o.artifact.id)))).every(Boolean)) {
+          const cached: StageResult = {
+            outputs: await Promise.all(hit.outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
+            metrics: hit.metrics,
+          };
+          await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+          await lineage.finishStep({
+            runId,
+            stageId: node.id,
+            attempt,
+            status: 'cached',
+            inputs: inputEdges,
+            outputs: cached.outputs.map((o) => ({ port: o.port, artifactId: o.artifact.id })),
+            metrics: cached.metrics,
+            durationMs: 0,
+          });
+          return { cacheKey, cached };
+        }
+      }
+      await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+      return { cacheKey, cached: null };
+    },
+
+    async completeStep({ runId, node, attempt, inputs, status, result, error, durationMs }) {
+      for (const o of result?.outputs ?? []) await lineage.recordArtifact(o.artifact);
+      await lineage.finishStep({
+        runId,
+        stageId: node.id,
+        attempt,
+        status,
+        inputs: inputs.map((i) => ({ port: `${i.node}.${i.port}`, artifactId: i.artifact.id })),
+        outputs: (result?.outputs ?? []).map((o) => ({ port: o.port, artifactId: o.artifact.id })),
+        metrics: result?.metrics,
+        durationMs,
+        error,
+      });
+    },
+
+    async setRunStatus({ runId, status, error }) {
+      await lineage.setRunStatus(runId, status, error ?? null);
+    },
+  };
+}

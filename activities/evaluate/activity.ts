@@ -1,0 +1,48 @@
+/** `evaluate`: scores a model on held-out datasets (bits per byte by domain) in the trainer child process. */
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { shardPaths } from '../../datasets/dataset.ts';
+import type { EvaluateJob, EvaluateResult } from '../../ml/jobs.ts';
+import { runJob } from '../../ml/runner.ts';
+import type { EvaluateWith } from '../../recipe/stage-with.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { sorted } from '../errors.ts';
+import type { StageRequest, StageResult } from '../types.ts';
+
+export function createEvaluate(deps: ActivityDeps) {
+  return async function evaluate(req: StageRequest): Promise<StageResult> {
+    return sorted(async () => {
+      const ctx = Context.current();
+      const settings = req.node.with as EvaluateWith;
+      const unsupported = settings.tasks.filter((t) => t !== 'perplexity-by-domain');
+      if (unsupported.length > 0) throw Object.assign(new Error(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`), { permanent: true });
+      const models = req.inputs.filter((i) => i.kind === 'model');
+      const datasets = req.inputs.filter((i) => i.kind === 'dataset');
+      if (datasets.length === 0) throw Object.assign(new Error(`evaluate "${req.node.id}": no evaluation dataset among its inputs`), { permanent: true });
+      const shards = (await Promise.all(datasets.map((d) => shardPaths(deps.store, d.artifact.id)))).flat();
+      const metrics: Record<string, number> = {};
+      const reports: Array<{ model: string; result: EvaluateResult }> = [];
+      for (const m of models) {
+        heartbeat({ model: m.artifact.id });
+        const job: EvaluateJob = { type: 'evaluate', modelDir: deps.store.dir(m.artifact.id), shards, tasks: ['perplexity-by-domain'], maxDocsPerDomain: settings.maxDocsPerDomain };
+        let result: EvaluateResult;
+        try {
+          result = await runJob<EvaluateResult>(job, { signal: ctx.cancellationSignal, onMessage: () => heartbeat({ model: m.artifact.id }) });
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluate "${req.node.id}" cancelled`);
+          throw err;
+        }
+        reports.push({ model: m.artifact.id, result });
+        // With several models, prefix each metric by its producing stage.
+        const prefix = models.length > 1 ? `${m.node}/` : '';
+        for (const [k, v] of Object.entries(result.metrics)) metrics[prefix + k] = v;
+      }
+      const report = await deps.store.putJson(
+        'report',
+        { format: 'braise.report/v1', stage: req.node.id, tasks: settings.tasks, datasets: datasets.map((d) => d.artifact.id), models: reports },
+        { stage: req.node.id, runId: req.runId },
+      );
+      return { outputs: [{ port: 'report', artifact: report }], metrics, attempt: activityInfo().attempt };
+    });
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * `pretrain`: trains the recipe's GPT on its input datasets in a child process
+ * (the worker's event loop stays free for heartbeats), heartbeating
+ * `{ step, totalSteps, loss, checkpoint }`. A retried attempt resumes from the
+ * checkpoint named in the last heartbeat, or the latest one on disk for this
+ * cache key; cancellation kills the child.
+ */
+import { join } from 'node:path';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { readDatasetAll, shardPaths, writeDataset } from '../../datasets/dataset.ts';
+import type { Doc } from '../../datasets/types.ts';
+import { latestCheckpoint } from '../../ml/checkpoint.ts';
+import type { ChildMessage, PretrainJob, PretrainResult } from '../../ml/jobs.ts';
+import { runJob } from '../../ml/runner.ts';
+import type { PretrainWith } from '../../recipe/stage-with.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { sorted } from '../errors.ts';
+import type { StageRequest, StageResult, TrainingProgress } from '../types.ts';
+import { splitHoldout } from './holdout.ts';
+
+export function createPretrain(deps: ActivityDeps) {
+  return async function pretrain(req: StageRequest): Promise<StageResult> {
+    return sorted(async () => {
+      const ctx = Context.current();
+      const settings = req.node.with as PretrainWith;
+      const { seed, model } = req.node.context;
+      const docs: Doc[] = [];
+      for (const input of req.inputs) docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
+      const { train, heldout } = splitHoldout(docs, seed, settings.holdout);
+      if (train.length === 0) throw Object.assign(new Error(`pretrain "${req.node.id}": no training documents (inputs had ${docs.length})`), { permanent: true });
+      const trainRef = await writeDataset(deps.store, train, { meta: { stage: req.node.id, split: 'train' } });
+      const heldoutRef = await writeDataset(deps.store, heldout, { meta: { stage: req.node.id, split: 'heldout' } });
+
+      const checkpointDir = join(deps.config.checkpointsRoot, req.cacheKey);
+      const previous = ctx.info.heartbeatDetails as Partial<TrainingProgress> | undefined;
+      const resumeFrom = previous?.checkpoint ?? (await latestCheckpoint(checkpointDir)) ?? undefined;
+      const outputDir = await deps.store.stage();
+      const job: PretrainJob = {
+        type: 'pretrain',
+        shards: await shardPaths(deps.store, trainRef.id),
+        model: model as unknown as PretrainJob['model'],
+        steps: settings.steps,
+        batchSize: settings.batchSize,
+        lr: settings.lr,
+        warmupSteps: settings.warmupSteps ?? Math.min(100, Math.floor(settings.steps / 10)),
+        minLrRatio: settings.minLrRatio,
+        weightDecay: settings.weightDecay,
+        gradClip: settings.gradClip,
+        checkpointEvery: settings.checkpointEvery,
+        checkpointDir,
+        outputDir,
+        seed,
+        resumeFrom: resumeFrom ?? undefined,
+        backend: settings.backend,
+      };
+
+      let progress: TrainingProgress = { step: 0, totalSteps: settings.steps, loss: null, checkpoint: resumeFrom ?? null };
+      let pending: Array<[number, number]> = [];
+      const flushLoss = async () => {
+        const points = pending;
+        pending = [];
+        if (points.length > 0) await deps.lineage.recordMetrics(req.runId, req.node.id, 'train/loss', points);
+      };
+      const onMessage = (m: ChildMessage) => {
+        if (m.type === 'progress') {
+          progress = { ...progress, step: m.step, totalSteps: m.totalSteps, loss: m.loss };
+          pending.push([m.step, m.loss]);
+          heartbeat(progress);
+        } else if (m.type === 'checkpoint') {
+          progress = { ...progress, step: m.step, loss: m.loss, checkpoint: m.dir };
+          heartbeat(progress);
+          void flushLoss().catch((err: unknown) => deps.logger.warn({ err }, 'recording loss points failed; retried at the end'));
+          void deps.reportProgress(req.workflowId, req.node.id, progress).catch(() => undefined);
+        } else if (m.type === 'log') {
+          deps.logger[m.level]({ stage: req.node.id }, m.msg);
+        }
+      };
+      heartbeat(progress);
+      let result: PretrainResult;
+      try {
+        result = await runJob<PretrainResult>(job, { signal: ctx.cancellationSignal, onMessage });
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`pretrain "${req.node.id}" cancelled at step ${progress.step}`);
+        throw err;
+      }
+      // The whole curve, idempotently: covers points lost to a failed flush and steps before a resume.
+      await deps.lineage.recordMetrics(req.runId, req.node.id, 'train/loss', result.lossCurve);
+      const artifact = await deps.store.commit(outputDir, 'model', {
+        stage: req.node.id,
+        backend: result.backend,
+        steps: result.steps,
+        finalLoss: result.finalLoss,
+        config: model,
+        trainedOn: trainRef.id,
+      });
+      return {
+        outputs: [
+          { port: 'model', artifact },
+          { port: 'heldout', artifact: heldoutRef },
+        ],
+        metrics: {
+          final_loss: result.finalLoss,
+          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
+          steps: result.steps,
+          tokens: result.tokensSeen,
+          resumed_from_step: result.resumedFromStep ?? -1,
+          train_docs: train.length,
+          heldout_docs: heldout.length,
+        },
+        attempt: activityInfo().attempt,
+      };
+    });
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The contract between the interpreter workflow and the activities. Types
+ * only: workflows import this file with `import type`.
+ */
+import type { ArtifactRef } from '../datasets/types.ts';
+import type { PlanInput, PlanNode, Plan, RunOptions } from '../recipe/plan.ts';
+
+export type { ArtifactRef };
+
+/** One resolved input of a stage: which plan input it satisfies, and the artifact. */
+export interface StageInput extends PlanInput {
+  artifact: ArtifactRef;
+}
+
+export interface StageRequest {
+  runId: string;
+  workflowId: string;
+  node: PlanNode;
+  inputs: StageInput[];
+  cacheKey: string;
+}
+
+export interface StageOutput {
+  port: string;
+  artifact: ArtifactRef;
+}
+
+export interface StageResult {
+  outputs: StageOutput[];
+  /** Scalar summary metrics (full curves are written to lineage by the stage itself). */
+  metrics: Record<string, number>;
+  /** The Temporal attempt that produced this result (1 = first try). */
+  attempt?: number;
+}
+
+export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'paused';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
+
+/** Live training progress, as heartbeated by long stages. */
+export interface TrainingProgress {
+  step: number;
+  totalSteps: number;
+  loss: number | null;
+  checkpoint: string | null;
+}
+
+/** Stage activities, one per kind, each registered under its kind's name. */
+export interface StageActivities {
+  ingest(req: StageRequest): Promise<StageResult>;
+  filter(req: StageRequest): Promise<StageResult>;
+  pretrain(req: StageRequest): Promise<StageResult>;
+  evaluate(req: StageRequest): Promise<StageResult>;
+}
+
+export interface StartRunInput {
+  runId: string;
+  workflowId: string;
+  plan: Plan;
+  options: RunOptions;
+  resumedFrom: string | null;
+}
+
+export interface PrepareStepInput {
+  runId: string;
+  node: PlanNode;
+  inputs: StageInput[];
+  attempt: number;
+  noCache: boolean;
+}
+
+export interface PrepareStepResult {
+  cacheKey: string;
+  /** A finished stage with the same cache key: its outputs are reused, nothing is recomputed. */
+  cached: StageResult | null;
+}
+
+export interface CompleteStepInput {
+  runId: string;
+  node: PlanNode;
+  attempt: number;
+  inputs: StageInput[];
+  status: 'completed' | 'failed';
+  result: StageResult | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/** Control-plane activities on `braise-control`: lineage and cache look-ups. */
+export interface ControlActivities {
+  startRun(input: StartRunInput): Promise<void>;
+  prepareStep(input: PrepareStepInput): Promise<PrepareStepResult>;
+  completeStep(input: CompleteStepInput): Promise<void>;
+  setRunStatus(input: { runId: string; status: RunStatus; error?: string | null }): Promise<void>;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env -S node --import tsx
+/** The `braise` command. */
+import { Command, Option } from 'commander';
+import { loadConfig } from '../infra/config.ts';
+import { stopDevServer } from '../infra/temporal/dev-server.ts';
+import type { QueueName } from '../infra/temporal/worker.ts';
+import { lineageCommand } from './commands/lineage.ts';
+import { resumeCommand } from './commands/resume.ts';
+import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/up.ts';
+import { statusCommand } from './commands/status.ts';
+import { say } from './io.ts';
+
+const program = new Command('braise').description('Durable LLM training recipes on Temporal').showHelpAfterError();
+
+async function exitWith(code: Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await code;
+  } catch (err) {
+    say(`braise: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+  // Native handles (Temporal core, PGlite) can keep the loop alive for a while after close.
+  setTimeout(() => process.exit(), 200).unref();
+}
+
+program
+  .command('run <recipe>')
+  .description('run a recipe file end to end and print its stage table')
+  .option('--json', 'print the run as JSON on stdout when it ends')
+  .option('--no-cache', 'recompute every stage even if a cached result exists')
+  .addOption(new Option('--on-failure <mode>', 'what a stage failing after its retries does').choices(['pause', 'fail']))
+  .action((recipe: string, opts) => exitWith(runCommand(recipe, opts)));
+
+program
+  .command('status <runId>')
+  .description("show a run's stages, attempts, outputs and metrics")
+  .option('--json', 'print JSON')
+  .action((runId: string, opts) => exitWith(statusCommand(runId, opts)));
+
+program
+  .command('lineage <artifactId>')
+  .description('everything upstream of an artifact (or downstream with --down)')
+  .option('--json', 'print JSON')
+  .option('--down', 'show what was derived from the artifact instead')
+  .action((id: string, opts) => exitWith(lineageCommand(id, opts)));
+
+program
+  .command('resume <runId>')
+  .description('resume a paused run and follow it')
+  .option('--json', 'print JSON')
+  .action((runId: string, opts) => exitWith(resumeCommand(runId, opts)));
+
+program
+  .command('up')
+  .description('start the embedded platform: Temporal dev server and workers for every queue')
+  .action(() => exitWith(serveCommand(['control', 'cpu', 'gpu'])));
+
+program
+  .command('worker')
+  .description('run workers for some queues against TEMPORAL_ADDRESS / DATABASE_URL')
+  .addOption(new Option('--queue <queue...>', 'queues to poll').choices(['control', 'cpu', 'gpu']).default(['control', 'cpu', 'gpu']))
+  .action((opts: { queue: QueueName[] }) => exitWith(serveCommand(opts.queue)));
+
+program
+  .command('down')
+  .description('stop the embedded Temporal dev server')
+  .action(() =>
+    exitWith(
+      stopDevServer(loadConfig()).then((stopped) => {
+        say(stopped ? 'Temporal dev server stopped' : 'no embedded Temporal dev server is running');
+        return 0;
+      }),
+    ),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,58 @@
+/** Human output: the stage table, the evaluation table, the lineage tree. */
+import type { RunView } from './view.ts';
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  if (ms < 1000) return `${ms}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
+}
+
+const HEADLINE: Record<string, string[]> = {
+  ingest: ['docs'],
+  filter: ['kept', 'rejected'],
+  pretrain: ['first_loss', 'final_loss', 'steps'],
+  evaluate: ['perplexity-by-domain/mean'],
+};
+
+export function renderRun(view: RunView): string {
+  const rows = [['STAGE', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'OUTPUTS', 'METRICS']];
+  for (const s of view.stages) {
+    const keys = HEADLINE[s.kind] ?? Object.keys(s.metrics).slice(0, 3);
+    rows.push([
+      s.id,
+      s.kind,
+      s.status,
+      String(s.attempts),
+      formatDuration(s.durationMs),
+      s.outputs.map((o) => `${o.port}=${o.artifactId.slice(0, 10)}`).join(' '),
+      keys.filter((k) => k in s.metrics).map((k) => `${k}=${fmt(s.metrics[k]!)}`).join(' '),
+    ]);
+  }
+  const lines = [`run ${view.runId}: ${view.status}`, '', table(rows)];
+  for (const s of view.stages) {
+    const rejections = Object.entries(s.metrics).filter(([k]) => k.startsWith('rejected/'));
+    if (s.kind === 'filter' && rejections.length > 0) {
+      lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
+    }
+    const domains = Object.entries(s.metrics).filter(([k]) => k.startsWith('perplexity-by-domain/') && !k.endsWith('/mean'));
+    if (s.kind === 'evaluate' && domains.length > 0) {
+      lines.push('', `${s.id}: bits per byte by domain (held-out documents)`, table([['DOMAIN', 'BITS/BYTE'], ...domains.map(([k, v]) => [k.slice('perplexity-by-domain/'.length), v.toFixed(4)])]));
+    }
+  }
+  if (view.error) lines.push('', `error: ${view.error}`);
+  lines.push('', `Temporal UI: ${view.temporalUiUrl}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,102 @@
+/**
+ * A Braise process's wiring: config, artifact store, lineage database,
+ * Temporal client (and the embedded dev server when no TEMPORAL_ADDRESS is
+ * set), and optionally workers for some queues. `braise run`, `braise up`,
+ * `braise worker` and the integration tests all start from here.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities/index.ts';
+import { ArtifactStore } from '../datasets/artifact-store.ts';
+import { stageProgressSignal } from '../workflows/definitions.ts';
+import { loadConfig, type BraiseConfig } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { LineageStore } from './db/lineage.ts';
+import { createLogger } from './logger.ts';
+import { ensureDevServer } from './temporal/dev-server.ts';
+import { createWorkers, type QueueName, type WorkerSet } from './temporal/worker.ts';
+
+export interface BraiseRuntime {
+  config: BraiseConfig;
+  logger: Logger;
+  store: ArtifactStore;
+  database: Database;
+  lineage: LineageStore;
+  temporalAddress: string | null;
+  /** null when opened with `temporal: false` (lineage-only commands). */
+  client: Client | null;
+  workers: WorkerSet | null;
+  close(): Promise<void>;
+}
+
+export interface OpenRuntimeOptions {
+  config?: BraiseConfig;
+  logger?: Logger;
+  /** Queues this process polls; empty for a client-only process. */
+  queues?: QueueName[];
+  /** Progress messages for humans (e.g. "starting Temporal dev server"). */
+  log?: (message: string) => void;
+  /** Connect to Temporal (default true); lineage-only commands skip it. */
+  temporal?: boolean;
+}
+
+let runtimeInstalled = false;
+
+function installTemporalRuntime(level: string): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  // The SDK's core logs at WARN to the console by default; keep the CLI's stderr readable.
+  TemporalRuntime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'debug' ? 'DEBUG' : 'ERROR' }) } } });
+}
+
+export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<BraiseRuntime> {
+  const config = opts.config ?? loadConfig();
+  const logger = opts.logger ?? createLogger();
+  installTemporalRuntime(logger.level);
+  const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
+  const temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
+  const database = await openDatabase(
+    config.databaseUrl
+      ? { url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; reconnecting') }
+      : { dataDir: config.pgliteDir },
+  );
+  const lineage = new LineageStore(database);
+  const store = new ArtifactStore(config.artifactsRoot);
+  const connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
+  const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
+
+  let workers: WorkerSet | null = null;
+  let nativeConnection: NativeConnection | null = null;
+  if (opts.queues && opts.queues.length > 0 && client && temporalAddress) {
+    nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    const activities = createActivities({
+      store,
+      lineage,
+      config,
+      logger,
+      reportProgress: async (workflowId, stageId, progress) => {
+        await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
+      },
+    });
+    workers = await createWorkers({ connection: nativeConnection, namespace: config.namespace, activities, queues: opts.queues });
+    void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
+  }
+
+  return {
+    config,
+    logger,
+    store,
+    database,
+    lineage,
+    temporalAddress,
+    client,
+    workers,
+    async close() {
+      await workers?.shutdown();
+      await nativeConnection?.close();
+      await connection?.close();
+      await database.close();
+    },
+  };
+}

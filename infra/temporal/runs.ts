@@ -1,0 +1,77 @@
+/** Starting and following recipe runs through the Temporal client. */
+import { randomBytes } from 'node:crypto';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Plan, RunOptions } from '../../recipe/plan.ts';
+import { progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
+import type { RunState } from '../../workflows/state.ts';
+import type { TrainingProgress } from '../../activities/types.ts';
+import { QUEUES } from './worker.ts';
+
+/** `r-<time><random>`: sortable, unique, short enough to type. */
+export function newRunId(now = Date.now()): string {
+  return `r-${now.toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+export function workflowIdFor(plan: Pick<Plan, 'name'>, runId: string): string {
+  return `braise-${plan.name}-${runId}`;
+}
+
+export interface StartedRun {
+  runId: string;
+  workflowId: string;
+  handle: WorkflowHandle;
+}
+
+export async function startRun(
+  client: Client,
+  plan: Plan,
+  options: RunOptions,
+  extra: { runId?: string; resumedFrom?: string | null } = {},
+): Promise<StartedRun> {
+  const runId = extra.runId ?? newRunId();
+  const workflowId = workflowIdFor(plan, runId);
+  const handle = await client.workflow.start(RECIPE_WORKFLOW, {
+    taskQueue: QUEUES.control,
+    workflowId,
+    args: [{ runId, plan, options, resumedFrom: extra.resumedFrom ?? null }],
+    memo: { recipe: plan.name, recipeHash: plan.recipeHash },
+  });
+  return { runId, workflowId, handle };
+}
+
+/**
+ * Each running stage's latest heartbeat (step, loss, checkpoint), keyed by
+ * stage id. Heartbeats are live; the `progress` query is updated at checkpoints.
+ * Needs no worker: the server answers from the pending activities it tracks.
+ */
+export async function liveProgress(handle: WorkflowHandle): Promise<Map<string, TrainingProgress>> {
+  const out = new Map<string, TrainingProgress>();
+  const description = await handle.describe();
+  for (const activity of description.raw.pendingActivities ?? []) {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (!payload?.data) continue;
+    const details = JSON.parse(Buffer.from(payload.data).toString('utf8')) as Partial<TrainingProgress>;
+    const stageId = (activity.activityId ?? '').split('#')[0]!;
+    if (typeof details.step === 'number') {
+      out.set(stageId, { step: details.step, totalSteps: details.totalSteps ?? 0, loss: details.loss ?? null, checkpoint: details.checkpoint ?? null });
+    }
+  }
+  return out;
+}
+
+/** The run state from the workflow's `progress` query, with live heartbeats merged in; null if no such workflow. */
+export async function readRunState(handle: WorkflowHandle): Promise<RunState | null> {
+  let state: RunState;
+  try {
+    state = await handle.query(progressQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  const live = await liveProgress(handle).catch(() => new Map<string, TrainingProgress>());
+  for (const s of state.stages) {
+    const p = live.get(s.id);
+    if (p && s.status === 'running') s.progress = p;
+  }
+  return state;
+}

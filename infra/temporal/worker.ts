@@ -1,0 +1,86 @@
+/**
+ * Braise workers: `braise-control` runs the interpreter workflow and the
+ * lineage/cache activities; `braise-cpu` and `braise-gpu` run stage activities.
+ * One process may poll any subset of the queues (`braise up` polls all three).
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../activities/index.ts';
+
+export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
+export type QueueName = keyof typeof QUEUES;
+
+const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+
+/** Bundles the workflow code once per process (webpack takes seconds; three workers share it). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const noop = () => {};
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  activities: Activities;
+  queues: QueueName[];
+  /** Per-queue concurrency; GPU workers default to one training stage at a time. */
+  concurrency?: Partial<Record<QueueName, number>>;
+}
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Resolves when every worker has stopped; rejects if one crashes. */
+  run(): Promise<void>;
+  /** Graceful: in-flight activities get the grace time to checkpoint and finish. */
+  shutdown(): Promise<void>;
+}
+
+export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> {
+  const workers: Worker[] = [];
+  for (const q of opts.queues) {
+    const taskQueue = QUEUES[q];
+    const common = {
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue,
+      shutdownGraceTime: '20s',
+      // Heartbeats carry training progress: let them reach the server often.
+      maxHeartbeatThrottleInterval: '2s',
+      defaultHeartbeatThrottleInterval: '2s',
+    } as const;
+    if (q === 'control') {
+      workers.push(
+        await Worker.create({
+          ...common,
+          workflowBundle: await workflowBundle(),
+          activities: opts.activities.control,
+          maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
+        }),
+      );
+    } else {
+      workers.push(
+        await Worker.create({
+          ...common,
+          activities: opts.activities.stages,
+          maxConcurrentActivityTaskExecutions: opts.concurrency?.[q] ?? (q === 'gpu' ? 1 : 2),
+        }),
+      );
+    }
+  }
+  let running: Promise<void> | null = null;
+  return {
+    workers,
+    run() {
+      running ??= Promise.all(workers.map((w) => w.run())).then(() => undefined);
+      return running;
+    },
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running?.catch(() => undefined);
+    },
+  };
+}

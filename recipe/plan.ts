@@ -1,0 +1,59 @@
+/**
+ * The compiled plan: the workflow's only input. Types only, so the
+ * deterministic workflow code can import it.
+ */
+import type { ArtifactKind } from './kinds.ts';
+
+export interface PlanInput {
+  /** The producing node's id (a dataset name or a stage id). */
+  node: string;
+  /** The producing node's output port. */
+  port: string;
+  kind: ArtifactKind;
+}
+
+export interface PlanNode {
+  id: string;
+  /** `ingest` nodes load a recipe's `datasets:` entries; the rest are stages. */
+  kind: string;
+  queue: string;
+  inputs: PlanInput[];
+  /** Resolved settings: the stage's `with` block with every default filled in (for ingest: the dataset spec). */
+  with: Record<string, unknown>;
+  /** Recipe-level settings a stage depends on (model shape, seed). */
+  context: { model: Record<string, unknown>; seed: number };
+  ports: Record<string, ArtifactKind>;
+  /**
+   * sha256(kind, normalized with, context, implementation version). The stage's
+   * cache key adds the ids of the input artifacts, known once they exist.
+   */
+  fingerprint: string;
+  implVersion: string;
+  timeouts: { startToCloseMs: number; heartbeatMs: number | null };
+  retry: { maximumAttempts: number };
+  onFailure: 'pause' | 'fail';
+}
+
+export interface Plan {
+  apiVersion: 'braise/v1';
+  name: string;
+  /** sha256 of the normalized recipe. */
+  recipeHash: string;
+  /** Nodes in topological order. */
+  nodes: PlanNode[];
+  /** The normalized recipe, for display and for resume with changed settings. */
+  recipe: unknown;
+}
+
+export interface RunOptions {
+  noCache: boolean;
+  onFailure?: 'pause' | 'fail';
+}
+
+export interface RecipeRunInput {
+  runId: string;
+  plan: Plan;
+  options: RunOptions;
+  /** Set when this execution resumes an earlier one. */
+  resumedFrom?: string | null;
+}

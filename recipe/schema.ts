@@ -1,0 +1,114 @@
+/**
+ * The `braise/v1` recipe format: one zod schema for the whole document.
+ *
+ * Pure module (zod only): the loader, the compiler, the API and the CLI all
+ * validate through it, so every error has the same path-precise shape.
+ */
+import { z } from 'zod';
+import { stageWithSchemas, STAGE_KINDS } from './stage-with.ts';
+
+const posInt = z.number().int().positive();
+
+/** Durations as Temporal accepts them: "30s", "5m", "2h", or milliseconds. */
+export const durationSchema = z.union([
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration such as "30s", "10m" or "2h"'),
+  posInt,
+]);
+
+export const modelSchema = z
+  .object({
+    arch: z.literal('gpt').default('gpt'),
+    layers: posInt.max(48).default(2),
+    dModel: posInt.max(4096).default(64),
+    heads: posInt.max(64).default(4),
+    context: posInt.max(4096).default(64),
+    tokenizer: z.literal('byte').default('byte'),
+  })
+  .strict()
+  .refine((m) => m.dModel % m.heads === 0, { message: 'dModel must be divisible by heads', path: ['heads'] });
+
+const sourceSchema = z
+  .string()
+  .regex(/^(builtin|file|artifact):.+$/, 'expected "builtin:<name>", "file:<path>.jsonl[.gz]" or "artifact:<sha256>"');
+
+export const datasetSchema = z
+  .object({
+    source: sourceSchema,
+    genres: z.array(z.string().min(1)).min(1).optional(),
+    limit: posInt.optional(),
+  })
+  .strict();
+
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected an identifier: lowercase letters, digits, "_" or "-", starting with a letter');
+
+/** `stage` or `stage.port`, e.g. `clean.rejected`. */
+const inputRef = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$/, 'expected "<stage-or-dataset>" or "<stage>.<port>"');
+
+export const queueSchema = z.enum(['braise-control', 'braise-cpu', 'braise-gpu']).or(z.string().regex(/^braise-[a-z0-9-]+$/));
+
+const stageCommon = {
+  id: identifier,
+  inputs: z.array(inputRef).min(1),
+  queue: queueSchema.optional(),
+  onFailure: z.enum(['pause', 'fail']).optional(),
+  retries: z.number().int().min(0).max(20).optional(),
+  timeouts: z
+    .object({ startToClose: durationSchema.optional(), heartbeat: durationSchema.optional() })
+    .strict()
+    .optional(),
+};
+
+/** One object schema per stage kind, discriminated on `kind`, each with its typed `with` block. */
+function variant<K extends (typeof STAGE_KINDS)[number]>(kind: K) {
+  // An omitted `with:` block means "all defaults".
+  const withSchema = (stageWithSchemas[kind] as z.ZodObject).prefault({}) as unknown as z.ZodPrefault<(typeof stageWithSchemas)[K]>;
+  return z.object({ ...stageCommon, kind: z.literal(kind), with: withSchema }).strict();
+}
+
+export const stageSchema = z.discriminatedUnion('kind', [
+  variant('filter'),
+  variant('rewrite'),
+  variant('mix'),
+  variant('pretrain'),
+  variant('upsample'),
+  variant('sft'),
+  variant('dpo'),
+  variant('rlvr'),
+  variant('merge'),
+  variant('evaluate'),
+]);
+
+export const sweepSchema = z
+  .object({
+    matrix: z.record(z.string().regex(/^(stages\.[a-z][a-z0-9_-]*\.with\.|seed$|model\.)[A-Za-z0-9_.]*$/, 'expected a path such as "stages.<id>.with.<field>", "model.<field>" or "seed"'), z.array(z.unknown()).min(1)),
+    compare: z
+      .object({ metric: z.string().min(1), goal: z.enum(['minimize', 'maximize']).default('minimize') })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const recipeSchema = z
+  .object({
+    apiVersion: z.literal('braise/v1'),
+    name: identifier,
+    description: z.string().optional(),
+    seed: z.number().int().min(0).default(1234),
+    model: modelSchema.prefault({}),
+    datasets: z.record(identifier, datasetSchema).refine((d) => Object.keys(d).length > 0, 'expected at least one dataset'),
+    stages: z.array(stageSchema).min(1),
+    onFailure: z.enum(['pause', 'fail']).default('pause'),
+    sweep: sweepSchema.optional(),
+  })
+  .strict();
+
+/** A recipe after parsing: defaults filled in. */
+export type Recipe = z.output<typeof recipeSchema>;
+/** A recipe as written by a user. */
+export type RecipeInput = z.input<typeof recipeSchema>;
+export type Stage = Recipe['stages'][number];
+export type StageKind = Stage['kind'];
+export type ModelConfig = z.output<typeof modelSchema>;
+export type DatasetSpec = z.output<typeof datasetSchema>;

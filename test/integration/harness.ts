@@ -1,0 +1,66 @@
+/**
+ * Integration-test plumbing: a private Braise home per test file, pointed at
+ * the suite's Temporal dev server and at PGlite or the Postgres server of
+ * DATABASE_URL. Nothing is faked: real Temporal, real databases, real files.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { loadConfig, type BraiseConfig } from '../../infra/config.ts';
+
+export type DbKind = 'pglite' | 'postgres';
+
+/** The databases this run can test against: PGlite always, Postgres when DATABASE_URL is set (CI sets it). */
+export function databases(): DbKind[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export interface TestHome {
+  home: string;
+  config: BraiseConfig;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh Braise home; for Postgres, a fresh database on the server so runs never collide. */
+export async function testHome(db: DbKind): Promise<TestHome> {
+  const home = await mkdtemp(join(tmpdir(), 'braise-it-'));
+  let databaseUrl = '';
+  let dropDb: (() => Promise<void>) | null = null;
+  if (db === 'postgres') {
+    const base = process.env.DATABASE_URL!;
+    const name = `braise_it_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDb = async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const env: Record<string, string> = {
+    BRAISE_HOME: home,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_UI_URL: inject('temporalUiUrl'),
+    DATABASE_URL: databaseUrl,
+    BRAISE_LOG_LEVEL: 'warn',
+  };
+  return {
+    home,
+    env,
+    config: loadConfig({ ...process.env, ...env }, home),
+    async cleanup() {
+      await dropDb?.();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}

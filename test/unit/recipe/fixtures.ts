@@ -1,0 +1,20 @@
+/** A small valid recipe, as YAML text, for recipe unit tests. */
+export const VALID = `apiVersion: braise/v1
+name: tiny
+seed: 7
+model: { layers: 1, dModel: 32, heads: 2, context: 32 }
+datasets:
+  web: { source: builtin:brown, genres: [a, b] }
+stages:
+  - id: clean
+    kind: filter
+    inputs: [web]
+    with: { rules: [gopher-quality, gopher-repetition] }
+  - id: base
+    kind: pretrain
+    inputs: [clean]
+    with: { steps: 20, batchSize: 4, lr: 3e-3, checkpointEvery: 10 }
+  - id: eval
+    kind: evaluate
+    inputs: [base]
+`;

@@ -1,0 +1,18 @@
+/**
+ * Queries and signals of the recipe workflow, shared by the workflow and its
+ * clients (CLI, API). Depends only on @temporalio/workflow's definition helpers.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunState } from './state.ts';
+import type { TrainingProgress } from '../activities/types.ts';
+
+/** The whole run state: per-stage status, attempts, outputs, metrics, last checkpoint progress. */
+export const progressQuery = defineQuery<RunState>('progress');
+
+/** Resumes every stage paused after exhausting its retries. */
+export const resumeSignal = defineSignal<[{ note?: string }?]>('resume');
+
+/** Sent by long stages at each checkpoint, so the query shows step and loss without growing history per step. */
+export const stageProgressSignal = defineSignal<[{ stageId: string; progress: TrainingProgress }]>('stageProgress');
+
+export const RECIPE_WORKFLOW = 'recipeRun';

@@ -1,0 +1,36 @@
+/**
+ * The run state the interpreter keeps and the `progress` query returns.
+ * Pure data and pure functions: imported by the workflow and by clients.
+ */
+import type { RunStatus, StageOutput, StageStatus, TrainingProgress } from '../activities/types.ts';
+
+export interface StageState {
+  id: string;
+  kind: string;
+  queue: string;
+  status: StageStatus;
+  /** Temporal attempts spent on this stage, across pause/resume rounds. */
+  attempts: number;
+  startedAt: number | null;
+  durationMs: number | null;
+  cacheKey: string | null;
+  outputs: Array<{ port: string; artifactId: string; kind: string }>;
+  metrics: Record<string, number>;
+  error: string | null;
+  /** The latest progress a long stage reported (at each checkpoint). */
+  progress: TrainingProgress | null;
+}
+
+export interface RunState {
+  runId: string;
+  workflowId: string;
+  recipe: string;
+  status: RunStatus;
+  error: string | null;
+  resumedFrom: string | null;
+  stages: StageState[];
+}
+
+export function outputsOf(outputs: StageOutput[]): StageState['outputs'] {
+  return outputs.map((o) => ({ port: o.port, artifactId: o.artifact.id, kind: o.artifact.kind }));
+}
