@@ -4,6 +4,7 @@
  * set), and optionally workers for some queues. `braise run`, `braise up`,
  * `braise worker` and the integration tests all start from here.
  */
+import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { loadConfig, type BraiseConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { LineageStore } from './db/lineage.ts';
 import { createLogger } from './logger.ts';
+import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer } from './temporal/dev-server.ts';
 import { createWorkers, type QueueName, type WorkerSet } from './temporal/worker.ts';
 
@@ -56,11 +58,29 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   installTemporalRuntime(logger.level);
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
   const temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
+  let releaseLock: (() => Promise<void>) | null = null;
+  if (!config.databaseUrl) {
+    await mkdir(config.home, { recursive: true });
+    try {
+      releaseLock = await acquirePidLock(`${config.pgliteDir}.lock`);
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        throw new Error(
+          `the embedded lineage database (${config.pgliteDir}) is in use by process ${err.pid} (braise run/up). ` +
+            'Wait for it, or use a Postgres server with DATABASE_URL.',
+        );
+      }
+      throw err;
+    }
+  }
   const database = await openDatabase(
     config.databaseUrl
       ? { url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; reconnecting') }
       : { dataDir: config.pgliteDir },
-  );
+  ).catch(async (err: unknown) => {
+    await releaseLock?.();
+    throw err;
+  });
   const lineage = new LineageStore(database);
   const store = new ArtifactStore(config.artifactsRoot);
   const connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
@@ -97,6 +117,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       await nativeConnection?.close();
       await connection?.close();
       await database.close();
+      await releaseLock?.();
     },
   };
 }

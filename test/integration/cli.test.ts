@@ -1,0 +1,86 @@
+/**
+ * The `braise` command as a user runs it: a real subprocess against the
+ * suite's Temporal dev server, JSON on stdout, exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testHome, type TestHome } from './harness.ts';
+import { tinyRecipe } from './recipes.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
+
+function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('braise CLI', () => {
+  let home: TestHome;
+  beforeAll(async () => {
+    home = await testHome('pglite');
+  });
+  afterAll(async () => home?.cleanup());
+
+  it('rejects an invalid recipe with exit 2, every error listed, nothing started', async () => {
+    const file = join(home.home, 'bad.yaml');
+    await writeFile(file, tinyRecipe().replace('steps: 40', 'steps: -3').replace('inputs: [clean]', 'inputs: [clean]\n    bogus: true'));
+    const r = await braise(['run', file, '--json'], home.env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('stages[1].with.steps');
+    expect(r.stderr).toContain('unknown key "bogus"');
+    expect(r.stderr).toMatch(/line \d+/);
+  });
+
+  it('runs a recipe and prints the --json contract; lineage and status read it back', async () => {
+    const file = join(home.home, 'tiny.yaml');
+    await writeFile(file, tinyRecipe({ name: 'cli', steps: 20 }));
+    const r = await braise(['run', file, '--json'], home.env);
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout) as {
+      runId: string; workflowId: string; status: string; temporalUiUrl: string;
+      stages: Array<{ id: string; kind: string; status: string; attempts: number; durationMs: number; outputs: Array<{ port: string; artifactId: string; kind: string }>; metrics: Record<string, number> }>;
+    };
+    expect(view.status).toBe('completed');
+    expect(view.temporalUiUrl).toContain(`/workflows/${view.workflowId}`);
+    expect(view.stages.map((s) => s.id)).toEqual(['web', 'clean', 'base', 'eval']);
+    for (const s of view.stages) {
+      expect(s.status).toBe('completed');
+      expect(s.attempts).toBe(1);
+      expect(s.durationMs).toBeGreaterThanOrEqual(0);
+    }
+    const report = view.stages[3]!.outputs[0]!;
+    expect(report.kind).toBe('report');
+
+    const lin = await braise(['lineage', report.artifactId, '--json'], home.env);
+    expect(lin.code, lin.stderr).toBe(0);
+    const tree = JSON.parse(lin.stdout) as { artifact: { id: string }; upstream: Array<{ artifact: { id: string; kind: string }; producedBy: { runId: string; stageId: string; kind: string } }> };
+    expect(tree.artifact.id).toBe(report.artifactId);
+    const stages = tree.upstream.map((u) => u.producedBy.stageId);
+    expect(stages).toEqual(expect.arrayContaining(['base', 'clean', 'web']));
+    expect(tree.upstream.every((u) => u.producedBy.runId === view.runId)).toBe(true);
+
+    const st = await braise(['status', view.runId, '--json'], home.env);
+    expect(st.code, st.stderr).toBe(0);
+    const status = JSON.parse(st.stdout) as { status: string; stages: Array<{ id: string; status: string }> };
+    expect(status.status).toBe('completed');
+    expect(status.stages.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+
+    // Human output of a second run: every stage cached, the table and the UI link.
+    const again = await braise(['run', file], home.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/clean\s+filter\s+cached/);
+    expect(again.stdout).toMatch(/bits per byte by domain/);
+    expect(again.stdout).toContain('Temporal UI: ');
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Durability: SIGKILL the worker process in the middle of `pretrain`, start a
+ * new one, and the same run finishes — resuming from the latest checkpoint,
+ * losing at most `checkpointEvery` steps, leaving no orphaned trainer, and
+ * recording exactly one model artifact.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
+import { openDatabase } from '../../infra/db/client.ts';
+import { LineageStore } from '../../infra/db/lineage.ts';
+import { liveProgress, startRun } from '../../infra/temporal/runs.ts';
+import type { RunState } from '../../workflows/state.ts';
+import { databases, testHome, type TestHome } from './harness.ts';
+import { tinyRecipe } from './recipes.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
+const CHECKPOINT_EVERY = 10;
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('workers polling')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited early (${code}): ${err}`)));
+  });
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(fn: () => Promise<T | null | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn().catch(() => null);
+    if (v !== null && v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const db = databases().includes('postgres') ? 'postgres' : 'pglite';
+
+describe(`worker killed mid-pretrain (${db})`, () => {
+  let home: TestHome;
+  let connection: Connection;
+  let client: Client;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    home = await testHome(db);
+    connection = await Connection.connect({ address: home.env.TEMPORAL_ADDRESS! });
+    client = new Client({ connection });
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    await connection?.close();
+    await home?.cleanup();
+  });
+
+  it('resumes from the last checkpoint on a new worker and finishes the same run', async () => {
+    const steps = 300;
+    const plan = compileRecipe(parseRecipeText(tinyRecipe({ name: 'kill', steps, checkpointEvery: CHECKPOINT_EVERY, heartbeat: '4s' })));
+    const first = await startWorker(home.env);
+    workers.push(first);
+    const run = await startRun(client, plan, { noCache: false });
+
+    // Wait until training is past two checkpoints, then kill the worker outright.
+    const seen = await until(async () => {
+      const p = (await liveProgress(run.handle)).get('base');
+      return p && p.step >= 2 * CHECKPOINT_EVERY + 5 ? p : null;
+    }, 240_000, 'pretrain to pass step 25');
+    const trainers = childrenOf(first.pid!);
+    expect(trainers.length).toBeGreaterThan(0);
+    first.kill('SIGKILL');
+    const killedAt = (await liveProgress(run.handle)).get('base')?.step ?? seen.step;
+
+    // The trainer notices its parent is gone and exits: no orphan keeps training.
+    await until(async () => (trainers.every((pid) => !alive(pid)) ? true : null), 10_000, 'the orphaned trainer to exit');
+
+    const second = await startWorker(home.env);
+    workers.push(second);
+    const state = (await run.handle.result()) as RunState;
+    expect(state.status).toBe('completed');
+    const base = state.stages.find((s) => s.id === 'base')!;
+    expect(base.status).toBe('completed');
+    expect(base.attempts).toBe(2);
+    const resumedFrom = base.metrics.resumed_from_step!;
+    expect(resumedFrom).toBeGreaterThan(0);
+    expect(resumedFrom % CHECKPOINT_EVERY).toBe(0);
+    // Steps lost: those after the last checkpoint before the kill.
+    expect(killedAt - resumedFrom).toBeLessThanOrEqual(CHECKPOINT_EVERY + 2);
+    expect(base.metrics.steps).toBe(steps);
+
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
+
+    const database = await openDatabase(home.config.databaseUrl ? { url: home.config.databaseUrl } : { dataDir: home.config.pgliteDir });
+    try {
+      const lineage = new LineageStore(database);
+      const stepRows = (await lineage.stepsForRun(run.runId)).filter((s) => s.stageId === 'base');
+      expect(stepRows).toHaveLength(1);
+      expect(stepRows[0]!.outputs.filter((o) => o.port === 'model')).toHaveLength(1);
+      const [loss] = await lineage.metricsForRun(run.runId, { stage: 'base', name: 'train/loss' });
+      // One point per step, none duplicated by the retry.
+      expect(loss!.points.map(([s]) => s)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+    } finally {
+      await database.close();
+    }
+  });
+});
