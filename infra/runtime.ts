@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
@@ -45,17 +45,24 @@ export interface OpenRuntimeOptions {
 
 let runtimeInstalled = false;
 
-function installTemporalRuntime(level: string): void {
+function installTemporalRuntime(logger: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  // The SDK's core logs at WARN to the console by default; keep the CLI's stderr readable.
-  TemporalRuntime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'debug' ? 'DEBUG' : 'ERROR' }) } } });
+  const level = logger.level;
+  // The SDK logs to stdout by default; route it through pino (stderr) so `--json` output stays clean.
+  TemporalRuntime.install({
+    logger: new DefaultLogger(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : 'WARN', (entry) => {
+      const fn = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
+      logger[fn]({ temporal: entry.meta }, entry.message);
+    }),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'debug' ? 'DEBUG' : 'ERROR' }) } },
+  });
 }
 
 export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<BraiseRuntime> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger();
-  installTemporalRuntime(logger.level);
+  installTemporalRuntime(logger);
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
   const temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
   let releaseLock: (() => Promise<void>) | null = null;
@@ -68,6 +75,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
         throw new Error(
           `the embedded lineage database (${config.pgliteDir}) is in use by process ${err.pid} (braise run/up). ` +
             'Wait for it, or use a Postgres server with DATABASE_URL.',
+          { cause: err },
         );
       }
       throw err;

@@ -10,7 +10,7 @@ import { RecipeError, issuesFromZod, type RecipeIssue } from './errors.ts';
 /** Parses recipe text (YAML, of which JSON is a subset). Throws {@link RecipeError} listing every problem. */
 export function parseRecipeText(text: string, source?: string): Recipe {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new RecipeError(
       doc.errors.map((e) => {

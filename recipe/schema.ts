@@ -5,7 +5,8 @@
  * validate through it, so every error has the same path-precise shape.
  */
 import { z } from 'zod';
-import { stageWithSchemas, STAGE_KINDS } from './stage-with.ts';
+import type { STAGE_KINDS } from './stage-with.ts';
+import { stageWithSchemas } from './stage-with.ts';
 
 const posInt = z.number().int().positive();
 

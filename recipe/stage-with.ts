@@ -32,7 +32,7 @@ const RULE_NAMES = Object.keys(ruleOptionSchemas) as [RuleName & string, ...Arra
 const ruleEntry = z.union([
   z.enum(RULE_NAMES),
   z
-    .object(Object.fromEntries(RULE_NAMES.map((n) => [n, ruleOptionSchemas[n].optional()])) as Record<RuleName, z.ZodOptional<z.ZodType>>)
+    .object(Object.fromEntries(RULE_NAMES.map((n) => [n, ruleOptionSchemas[n].optional()])) as unknown as Record<RuleName, z.ZodOptional<z.ZodType>>)
     .strict()
     .refine((o) => Object.keys(o).length === 1, 'expected exactly one rule name as the key'),
 ]);

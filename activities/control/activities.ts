@@ -32,8 +32,11 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         const hit = await lineage.findCachedOutputs(cacheKey);
         // Reuse only if every artifact is still in the store (a wiped store must recompute).
         if (hit && (await Promise.all(hit.outputs.map((o) => store.has(o.artifact.id)))).every(Boolean)) {
+          // In the node's port order, as a fresh run returns them.
+          const portOrder = Object.keys(node.ports);
+          const outputs = [...hit.outputs].sort((a, b) => portOrder.indexOf(a.port) - portOrder.indexOf(b.port));
           const cached: StageResult = {
-            outputs: await Promise.all(hit.outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
+            outputs: await Promise.all(outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
             metrics: hit.metrics,
           };
           await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });

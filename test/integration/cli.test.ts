@@ -53,13 +53,13 @@ describe('braise CLI', () => {
     };
     expect(view.status).toBe('completed');
     expect(view.temporalUiUrl).toContain(`/workflows/${view.workflowId}`);
-    expect(view.stages.map((s) => s.id)).toEqual(['web', 'clean', 'base', 'eval']);
+    expect(view.stages.map((s) => s.id)).toEqual(['web', 'noise', 'clean', 'base', 'eval']);
     for (const s of view.stages) {
       expect(s.status).toBe('completed');
       expect(s.attempts).toBe(1);
       expect(s.durationMs).toBeGreaterThanOrEqual(0);
     }
-    const report = view.stages[3]!.outputs[0]!;
+    const report = view.stages[4]!.outputs[0]!;
     expect(report.kind).toBe('report');
 
     const lin = await braise(['lineage', report.artifactId, '--json'], home.env);
@@ -67,14 +67,14 @@ describe('braise CLI', () => {
     const tree = JSON.parse(lin.stdout) as { artifact: { id: string }; upstream: Array<{ artifact: { id: string; kind: string }; producedBy: { runId: string; stageId: string; kind: string } }> };
     expect(tree.artifact.id).toBe(report.artifactId);
     const stages = tree.upstream.map((u) => u.producedBy.stageId);
-    expect(stages).toEqual(expect.arrayContaining(['base', 'clean', 'web']));
+    expect(stages).toEqual(expect.arrayContaining(['base', 'clean', 'web', 'noise']));
     expect(tree.upstream.every((u) => u.producedBy.runId === view.runId)).toBe(true);
 
     const st = await braise(['status', view.runId, '--json'], home.env);
     expect(st.code, st.stderr).toBe(0);
     const status = JSON.parse(st.stdout) as { status: string; stages: Array<{ id: string; status: string }> };
     expect(status.status).toBe('completed');
-    expect(status.stages.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(status.stages.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'completed', 'completed']);
 
     // Human output of a second run: every stage cached, the table and the UI link.
     const again = await braise(['run', file], home.env);

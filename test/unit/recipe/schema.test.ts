@@ -31,7 +31,7 @@ describe('recipe schema', () => {
     const err = errorsOf(bad);
     const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i]));
     expect(Object.keys(byPath)).toEqual(expect.arrayContaining(['seed', 'stages[1].with.lr', 'stages[1].with']));
-    expect(byPath['stages[1].with.lr']!.line).toBe(16);
+    expect(byPath['stages[1].with.lr']!.line).toBe(15);
     expect(byPath['stages[1].with']!.message).toMatch(/unknown key "bogus"/);
     expect(byPath.seed!.line).toBe(3);
     expect(err.message).toContain('r.yaml');
