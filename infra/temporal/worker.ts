@@ -4,7 +4,8 @@
  * One process may poll any subset of the queues (`braise up` polls all three).
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { NativeConnection} from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
 
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
