@@ -1,6 +1,6 @@
 /** Starting and following recipe runs through the Temporal client. */
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Plan, RunOptions } from '../../recipe/plan.ts';
 import { progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
 import type { RunState } from '../../workflows/state.ts';
@@ -74,4 +74,33 @@ export async function readRunState(handle: WorkflowHandle): Promise<RunState | n
     if (p && s.status === 'running') s.progress = p;
   }
   return state;
+}
+
+/** gRPC UNAVAILABLE: the server is restarting or overloaded (e.g. "shard status unknown"); worth waiting through. */
+function unavailable(err: unknown): boolean {
+  return err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 14;
+}
+
+/**
+ * Waits for a run to close and returns its final state: the workflow's result,
+ * or for a failed run the state it attached to its failure. Rides out the
+ * server being briefly unavailable.
+ */
+export async function awaitRunState(handle: WorkflowHandle, patienceMs = 120_000): Promise<RunState> {
+  let unavailableSince: number | null = null;
+  for (;;) {
+    try {
+      return (await handle.result()) as RunState;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const state = await handle.query(progressQuery).catch(() => null);
+        if (state) return state;
+        throw err;
+      }
+      if (!unavailable(err)) throw err;
+      unavailableSince ??= Date.now();
+      if (Date.now() - unavailableSince > patienceMs) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
-import { startRun } from '../../infra/temporal/runs.ts';
+import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
 import type { RunState } from '../../workflows/state.ts';
 import { databases, testHome, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
@@ -31,7 +31,7 @@ describe.each(databases())('recipe run on %s', (db) => {
 
   it('runs filter → pretrain → evaluate to completion', async () => {
     const run = await startRun(rt.client!, plan, { noCache: false });
-    first = (await run.handle.result()) as RunState;
+    first = await awaitRunState(run.handle);
     expect(first.status).toBe('completed');
     expect(first.stages.map((s) => [s.id, s.status])).toEqual([
       ['web', 'completed'],
@@ -81,7 +81,7 @@ describe.each(databases())('recipe run on %s', (db) => {
   it('reuses every stage on a second run: nothing recomputed, same artifacts', async () => {
     const before = await readdir(rt.config.artifactsRoot);
     const again = await startRun(rt.client!, plan, { noCache: false });
-    const second = (await again.handle.result()) as RunState;
+    const second = await awaitRunState(again.handle);
     expect(second.stages.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'cached', 'cached']);
     expect(second.stages.map((s) => s.outputs)).toEqual(first.stages.map((s) => s.outputs));
     expect(await readdir(rt.config.artifactsRoot)).toEqual(before);

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
 import { openDatabase } from '../../infra/db/client.ts';
 import { LineageStore } from '../../infra/db/lineage.ts';
-import { liveProgress, startRun } from '../../infra/temporal/runs.ts';
-import type { RunState } from '../../workflows/state.ts';
+import { awaitRunState, liveProgress, startRun } from '../../infra/temporal/runs.ts';
 import { databases, testHome, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
 
@@ -99,7 +98,7 @@ describe(`worker killed mid-pretrain (${db})`, () => {
 
     const second = await startWorker(home.env);
     workers.push(second);
-    const state = (await run.handle.result()) as RunState;
+    const state = await awaitRunState(run.handle);
     expect(state.status).toBe('completed');
     const base = state.stages.find((s) => s.id === 'base')!;
     expect(base.status).toBe('completed');
