@@ -47,7 +47,7 @@ for line in open(os.path.join(BROWN, "cats.txt")):
         r = f.filter(d)
         verdicts[name] = None if r is True else r[1]
         if name == "c4" and r is True:
-            verdicts["c4Sha256"] = hashlib.sha256(d.text.encode("utf-8")).hexdigest()
+            verdicts["c4Sha256"] = hashlib.sha256(d.text.encode("utf-8")).hexdigest()[:16]
     docs[doc_id] = verdicts
 with open(os.path.join(HERE, "brown-datatrove.json"), "w") as f:
     json.dump({"datatrove": version("datatrove"), "spacy": version("spacy"), "docs": docs}, f, indent=0, sort_keys=True)

@@ -37,6 +37,13 @@ describe('gopher-repetition', () => {
     expect(check(repeatedRegion(10, 80))).toBe('keep');
   });
 
+  it('joins the words of a 5–10-gram without spaces, as datatrove does, so a different split of the same letters repeats it', () => {
+    const pad = 'then some other words go here and there to pad out the text a bit so it is long enough for all of us';
+    const first = 'abcdef ghijkl mnopqr stuvwx yzabcd';
+    expect(check(`${first} ${pad} abcdefg hijklm nopqrs tuvwxy zabcd.`)).toBe('duplicated_5_n_grams');
+    expect(check(`${first} ${pad} zyxwvu tsrqpo nmlkji hgfedc bazyxw.`)).toBe('keep');
+  });
+
   it('takes n-gram thresholds as [n, fraction] pairs', () => {
     expect(check(repeatedRegion(10, 80), { dupNGrams: [[5, 0.08]] })).toBe('duplicated_5_n_grams');
     expect(check(repeatedPhrase(['yellow', 'submarine'], 4), { topNGrams: [[2, 0.9]] })).not.toBe('top_2_gram');
