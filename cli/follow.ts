@@ -1,30 +1,28 @@
 /** Follows a run until it ends or pauses, feeding a progress display. */
-import type { WorkflowHandle } from '@temporalio/client';
-import { workflowUiUrl, type BraiseConfig } from '../infra/config.ts';
-import { readRunState } from '../infra/temporal/runs.ts';
+import type { RunService } from '../api/service.ts';
 import type { ProgressDisplay } from './progress.ts';
-import { viewFromState, type RunView } from './view.ts';
+import type { RunView } from './view.ts';
 
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'paused']);
 
-export async function followRun(handle: WorkflowHandle, config: BraiseConfig, display: ProgressDisplay, pollMs = 1000): Promise<RunView> {
-  let finished = false;
-  const result = handle.result().then(
-    () => (finished = true),
-    () => (finished = true),
-  );
-  const uiUrl = workflowUiUrl(config, handle.workflowId);
-  let view: RunView | null = null;
+export async function followRun(service: RunService, runId: string, display: ProgressDisplay, pollMs = 1000): Promise<RunView> {
+  let failures = 0;
   for (;;) {
-    const state = await readRunState(handle).catch(() => null);
-    if (state) {
-      view = viewFromState(state, uiUrl);
+    try {
+      const view = await service.getRun(runId);
+      failures = 0;
       display.update(view);
-      if (SETTLED.has(view.status) && (finished || view.status === 'paused')) break;
+      if (SETTLED.has(view.status)) {
+        display.stop();
+        return view;
+      }
+    } catch (err) {
+      // A restarting server or database is not the end of the run: keep asking for a while.
+      if (++failures > 60) {
+        display.stop();
+        throw err;
+      }
     }
-    await Promise.race([result, new Promise((r) => setTimeout(r, pollMs))]);
-    if (finished && state && SETTLED.has(state.status)) break;
+    await new Promise((r) => setTimeout(r, pollMs));
   }
-  display.stop();
-  return view!;
 }

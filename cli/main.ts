@@ -7,7 +7,7 @@ import type { QueueName } from '../infra/temporal/worker.ts';
 import { lineageCommand } from './commands/lineage.ts';
 import { resumeCommand } from './commands/resume.ts';
 import { runCommand } from './commands/run.ts';
-import { serveCommand } from './commands/up.ts';
+import { serveCommand, tokenCreateCommand } from './commands/up.ts';
 import { statusCommand } from './commands/status.ts';
 import { say } from './io.ts';
 
@@ -53,14 +53,27 @@ program
 
 program
   .command('up')
-  .description('start the embedded platform: Temporal dev server and workers for every queue')
-  .action(() => exitWith(serveCommand(['control', 'cpu', 'gpu'])));
+  .description('start the platform in one process: Temporal dev server, workers for every queue, HTTP API on BRAISE_HOST:BRAISE_PORT')
+  .action(() => exitWith(serveCommand({ queues: ['control', 'cpu', 'gpu'], api: true })));
+
+program
+  .command('api')
+  .description('serve the HTTP API alone, against TEMPORAL_ADDRESS and DATABASE_URL (workers run elsewhere)')
+  .action(() => exitWith(serveCommand({ queues: [], api: true })));
 
 program
   .command('worker')
   .description('run workers for some queues against TEMPORAL_ADDRESS / DATABASE_URL')
   .addOption(new Option('--queue <queue...>', 'queues to poll').choices(['control', 'cpu', 'gpu']).default(['control', 'cpu', 'gpu']))
-  .action((opts: { queue: QueueName[] }) => exitWith(serveCommand(opts.queue)));
+  .action((opts: { queue: QueueName[] }) => exitWith(serveCommand({ queues: opts.queue, api: false })));
+
+program
+  .command('token')
+  .description('API tokens')
+  .command('create')
+  .description('create an API token and print it (once)')
+  .requiredOption('--name <name>', 'a name to recognise the token by')
+  .action((opts: { name: string }) => exitWith(tokenCreateCommand(opts.name)));
 
 program
   .command('down')

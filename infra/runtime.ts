@@ -17,6 +17,7 @@ import { LineageStore } from './db/lineage.ts';
 import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer } from './temporal/dev-server.ts';
+import { ensureSearchAttributes } from './temporal/runs.ts';
 import { createWorkers, type QueueName, type WorkerSet } from './temporal/worker.ts';
 
 export interface BraiseRuntime {
@@ -93,6 +94,11 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const store = new ArtifactStore(config.artifactsRoot);
   const connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
   const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
+  if (client && config.temporalAddress) {
+    await ensureSearchAttributes(client, config.namespace).catch((err: unknown) =>
+      logger.warn({ err }, 'could not register the BraiseRecipe/BraiseStatus search attributes; runs will fail to start if they are missing'),
+    );
+  }
 
   let workers: WorkerSet | null = null;
   let nativeConnection: NativeConnection | null = null;

@@ -14,12 +14,15 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities, StageActivities, StageInput, StageResult } from '../activities/types.ts';
 import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
+import { BraiseStatus, statusAttribute } from './search-attributes.ts';
+import type { RunStatus } from '../activities/types.ts';
 
 const control = proxyActivities<ControlActivities>({
   taskQueue: 'braise-control',
@@ -67,6 +70,14 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
     const s = stageState.get(stageId);
     if (s && s.status === 'running') s.progress = progress;
   });
+
+  /** Every status change goes to lineage and to the BraiseStatus search attribute. */
+  const setStatus = async (status: RunStatus, error: string | null = null) => {
+    state.status = status;
+    state.error = error;
+    upsertSearchAttributes([{ key: BraiseStatus, value: statusAttribute(status) }]);
+    await control.setRunStatus({ runId, status, error });
+  };
 
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
 
@@ -137,14 +148,10 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
         }
         // Pause: wait for POST /v1/runs/:id/resume (or `braise resume`), then run the stage again.
         s.status = 'paused';
-        state.status = 'paused';
-        state.error = `stage "${node.id}" failed: ${message}`;
-        await control.setRunStatus({ runId, status: 'paused', error: state.error });
+        await setStatus('paused', `stage "${node.id}" failed: ${message}`);
         const gen = resumeGeneration;
         await condition(() => resumeGeneration > gen);
-        state.status = 'running';
-        state.error = null;
-        await control.setRunStatus({ runId, status: 'running', error: null });
+        await setStatus('running');
         round++;
       }
     }
@@ -162,19 +169,16 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
   const real = failures.filter((f) => !isCancellation(f) && !(f instanceof Skipped));
 
   if (cancelled) {
-    state.status = 'cancelled';
     for (const s of state.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
-    await CancellationScope.nonCancellable(() => control.setRunStatus({ runId, status: 'cancelled' }));
+    await CancellationScope.nonCancellable(() => setStatus('cancelled'));
     throw failures.find(isCancellation);
   }
   if (real.length > 0) {
-    state.status = 'failed';
-    state.error = state.stages.filter((s) => s.status === 'failed').map((s) => `stage "${s.id}" failed: ${s.error}`).join('; ') || failureMessage(real[0]);
-    await control.setRunStatus({ runId, status: 'failed', error: state.error });
-    throw ApplicationFailure.nonRetryable(state.error, 'BraiseRunFailed', state);
+    const error = state.stages.filter((s) => s.status === 'failed').map((s) => `stage "${s.id}" failed: ${s.error}`).join('; ') || failureMessage(real[0]);
+    await setStatus('failed', error);
+    throw ApplicationFailure.nonRetryable(error, 'BraiseRunFailed', state);
   }
-  state.status = 'completed';
-  await control.setRunStatus({ runId, status: 'completed' });
+  await setStatus('completed');
   return state;
 }
 

@@ -1,31 +1,32 @@
-/** `braise lineage <artifactId>`: everything upstream of an artifact, down to its source datasets. */
-import { openRuntime } from '../../infra/runtime.ts';
+/** `braise lineage <artifactId>`: everything upstream of an artifact (or downstream with --down). */
+import { NotFoundError } from '../../api/service.ts';
+import { connect } from '../connect.ts';
 import { EXIT, say } from '../io.ts';
 import { table } from '../render.ts';
 
 export async function lineageCommand(artifactId: string, opts: { json?: boolean; down?: boolean }): Promise<number> {
-  const rt = await openRuntime({ temporal: false, log: say });
+  const conn = await connect({ queues: [], temporal: false });
   try {
-    const artifact = await rt.lineage.getArtifact(artifactId);
-    if (!artifact) {
-      say(`no artifact "${artifactId}" in lineage`);
+    const result = await conn.service.lineage(artifactId, opts.down ? 'down' : 'up');
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const nodes = (opts.down ? result.downstream : result.upstream) ?? [];
+    const rows = [['DEPTH', 'ARTIFACT', 'KIND', 'PRODUCED BY (run / stage / kind)'], ['0', result.artifact.id, result.artifact.kind, '']];
+    for (const n of nodes) {
+      const by = n.producedBy ? `${n.producedBy.runId} / ${n.producedBy.stageId} / ${n.producedBy.kind}` : '-';
+      rows.push([String(n.depth), n.artifact.id, n.artifact.kind, by]);
+    }
+    process.stdout.write(`${opts.down ? 'downstream' : 'upstream'} of ${artifactId}\n${table(rows)}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      say(err.message);
       return EXIT.notFound;
     }
-    const nodes = opts.down ? await rt.lineage.downstream(artifactId) : await rt.lineage.upstream(artifactId);
-    const key = opts.down ? 'downstream' : 'upstream';
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ artifact, [key]: nodes.map((n) => ({ artifact: n.artifact, producedBy: n.producedBy, depth: n.depth })) }, null, 2)}\n`);
-    } else {
-      const rows = [['DEPTH', 'ARTIFACT', 'KIND', 'PRODUCED BY (run / stage / kind)']];
-      rows.push(['0', artifact.id, artifact.kind, '']);
-      for (const n of nodes) {
-        const by = n.producedBy ? `${n.producedBy.runId} / ${n.producedBy.stageId} / ${n.producedBy.kind}` : '-';
-        rows.push([String(n.depth), n.artifact.id, n.artifact.kind, by]);
-      }
-      process.stdout.write(`${key} of ${artifactId}\n${table(rows)}\n`);
-    }
-    return EXIT.ok;
+    throw err;
   } finally {
-    await rt.close();
+    await conn.close();
   }
 }

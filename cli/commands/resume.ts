@@ -1,5 +1,6 @@
 /** `braise resume <runId>`: retries the stages of a paused run and follows it to the end. */
 import { openRuntime } from '../../infra/runtime.ts';
+import { createRunService } from '../../infra/service.ts';
 import { resumeSignal } from '../../workflows/definitions.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
@@ -21,7 +22,7 @@ export async function resumeCommand(runId: string, opts: { json?: boolean }): Pr
     const handle = rt.client!.workflow.getHandle(run.workflowId);
     await handle.signal(resumeSignal, {});
     say(`run ${runId} resumed`);
-    const view = await followRun(handle, rt.config, createProgress());
+    const view = await followRun(createRunService(rt), runId, createProgress());
     process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRun(view)}\n`);
     return exitCodeFor(view.status);
   } finally {

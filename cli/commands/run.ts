@@ -1,9 +1,8 @@
-/** `braise run <recipe>`: validate, compile, run on the embedded (or configured) platform, print the result. */
+/** `braise run <recipe>`: validate, compile, run (through the API or embedded), print the result. */
 import { dirname, resolve } from 'node:path';
-import { loadRecipeFile, compileRecipe, resolveFileSources, RecipeError } from '../../recipe/index.ts';
-import { openRuntime } from '../../infra/runtime.ts';
-import { startRun } from '../../infra/temporal/runs.ts';
-import { workflowUiUrl } from '../../infra/config.ts';
+import { InvalidInputError } from '../../api/service.ts';
+import { loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, type Recipe } from '../../recipe/index.ts';
+import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
 import { renderRun } from '../render.ts';
@@ -16,11 +15,11 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
-  let plan;
+  let recipe: Recipe;
   try {
     const path = resolve(file);
-    const { recipe } = await loadRecipeFile(path);
-    plan = compileRecipe(resolveFileSources(recipe, dirname(path)));
+    recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
+    compileRecipe(recipe); // every error now, before anything starts
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);
@@ -29,27 +28,35 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     throw err;
   }
 
-  const rt = await openRuntime({ queues: ['control', 'cpu', 'gpu'], log: say });
+  const conn = await connect({ queues: ['control', 'cpu', 'gpu'] });
   try {
-    const started = await startRun(rt.client!, plan, { noCache: opts.cache === false, onFailure: opts.onFailure });
-    say(`run ${started.runId} started (${plan.nodes.length} stages) — ${workflowUiUrl(rt.config, started.workflowId)}`);
+    let started;
+    try {
+      started = await conn.service.startRun({ recipe, noCache: opts.cache === false, onFailure: opts.onFailure });
+    } catch (err) {
+      if (err instanceof InvalidInputError) {
+        say(`${file}: invalid recipe:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+        return EXIT.invalid;
+      }
+      throw err;
+    }
+    say(`run ${started.runId} started${conn.mode === 'api' ? ' on the Braise API' : ''} — ${started.temporalUiUrl}`);
     let interrupted = false;
     const onSigint = () => {
       if (interrupted) process.exit(EXIT.interrupted);
       interrupted = true;
       say('cancelling the run (Ctrl-C again to leave it running)…');
-      void started.handle.cancel().catch(() => undefined);
+      void conn.service.cancel(started.runId).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
-    const view = await followRun(started.handle, rt.config, createProgress());
+    const view = await followRun(conn.service, started.runId, createProgress());
     process.off('SIGINT', onSigint);
-    if (opts.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-    else process.stdout.write(`${renderRun(view)}\n`);
+    process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRun(view)}\n`);
     if (view.status === 'paused') {
       say(`run paused: ${view.error}\nFix the cause, then resume it with: braise resume ${view.runId} (a worker must be running: braise up)`);
     }
     return interrupted ? EXIT.interrupted : exitCodeFor(view.status);
   } finally {
-    await rt.close();
+    await conn.close();
   }
 }

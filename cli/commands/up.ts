@@ -1,20 +1,54 @@
-/** `braise up`: the embedded platform in one process (Temporal dev server, workers on every queue). `braise worker`: some queues only. */
+/**
+ * `braise up`: the platform in one process — Temporal (embedded dev server
+ * unless TEMPORAL_ADDRESS), workers for every queue, and the HTTP API.
+ * `braise api`: the API alone; `braise worker`: workers for some queues.
+ */
+import { createApp } from '../../api/app.ts';
+import { serveApi } from '../../api/server.ts';
+import { ensureLocalToken, localTokenPath, TokenStore } from '../../infra/auth/tokens.ts';
 import { openRuntime } from '../../infra/runtime.ts';
+import { createRunService } from '../../infra/service.ts';
 import type { QueueName } from '../../infra/temporal/worker.ts';
 import { say } from '../io.ts';
 
-export async function serveCommand(queues: QueueName[]): Promise<number> {
-  const rt = await openRuntime({ queues, log: say });
-  say(`braise: workers polling ${queues.map((q) => `braise-${q}`).join(', ')} on ${rt.temporalAddress}`);
-  if (!rt.config.temporalAddress) say(`Temporal UI: ${rt.config.temporalUiUrl}`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      say(`braise: ${signal}: shutting down (in-flight stages get the grace time to checkpoint)`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  await rt.close();
+}
+
+export async function serveCommand(opts: { queues: QueueName[]; api: boolean }): Promise<number> {
+  const rt = await openRuntime({ queues: opts.queues, log: say });
+  let server: Awaited<ReturnType<typeof serveApi>> | null = null;
+  try {
+    if (opts.queues.length > 0) say(`braise: workers polling ${opts.queues.map((q) => `braise-${q}`).join(', ')} on ${rt.temporalAddress}`);
+    if (opts.api) {
+      const tokens = new TokenStore(rt.database);
+      await ensureLocalToken(rt.config.home, tokens);
+      const app = createApp({ service: createRunService(rt), tokens, logger: rt.logger });
+      server = await serveApi(app, { host: rt.config.apiHost, port: rt.config.apiPort });
+      say(`braise: API on ${server.url} (token in ${localTokenPath(rt.config.home)}; OpenAPI at ${server.url}/v1/openapi.json)`);
+    }
+    if (!rt.config.temporalAddress) say(`Temporal UI: ${rt.config.temporalUiUrl}`);
+    const signal = await untilSignal();
+    say(`braise: ${signal}: shutting down (in-flight stages get the grace time to checkpoint)`);
+  } finally {
+    await server?.close();
+    await rt.close();
+  }
   return 0;
+}
+
+/** `braise token create --name <n>`: prints a new API token once; only its hash is stored. */
+export async function tokenCreateCommand(name: string): Promise<number> {
+  const rt = await openRuntime({ temporal: false, log: say });
+  try {
+    const token = await new TokenStore(rt.database).create(name);
+    process.stdout.write(`${token}\n`);
+    say(`token "${name}" created; it is shown only this once`);
+    return 0;
+  } finally {
+    await rt.close();
+  }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Plan, RunOptions } from '../../recipe/plan.ts';
 import { progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
+import { BraiseRecipe, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TrainingProgress } from '../../activities/types.ts';
 import { QUEUES } from './worker.ts';
@@ -26,7 +27,7 @@ export async function startRun(
   client: Client,
   plan: Plan,
   options: RunOptions,
-  extra: { runId?: string; resumedFrom?: string | null } = {},
+  extra: { runId?: string; resumedFrom?: string | null; idempotent?: boolean } = {},
 ): Promise<StartedRun> {
   const runId = extra.runId ?? newRunId();
   const workflowId = workflowIdFor(plan, runId);
@@ -35,6 +36,12 @@ export async function startRun(
     workflowId,
     args: [{ runId, plan, options, resumedFrom: extra.resumedFrom ?? null }],
     memo: { recipe: plan.name, recipeHash: plan.recipeHash },
+    typedSearchAttributes: [
+      { key: BraiseRecipe, value: plan.name },
+      { key: BraiseStatus, value: statusAttribute('running') },
+    ],
+    // An idempotent start (a fixed run id) must never start a second execution, even after the first closed.
+    workflowIdReusePolicy: extra.idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
   });
   return { runId, workflowId, handle };
 }
@@ -103,4 +110,18 @@ export async function awaitRunState(handle: WorkflowHandle, patienceMs = 120_000
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** Registers Braise's search attributes on a cluster that lacks them (the dev server is started with them). */
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
+  const service = client.connection.operatorService;
+  const existing = await service.listSearchAttributes({ namespace });
+  const have = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = [BraiseRecipe, BraiseStatus].filter((k) => !have.has(k.name));
+  if (missing.length === 0) return;
+  await service.addSearchAttributes({
+    namespace,
+    // 2 = KEYWORD in temporal.api.enums.v1.IndexedValueType
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, 2])),
+  });
 }

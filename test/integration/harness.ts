@@ -53,6 +53,8 @@ export async function testHome(db: DbKind): Promise<TestHome> {
     TEMPORAL_UI_URL: inject('temporalUiUrl'),
     DATABASE_URL: databaseUrl,
     BRAISE_LOG_LEVEL: 'warn',
+    // Never talk to a user's running API from the tests: the CLI runs embedded unless a test says otherwise.
+    BRAISE_API_URL: 'http://127.0.0.1:9',
   };
   return {
     home,

@@ -1,0 +1,46 @@
+/**
+ * Probes (no auth): `/healthz` says the process serves HTTP; `/readyz` says
+ * its dependencies (Temporal, the database) are reachable.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import type { ApiApp, ApiLogger } from '../context.ts';
+import { errorBody } from '../errors.ts';
+import { errorResponses, json } from '../openapi.ts';
+import { HealthSchema, ReadySchema } from '../schemas.ts';
+import type { RunService } from '../service.ts';
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  summary: 'Liveness',
+  responses: { 200: { description: 'The process serves requests', content: json(HealthSchema) } },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  summary: 'Readiness: Temporal and the database are reachable',
+  responses: { 200: { description: 'Ready', content: json(ReadySchema) }, ...errorResponses(503) },
+});
+
+export function registerHealthRoutes(app: ApiApp, service: RunService, logger: ApiLogger): void {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+
+  app.openapi(readyz, async (c) => {
+    let ready: { temporal: boolean; database: boolean };
+    try {
+      ready = await service.readiness();
+    } catch (err) {
+      logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');
+      return c.json(errorBody('unavailable', 'readiness check failed'), 503);
+    }
+    const down = (['temporal', 'database'] as const).filter((dep) => !ready[dep]);
+    if (down.length === 0) return c.json({ status: 'ready' as const, temporal: ready.temporal, database: ready.database }, 200);
+    return c.json(
+      errorBody('unavailable', `not ready: ${down.join(' and ')} unreachable`, down.map((dep) => ({ path: dep, message: 'unreachable' }))),
+      503,
+    );
+  });
+}

@@ -1,0 +1,32 @@
+/** `/v1/recipes`: validate and compile a recipe without running it. */
+import { createRoute } from '@hono/zod-openapi';
+import { RECIPE_MEDIA_TYPES, isYamlBody, recipeBody, readYamlBody, requireContentType } from '../body.ts';
+import type { ApiApp } from '../context.ts';
+import { authenticated, errorResponses, json } from '../openapi.ts';
+import { RecipeJsonSchema, ValidateResultSchema } from '../schemas.ts';
+import type { RunService } from '../service.ts';
+
+const validateRecipe = createRoute({
+  method: 'post',
+  path: '/v1/recipes/validate',
+  tags: ['recipes'],
+  summary: 'Validate and compile a recipe',
+  description: 'Answers the compiled plan, or 422 listing every problem with its path (and line, for YAML).',
+  security: authenticated,
+  middleware: [requireContentType(RECIPE_MEDIA_TYPES)] as const,
+  request: {
+    body: recipeBody(RecipeJsonSchema),
+  },
+  responses: {
+    200: { description: 'The recipe is valid; its compiled plan', content: json(ValidateResultSchema) },
+    ...errorResponses(400, 401, 413, 415, 422, 500),
+  },
+});
+
+export function registerRecipeRoutes(app: ApiApp, service: RunService): void {
+  app.openapi(validateRecipe, async (c) => {
+    const recipe = isYamlBody(c) ? await readYamlBody(c) : c.req.valid('json');
+    const plan = await service.validate(recipe);
+    return c.json({ plan }, 200);
+  });
+}

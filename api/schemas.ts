@@ -1,0 +1,233 @@
+/**
+ * The API's zod schemas: what requests must look like (validated at the edge)
+ * and what responses look like (documented in `/v1/openapi.json`; the types
+ * of the service's results are checked against them at compile time).
+ */
+import { z } from '@hono/zod-openapi';
+import type { RunStatus } from './service.ts';
+
+// ---- shared ---------------------------------------------------------------
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_recipe' }),
+      message: z.string().openapi({ example: 'invalid recipe (1 error)' }),
+      details: z.array(
+        z.object({
+          path: z.string().openapi({ example: 'stages[2].with.beta' }),
+          message: z.string().openapi({ example: 'line 14: expected a number > 0' }),
+        }),
+      ),
+    }),
+  })
+  .openapi('Error');
+
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'paused'] as const satisfies readonly RunStatus[];
+// Fails to compile if RunStatus gains a value this list lacks.
+const _allStatuses: Exclude<RunStatus, (typeof RUN_STATUSES)[number]> extends never ? true : never = true;
+void _allStatuses;
+export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
+
+const id = (name: string, description: string) =>
+  z.string().min(1).max(256).openapi({ param: { name, in: 'path' }, description });
+
+export const RunIdParams = z.object({ id: id('id', 'The run id.') });
+export const ArtifactIdParams = z.object({ id: id('id', 'The artifact id (sha256).') });
+
+// ---- recipes --------------------------------------------------------------
+
+export const RecipeSchema = z.record(z.string(), z.unknown()).openapi('Recipe', {
+  description:
+    'A recipe (apiVersion braise/v1) as a JSON object; the same document may be sent as YAML text with Content-Type application/yaml. Validated in full by the server; every problem is reported with its path.',
+  example: {
+    apiVersion: 'braise/v1',
+    name: 'tiny',
+    seed: 1,
+    model: { arch: 'gpt', layers: 2, dModel: 64, heads: 4, context: 64, tokenizer: 'byte' },
+    datasets: { web: { source: 'builtin:brown', genres: ['a'] } },
+    stages: [{ id: 'base', kind: 'pretrain', inputs: ['web'], with: { steps: 10 } }],
+  },
+});
+
+/** YAML request bodies are plain text; the server parses them. */
+export const RecipeYamlSchema = z.string().openapi({ description: 'A recipe as YAML text.' });
+
+/** A JSON string is the recipe's YAML text (what a client holding only the file's text sends as JSON). */
+const RecipeTextSchema = z.string().openapi({ description: 'The recipe as YAML text, JSON-encoded.' });
+
+/** The JSON body of `POST /v1/recipes/validate`: a recipe object, or its YAML text as a JSON string. */
+export const RecipeJsonSchema = z.union([RecipeSchema, RecipeTextSchema]);
+
+const PlanInputSchema = z.object({ node: z.string(), port: z.string(), kind: z.string() });
+const PlanNodeSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    queue: z.string(),
+    inputs: z.array(PlanInputSchema),
+    with: z.record(z.string(), z.unknown()),
+    context: z.object({ model: z.record(z.string(), z.unknown()), seed: z.number() }),
+    ports: z.record(z.string(), z.string()),
+    fingerprint: z.string(),
+    implVersion: z.string(),
+    timeouts: z.object({ startToCloseMs: z.number(), heartbeatMs: z.number().nullable() }),
+    retry: z.object({ maximumAttempts: z.number() }),
+    onFailure: z.enum(['pause', 'fail']),
+  })
+  .openapi('PlanNode');
+
+export const PlanSchema = z
+  .object({
+    apiVersion: z.literal('braise/v1'),
+    name: z.string(),
+    recipeHash: z.string(),
+    nodes: z.array(PlanNodeSchema).openapi({ description: 'In topological order; datasets (`ingest`) first.' }),
+    recipe: z.unknown().openapi({ description: 'The normalized recipe.' }),
+  })
+  .openapi('Plan');
+
+export const ValidateResultSchema = z.object({ plan: PlanSchema }).openapi('ValidateResult');
+
+// ---- runs -----------------------------------------------------------------
+
+export const StartRunRequestSchema = z
+  .strictObject({
+    recipe: z.union([RecipeSchema, RecipeTextSchema]),
+    noCache: z.boolean().optional().openapi({ description: 'Recompute every stage even when a cached result exists.' }),
+    onFailure: z.enum(['pause', 'fail']).optional().openapi({ description: 'What a stage that fails after its retries does to the run (default pause).' }),
+  })
+  .openapi('StartRunRequest');
+
+/**
+ * The JSON body of `POST /v1/runs`: a recipe (it has `apiVersion`), a
+ * {@link StartRunRequestSchema} (it has `recipe`) or YAML text. The route only
+ * checks it is an object or a string; the handler tells the forms apart and
+ * validates the second.
+ */
+export const StartRunJsonSchema = z.union([RecipeSchema, StartRunRequestSchema, RecipeTextSchema]).openapi({
+  description:
+    'A recipe (an object with `apiVersion`), `{ recipe, noCache?, onFailure? }` (an object with `recipe`), or the recipe\'s YAML text as a JSON string. When both keys are present the body is taken as a recipe.',
+});
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: 'A retried request with the same key returns the run the first one started (200 instead of 201).' }),
+});
+
+export const StartedRunSchema = z
+  .object({ runId: z.string(), workflowId: z.string(), temporalUiUrl: z.string().openapi({ description: "The run's history in the Temporal UI." }) })
+  .openapi('StartedRun');
+
+export const ListRunsQuery = z.strictObject({
+  recipe: z.string().min(1).optional().openapi({ description: 'Only runs of the recipe with this name.' }),
+  status: RunStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'Page size, 1 to 500.', type: 'integer' }),
+  cursor: z.string().min(1).optional().openapi({ description: '`nextCursor` of the previous page.' }),
+});
+
+export const RunSummarySchema = z
+  .object({
+    runId: z.string(),
+    workflowId: z.string(),
+    recipe: z.string(),
+    status: RunStatusSchema,
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    finishedAt: z.string().nullable(),
+    temporalUiUrl: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .openapi('RunSummary');
+
+export const RunListSchema = z
+  .object({
+    runs: z.array(RunSummarySchema).openapi({ description: 'Newest first.' }),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .openapi('RunList');
+
+const StageViewSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    attempts: z.number().int(),
+    durationMs: z.number().nullable(),
+    outputs: z.array(z.object({ port: z.string(), artifactId: z.string(), kind: z.string() })),
+    metrics: z.record(z.string(), z.number()),
+    error: z.string().nullable().optional(),
+    progress: z.object({ step: z.number(), totalSteps: z.number(), loss: z.number().nullable() }).nullable().optional(),
+  })
+  .openapi('StageView');
+
+export const RunViewSchema = z
+  .object({
+    runId: z.string(),
+    workflowId: z.string(),
+    status: RunStatusSchema,
+    temporalUiUrl: z.string(),
+    error: z.string().nullable().optional(),
+    stages: z.array(StageViewSchema),
+  })
+  .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
+
+export const MetricsQuery = z.strictObject({
+  stage: z.string().min(1).optional().openapi({ description: 'Only this stage.' }),
+  name: z.string().min(1).optional().openapi({ description: 'Only this metric (e.g. `loss`).' }),
+});
+
+export const MetricsSchema = z
+  .object({
+    series: z.array(
+      z.object({
+        stage: z.string(),
+        name: z.string(),
+        points: z.array(z.tuple([z.number(), z.number()])).openapi({ description: '`[step, value]` pairs in step order.' }),
+      }),
+    ),
+  })
+  .openapi('Metrics');
+
+export const CancelResultSchema = z.object({ runId: z.string(), status: RunStatusSchema }).openapi('CancelResult');
+
+// ---- artifacts ------------------------------------------------------------
+
+export const ArtifactSchema = z
+  .object({
+    id: z.string().openapi({ description: 'sha256 of the content.' }),
+    kind: z.enum(['dataset', 'model', 'report']),
+    uri: z.string(),
+    bytes: z.number().int(),
+    meta: z.record(z.string(), z.unknown()),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Artifact');
+
+const LineageEntrySchema = z
+  .object({
+    artifact: ArtifactSchema,
+    producedBy: z.object({ runId: z.string(), stageId: z.string(), kind: z.string() }).nullable(),
+    depth: z.number().int(),
+  })
+  .openapi('LineageEntry');
+
+export const LineageQuery = z.strictObject({
+  direction: z.enum(['up', 'down']).default('up').openapi({ description: '`up`: everything the artifact was made from; `down`: everything made from it.' }),
+});
+
+export const LineageSchema = z
+  .object({
+    artifact: ArtifactSchema,
+    upstream: z.array(LineageEntrySchema).optional(),
+    downstream: z.array(LineageEntrySchema).optional(),
+  })
+  .openapi('Lineage');
+
+// ---- health ---------------------------------------------------------------
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
+export const ReadySchema = z.object({ status: z.literal('ready'), temporal: z.boolean(), database: z.boolean() }).openapi('Ready');

@@ -1,0 +1,97 @@
+/**
+ * What the HTTP API needs from the platform. The routes depend only on this
+ * interface; `infra/service.ts` implements it over Temporal, lineage and the
+ * artifact store (unit tests of the routes may fake it).
+ */
+import type { RecipeIssue } from '../recipe/errors.ts';
+import type { Plan } from '../recipe/plan.ts';
+import type { RunView } from '../cli/view.ts';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
+
+export interface StartRunRequest {
+  /** A recipe: YAML text (string) or an already-parsed JSON value. */
+  recipe: string | unknown;
+  noCache?: boolean;
+  onFailure?: 'pause' | 'fail';
+  /** From the Idempotency-Key header: a retried request returns the same run. */
+  idempotencyKey?: string;
+}
+
+export interface StartedRunResponse {
+  runId: string;
+  workflowId: string;
+  temporalUiUrl: string;
+  /** false when an Idempotency-Key matched an existing run. */
+  created: boolean;
+}
+
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  recipe: string;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  temporalUiUrl: string | null;
+  error: string | null;
+}
+
+export interface ArtifactInfo {
+  id: string;
+  kind: 'dataset' | 'model' | 'report';
+  uri: string;
+  bytes: number;
+  meta: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface LineageEntry {
+  artifact: ArtifactInfo;
+  producedBy: { runId: string; stageId: string; kind: string } | null;
+  depth: number;
+}
+
+/** Invalid input: the API answers 422 with every issue. */
+export class InvalidInputError extends Error {
+  constructor(readonly issues: RecipeIssue[], message = 'invalid recipe') {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** The named thing does not exist: 404. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The request conflicts with the current state (e.g. an Idempotency-Key reused with another recipe): 409. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export interface RunService {
+  /** Parses, validates and compiles; throws InvalidInputError listing every issue. */
+  validate(recipe: string | unknown): Promise<Plan>;
+  startRun(req: StartRunRequest): Promise<StartedRunResponse>;
+  listRuns(q: { recipe?: string; status?: RunStatus; limit?: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }>;
+  /** Live while the run works (the workflow's progress query + heartbeats); from lineage once no worker answers. */
+  getRun(runId: string): Promise<RunView>;
+  metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; points: Array<[number, number]> }> }>;
+  cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
+  getArtifact(id: string): Promise<ArtifactInfo>;
+  lineage(id: string, direction: 'up' | 'down'): Promise<{ artifact: ArtifactInfo; upstream?: LineageEntry[]; downstream?: LineageEntry[] }>;
+  /** Which dependencies are reachable; readyz answers 503 naming the ones that are not. */
+  readiness(): Promise<{ temporal: boolean; database: boolean }>;
+}
+
+export interface TokenVerifier {
+  /** true if the bearer token is valid (and records its use). */
+  verify(token: string): Promise<boolean>;
+}

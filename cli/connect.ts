@@ -1,0 +1,92 @@
+/**
+ * How the CLI reaches the platform: through a running Braise API
+ * (`BRAISE_API_URL`, default http://127.0.0.1:8080) when one answers, or
+ * embedded in this process otherwise. Either way the commands see a RunService.
+ */
+import { ConflictError, InvalidInputError, NotFoundError, type RunService } from '../api/service.ts';
+import { readLocalToken } from '../infra/auth/tokens.ts';
+import { loadConfig } from '../infra/config.ts';
+import { openRuntime, type BraiseRuntime } from '../infra/runtime.ts';
+import { createRunService } from '../infra/service.ts';
+import type { QueueName } from '../infra/temporal/worker.ts';
+import type { RecipeIssue } from '../recipe/errors.ts';
+import { say } from './io.ts';
+
+export interface Connection {
+  mode: 'api' | 'embedded';
+  service: RunService;
+  /** Set in embedded mode. */
+  runtime: BraiseRuntime | null;
+  close(): Promise<void>;
+}
+
+export function apiUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.BRAISE_API_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(800) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Connects to a running API if one answers, else opens an embedded runtime polling `queues`. */
+export async function connect(opts: { queues: QueueName[]; temporal?: boolean }): Promise<Connection> {
+  const config = loadConfig();
+  const url = apiUrl();
+  if (process.env.BRAISE_EMBEDDED !== '1' && (await answers(url))) {
+    const token = process.env.BRAISE_TOKEN || (await readLocalToken(config.home));
+    if (!token) throw new Error(`the Braise API at ${url} needs a token: set BRAISE_TOKEN (create one with: braise token create --name <name>)`);
+    return { mode: 'api', service: httpRunService(url, token), runtime: null, close: async () => {} };
+  }
+  const runtime = await openRuntime({ config, queues: opts.queues, temporal: opts.temporal, log: say });
+  return { mode: 'embedded', service: createRunService(runtime), runtime, close: () => runtime.close() };
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: Array<{ path: string; message: string }> };
+}
+
+/** A RunService over the HTTP API; API errors come back as the service's own error types. */
+export function httpRunService(base: string, token: string): RunService {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const json = (text ? JSON.parse(text) : {}) as T & ErrorBody;
+    if (res.ok) return json;
+    const message = json.error?.message ?? `${method} ${path}: HTTP ${res.status}`;
+    if (res.status === 404) throw new NotFoundError(message);
+    if (res.status === 409) throw new ConflictError(message);
+    if (res.status === 422) throw new InvalidInputError((json.error?.details ?? []) as RecipeIssue[], message);
+    throw new Error(`${message} (HTTP ${res.status} from ${base})`);
+  }
+  const qs = (q: Record<string, string | number | undefined>) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+    const s = p.toString();
+    return s ? `?${s}` : '';
+  };
+  const enc = encodeURIComponent;
+  return {
+    validate: async (recipe) => (await call<{ plan: Awaited<ReturnType<RunService['validate']>> }>('POST', '/v1/recipes/validate', recipe)).plan,
+    startRun: async (req) => ({ ...(await call<Omit<Awaited<ReturnType<RunService['startRun']>>, 'created'>>('POST', '/v1/runs', { recipe: req.recipe, noCache: req.noCache, onFailure: req.onFailure })), created: true }),
+    listRuns: (q) => call('GET', `/v1/runs${qs(q)}`),
+    getRun: (id) => call('GET', `/v1/runs/${enc(id)}`),
+    metrics: (id, q) => call('GET', `/v1/runs/${enc(id)}/metrics${qs(q)}`),
+    cancel: (id) => call('POST', `/v1/runs/${enc(id)}/cancel`),
+    getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
+    lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
+    readiness: async () => {
+      const res = await fetch(`${base}/readyz`);
+      const body = (await res.json()) as { temporal?: boolean; database?: boolean };
+      return { temporal: body.temporal ?? res.ok, database: body.database ?? res.ok };
+    },
+  };
+}

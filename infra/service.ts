@@ -1,0 +1,155 @@
+/**
+ * The platform's run service over a runtime: Temporal for execution and live
+ * state, lineage for history, the store for artifacts. The HTTP API serves it;
+ * the CLI uses it directly when no API is running.
+ */
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../api/service.ts';
+import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
+import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Plan } from '../recipe/index.ts';
+import type { ArtifactRow, RunRow } from './db/schema.ts';
+import { workflowUiUrl } from './config.ts';
+import type { BraiseRuntime } from './runtime.ts';
+import { liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+function compile(recipe: string | unknown): Plan {
+  try {
+    return compileRecipe(typeof recipe === 'string' ? parseRecipeText(recipe) : parseRecipeValue(recipe));
+  } catch (err) {
+    if (err instanceof RecipeError) throw new InvalidInputError(err.issues);
+    throw err;
+  }
+}
+
+function artifactInfo(a: ArtifactRow): ArtifactInfo {
+  return { id: a.id, kind: a.kind, uri: a.uri, bytes: a.bytes, meta: a.meta as Record<string, unknown>, createdAt: new Date(a.createdAt).toISOString() };
+}
+
+function summary(r: RunRow): RunSummary {
+  return {
+    runId: r.id,
+    workflowId: r.workflowId,
+    recipe: r.recipeName,
+    status: r.status,
+    createdAt: new Date(r.createdAt).toISOString(),
+    finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null,
+    temporalUiUrl: r.temporalUiUrl,
+    error: r.error,
+  };
+}
+
+export function createRunService(rt: BraiseRuntime): RunService {
+  const client = () => {
+    if (!rt.client) throw new Error('this process has no Temporal connection');
+    return rt.client;
+  };
+  const requireRun = async (runId: string): Promise<RunRow> => {
+    const run = await rt.lineage.getRun(runId);
+    if (!run) throw new NotFoundError(`no run "${runId}"`);
+    return run;
+  };
+
+  return {
+    async validate(recipe) {
+      return compile(recipe);
+    },
+
+    async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
+      const plan = compile(recipe);
+      // The same key always names the same run: a retried request finds it instead of starting another.
+      const runId = idempotencyKey ? `r-${createHash('sha256').update(`idem\0${idempotencyKey}`).digest('hex').slice(0, 20)}` : undefined;
+      if (runId) {
+        const existing = await rt.lineage.getRun(runId);
+        if (existing) {
+          if (existing.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
+          return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false };
+        }
+      }
+      const options = { noCache: noCache ?? false, onFailure };
+      const id = runId ?? newRunId();
+      const workflowId = workflowIdFor(plan, id);
+      const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
+      // Recorded before the workflow starts, so the run can be read back the moment this returns.
+      await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options, status: 'running', temporalUiUrl });
+      try {
+        await startRun(client(), plan, options, { runId: id, idempotent: runId !== undefined });
+        return { runId: id, workflowId, temporalUiUrl, created: true };
+      } catch (err) {
+        if (runId && err instanceof WorkflowExecutionAlreadyStartedError) {
+          const description = await client().workflow.getHandle(err.workflowId).describe();
+          if (description.memo?.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
+          return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false };
+        }
+        await rt.lineage.setRunStatus(id, 'failed', `could not start: ${(err as Error).message}`).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async listRuns(q) {
+      const page = await rt.lineage.listRuns(q);
+      return { runs: page.runs.map(summary), nextCursor: page.nextCursor };
+    },
+
+    async getRun(runId) {
+      const run = await requireRun(runId);
+      // The workflow's own state is the richest (live progress, Temporal attempts); it needs a control worker to
+      // answer, so give it a few seconds and fall back to lineage, which always answers.
+      if (rt.client) {
+        const handle = rt.client.workflow.getHandle(run.workflowId);
+        const state = await rt.client.connection.withDeadline(Date.now() + 5000, () => readRunState(handle)).catch(() => null);
+        if (state) return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
+      }
+      const view = (await viewFromLineage(rt.lineage, runId))!;
+      if (!TERMINAL.has(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
+      return view;
+    },
+
+    async metrics(runId, q) {
+      await requireRun(runId);
+      return { series: await rt.lineage.metricsForRun(runId, q) };
+    },
+
+    async cancel(runId) {
+      const run = await requireRun(runId);
+      if (TERMINAL.has(run.status)) return { runId, status: run.status };
+      try {
+        await client().workflow.getHandle(run.workflowId).cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      return { runId, status: run.status };
+    },
+
+    async getArtifact(id) {
+      const a = await rt.lineage.getArtifact(id);
+      if (!a) throw new NotFoundError(`no artifact "${id}"`);
+      return artifactInfo(a);
+    },
+
+    async lineage(id, direction) {
+      const a = await rt.lineage.getArtifact(id);
+      if (!a) throw new NotFoundError(`no artifact "${id}"`);
+      const nodes = direction === 'down' ? await rt.lineage.downstream(id) : await rt.lineage.upstream(id);
+      const entries = nodes.map((n) => ({ artifact: artifactInfo(n.artifact), producedBy: n.producedBy ? { runId: n.producedBy.runId, stageId: n.producedBy.stageId, kind: n.producedBy.kind } : null, depth: n.depth }));
+      return direction === 'down' ? { artifact: artifactInfo(a), downstream: entries } : { artifact: artifactInfo(a), upstream: entries };
+    },
+
+    async readiness() {
+      const temporal = rt.client
+        ? await rt.client.connection.workflowService.getSystemInfo({}).then(() => true, () => false)
+        : false;
+      const database = await rt.database.ping().then(() => true, () => false);
+      return { temporal, database };
+    },
+  };
+}
+
+function mergeLive(view: RunView, live: Map<string, { step: number; totalSteps: number; loss: number | null }> | null): void {
+  for (const s of view.stages) {
+    const p = live?.get(s.id);
+    if (p && s.status === 'running') s.progress = { step: p.step, totalSteps: p.totalSteps, loss: p.loss };
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Fakes for the API's collaborators: an in-memory RunService (recipes are
+ * parsed and compiled by the real, pure recipe module, as the real service
+ * does) and a TokenVerifier that knows one token.
+ */
+import type { RunView } from '../../../cli/view.ts';
+import { createApp } from '../../../api/app.ts';
+import type { ApiLogger } from '../../../api/context.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  type ArtifactInfo,
+  type LineageEntry,
+  type RunService,
+  type RunStatus,
+  type RunSummary,
+  type StartRunRequest,
+  type StartedRunResponse,
+  type TokenVerifier,
+} from '../../../api/service.ts';
+import { RecipeError, compileRecipe, parseRecipeText, parseRecipeValue, type Plan } from '../../../recipe/index.ts';
+
+export const TOKEN = 'brs_test-token';
+
+/** A valid recipe as YAML text. */
+export const RECIPE_YAML = `apiVersion: braise/v1
+name: tiny
+seed: 7
+model: { layers: 1, dModel: 32, heads: 2, context: 32 }
+datasets:
+  web: { source: builtin:brown, genres: [a, b] }
+stages:
+  - id: base
+    kind: pretrain
+    inputs: [web]
+    with: { steps: 20, batchSize: 4, lr: 3e-3, checkpointEvery: 10 }
+`;
+
+/** The same recipe as a JSON value. */
+export const RECIPE_JSON = {
+  apiVersion: 'braise/v1',
+  name: 'tiny',
+  seed: 7,
+  model: { layers: 1, dModel: 32, heads: 2, context: 32 },
+  datasets: { web: { source: 'builtin:brown', genres: ['a', 'b'] } },
+  stages: [{ id: 'base', kind: 'pretrain', inputs: ['web'], with: { steps: 20, batchSize: 4, lr: 3e-3, checkpointEvery: 10 } }],
+};
+
+export class FakeTokens implements TokenVerifier {
+  readonly seen: string[] = [];
+  async verify(token: string): Promise<boolean> {
+    this.seen.push(token);
+    return token === TOKEN;
+  }
+}
+
+export class FakeLogger implements ApiLogger {
+  readonly errors: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+  error(obj: Record<string, unknown>, msg: string): void {
+    this.errors.push({ obj, msg });
+  }
+}
+
+interface StoredRun {
+  summary: RunSummary;
+  recipeKey: string;
+}
+
+/** An in-memory RunService that records what it was asked. */
+export class FakeRunService implements RunService {
+  readonly startRequests: StartRunRequest[] = [];
+  readonly listQueries: Array<Parameters<RunService['listRuns']>[0]> = [];
+  readonly metricsQueries: Array<{ runId: string; q: { stage?: string; name?: string } }> = [];
+  readonly lineageQueries: Array<{ id: string; direction: 'up' | 'down' }> = [];
+  readonly runs = new Map<string, StoredRun>();
+  readonly artifacts = new Map<string, ArtifactInfo>();
+  ready = { temporal: true, database: true };
+  /** When set, every call throws it (to test how the API reports unexpected failures). */
+  failWith: Error | null = null;
+  private readonly byIdempotencyKey = new Map<string, string>();
+  private clock = Date.parse('2025-01-01T00:00:00Z');
+
+  private check(): void {
+    if (this.failWith) throw this.failWith;
+  }
+
+  async validate(recipe: string | unknown): Promise<Plan> {
+    this.check();
+    try {
+      return compileRecipe(typeof recipe === 'string' ? parseRecipeText(recipe) : parseRecipeValue(recipe));
+    } catch (err) {
+      if (err instanceof RecipeError) throw new InvalidInputError(err.issues);
+      throw err;
+    }
+  }
+
+  async startRun(req: StartRunRequest): Promise<StartedRunResponse> {
+    this.check();
+    this.startRequests.push(req);
+    const plan = await this.validate(req.recipe);
+    const existing = req.idempotencyKey ? this.byIdempotencyKey.get(req.idempotencyKey) : undefined;
+    if (existing) {
+      const run = this.runs.get(existing)!;
+      if (run.recipeKey !== plan.recipeHash) throw new ConflictError(`Idempotency-Key "${req.idempotencyKey}" was used for another recipe`);
+      return { runId: existing, workflowId: run.summary.workflowId, temporalUiUrl: run.summary.temporalUiUrl!, created: false };
+    }
+    const runId = `run-${this.runs.size + 1}`;
+    const summary = this.addRun({ runId, recipe: plan.name, status: 'running' });
+    this.runs.get(runId)!.recipeKey = plan.recipeHash;
+    if (req.idempotencyKey) this.byIdempotencyKey.set(req.idempotencyKey, runId);
+    return { runId, workflowId: summary.workflowId, temporalUiUrl: summary.temporalUiUrl!, created: true };
+  }
+
+  /** Adds a run directly (for list and get tests); each is newer than the last. */
+  addRun(r: { runId: string; recipe: string; status: RunStatus }): RunSummary {
+    this.clock += 60_000;
+    const summary: RunSummary = {
+      runId: r.runId,
+      workflowId: `braise-${r.runId}`,
+      recipe: r.recipe,
+      status: r.status,
+      createdAt: new Date(this.clock).toISOString(),
+      finishedAt: null,
+      temporalUiUrl: `http://localhost:8233/namespaces/default/workflows/braise-${r.runId}`,
+      error: null,
+    };
+    this.runs.set(r.runId, { summary, recipeKey: '' });
+    return summary;
+  }
+
+  async listRuns(q: Parameters<RunService['listRuns']>[0]): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    this.check();
+    this.listQueries.push(q);
+    const all = [...this.runs.values()]
+      .map((r) => r.summary)
+      .filter((s) => (q.recipe === undefined || s.recipe === q.recipe) && (q.status === undefined || s.status === q.status))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const start = q.cursor ? Number(q.cursor) : 0;
+    const limit = q.limit ?? 50;
+    const page = all.slice(start, start + limit);
+    return { runs: page, nextCursor: start + limit < all.length ? String(start + limit) : null };
+  }
+
+  private run(runId: string): RunSummary {
+    const run = this.runs.get(runId);
+    if (!run) throw new NotFoundError(`run "${runId}" not found`);
+    return run.summary;
+  }
+
+  async getRun(runId: string): Promise<RunView> {
+    this.check();
+    const s = this.run(runId);
+    return {
+      runId: s.runId,
+      workflowId: s.workflowId,
+      status: s.status,
+      temporalUiUrl: s.temporalUiUrl ?? '',
+      error: null,
+      stages: [
+        {
+          id: 'base',
+          kind: 'pretrain',
+          status: 'running',
+          attempts: 1,
+          durationMs: null,
+          outputs: [],
+          metrics: {},
+          progress: { step: 5, totalSteps: 20, loss: 3.25 },
+        },
+      ],
+    };
+  }
+
+  async metrics(runId: string, q: { stage?: string; name?: string }) {
+    this.check();
+    this.run(runId);
+    this.metricsQueries.push({ runId, q });
+    const series = [
+      { stage: 'base', name: 'loss', points: [[1, 5.5], [2, 4.75]] as Array<[number, number]> },
+      { stage: 'base', name: 'lr', points: [[1, 0.001], [2, 0.002]] as Array<[number, number]> },
+    ];
+    return { series: series.filter((s) => (q.stage === undefined || s.stage === q.stage) && (q.name === undefined || s.name === q.name)) };
+  }
+
+  async cancel(runId: string): Promise<{ runId: string; status: RunStatus }> {
+    this.check();
+    const s = this.run(runId);
+    if (s.status !== 'running' && s.status !== 'paused') throw new ConflictError(`run "${runId}" already ${s.status}`);
+    s.status = 'cancelled';
+    return { runId, status: 'cancelled' };
+  }
+
+  async getArtifact(id: string): Promise<ArtifactInfo> {
+    this.check();
+    const a = this.artifacts.get(id);
+    if (!a) throw new NotFoundError(`artifact "${id}" not found`);
+    return a;
+  }
+
+  async lineage(id: string, direction: 'up' | 'down') {
+    this.check();
+    this.lineageQueries.push({ id, direction });
+    const artifact = await this.getArtifact(id);
+    const others = [...this.artifacts.values()].filter((a) => a.id !== id);
+    const entries: LineageEntry[] = others.map((a, i) => ({ artifact: a, producedBy: { runId: 'run-1', stageId: 'clean', kind: 'filter' }, depth: i + 1 }));
+    return direction === 'up' ? { artifact, upstream: entries } : { artifact, downstream: entries };
+  }
+
+  async readiness(): Promise<{ temporal: boolean; database: boolean }> {
+    this.check();
+    return this.ready;
+  }
+}
+
+export function artifact(id: string, kind: ArtifactInfo['kind'] = 'dataset'): ArtifactInfo {
+  return { id, kind, uri: `file:///artifacts/${id}`, bytes: 1234, meta: { docs: 10 }, createdAt: '2025-01-01T00:00:00.000Z' };
+}
+
+/** The real app over the fakes, and a `call` that sends the valid token unless told otherwise. */
+export function setup() {
+  const service = new FakeRunService();
+  const tokens = new FakeTokens();
+  const logger = new FakeLogger();
+  const app = createApp({ service, tokens, logger, version: '1.2.3' });
+  const call = (path: string, init: RequestInit & { token?: string | null } = {}) => {
+    const { token = TOKEN, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (token !== null) headers.set('authorization', `Bearer ${token}`);
+    return app.request(path, { ...rest, headers });
+  };
+  return { app, service, tokens, logger, call };
+}
+
+export interface ErrorJson {
+  error: { code: string; message: string; details: Array<{ path: string; message: string }> };
+}
+
+/** Reads an error response, asserting it has the common shape. */
+export async function errorOf(res: Response): Promise<ErrorJson['error']> {
+  const body = (await res.json()) as ErrorJson;
+  const shapeOk =
+    Object.keys(body).join() === 'error' &&
+    Object.keys(body.error).sort().join() === 'code,details,message' &&
+    typeof body.error.code === 'string' &&
+    typeof body.error.message === 'string' &&
+    Array.isArray(body.error.details) &&
+    body.error.details.every((d) => typeof d.path === 'string' && typeof d.message === 'string');
+  if (!shapeOk) {
+    throw new Error(`not an error body: ${JSON.stringify(body)}`);
+  }
+  return body.error;
+}

@@ -1,0 +1,15 @@
+/**
+ * Search attributes every run carries, so the Temporal UI and `GET /v1/runs`
+ * can filter by recipe and status. Registered by the dev server launcher and,
+ * on other clusters, by the runtime at start.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { RunStatus } from '../activities/types.ts';
+
+export const BraiseRecipe = defineSearchAttributeKey('BraiseRecipe', SearchAttributeType.KEYWORD);
+export const BraiseStatus = defineSearchAttributeKey('BraiseStatus', SearchAttributeType.KEYWORD);
+
+/** `paused` → `Paused`: the value shown in the UI (`BraiseStatus="Paused"`). */
+export function statusAttribute(status: RunStatus): string {
+  return status.charAt(0).toUpperCase() + status.slice(1);
+}
