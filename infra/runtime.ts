@@ -53,6 +53,8 @@ function installTemporalRuntime(logger: Logger): void {
   // The SDK logs to stdout by default; route it through pino (stderr) so `--json` output stays clean.
   TemporalRuntime.install({
     logger: new DefaultLogger(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : 'WARN', (entry) => {
+      // Activity-only workers (braise-cpu, braise-gpu) have no workflows by design.
+      if (entry.message.startsWith('No workflows registered')) return;
       const fn = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
       logger[fn]({ temporal: entry.meta }, entry.message);
     }),
