@@ -48,39 +48,68 @@ export function compileRecipe(recipe: Recipe): Plan {
   };
 }
 
+/** References a stage makes from its `with` block, each becoming an input with a role. */
+function roleRefs(stage: Stage, i: number): Array<{ ref: string; role: string; path: string; kind: ArtifactKind }> {
+  const out: Array<{ ref: string; role: string; path: string; kind: ArtifactKind }> = [];
+  const w = stage.with as { decontaminate?: { against: string[] }; classifier?: { high: string[]; low: string[] }; model?: string };
+  const base = `stages[${i}].with`;
+  w.decontaminate?.against.forEach((ref, j) => out.push({ ref, role: 'eval', path: `${base}.decontaminate.against[${j}]`, kind: 'dataset' }));
+  w.classifier?.high.forEach((ref, j) => out.push({ ref, role: 'high', path: `${base}.classifier.high[${j}]`, kind: 'dataset' }));
+  w.classifier?.low.forEach((ref, j) => out.push({ ref, role: 'low', path: `${base}.classifier.low[${j}]`, kind: 'dataset' }));
+  if (stage.kind === 'rewrite' && w.model) out.push({ ref: w.model, role: 'model', path: `${base}.model`, kind: 'model' });
+  return out;
+}
+
+function resolveRef(
+  ref: string,
+  path: string,
+  stage: Stage,
+  datasets: Set<string>,
+  recipe: Recipe,
+  accepts: ArtifactKind[],
+  issues: RecipeIssue[],
+): PlanInput | null {
+  const [node, port] = ref.split('.') as [string, string | undefined];
+  if (datasets.has(node)) {
+    if (port) issues.push({ path, message: `dataset "${node}" has no ports; write "${node}"` });
+    if (!accepts.includes('dataset')) {
+      issues.push({ path, message: `"${ref}" is a dataset; expected ${accepts.join(' or ')}` });
+      return null;
+    }
+    return { node, port: 'data', kind: 'dataset' };
+  }
+  const producer = recipe.stages.find((s) => s.id === node);
+  if (!producer) {
+    const known = [...datasets, ...recipe.stages.map((s) => s.id)].join(', ');
+    issues.push({ path, message: `unknown input "${node}" (datasets and stages: ${known})` });
+    return null;
+  }
+  if (producer.id === stage.id) {
+    issues.push({ path, message: `stage "${stage.id}" cannot consume its own output` });
+    return null;
+  }
+  const ports = KINDS[producer.kind].ports;
+  const portName = port ?? Object.keys(ports)[0]!;
+  const kind = ports[portName];
+  if (!kind) {
+    issues.push({ path, message: `stage "${node}" (${producer.kind}) has no port "${portName}" (ports: ${Object.keys(ports).join(', ')})` });
+    return null;
+  }
+  if (!accepts.includes(kind)) {
+    issues.push({ path, message: `"${ref}" is a ${kind}; ${stage.kind} accepts ${accepts.join(' or ')} there` });
+    return null;
+  }
+  return { node, port: portName, kind };
+}
+
 function resolveInputs(stage: Stage, i: number, datasets: Set<string>, recipe: Recipe, issues: RecipeIssue[]): PlanInput[] {
   const spec = KINDS[stage.kind];
   const inputs: PlanInput[] = [];
+  let unresolved = 0;
   stage.inputs.forEach((ref, j) => {
-    const path = `stages[${i}].inputs[${j}]`;
-    const [node, port] = ref.split('.') as [string, string | undefined];
-    if (datasets.has(node)) {
-      if (port) issues.push({ path, message: `dataset "${node}" has no ports; write "${node}"` });
-      inputs.push({ node, port: 'data', kind: 'dataset' });
-      return;
-    }
-    const producer = recipe.stages.find((s) => s.id === node);
-    if (!producer) {
-      const known = [...datasets, ...recipe.stages.map((s) => s.id)].join(', ');
-      issues.push({ path, message: `unknown input "${node}" (datasets and stages: ${known})` });
-      return;
-    }
-    if (producer.id === stage.id) {
-      issues.push({ path, message: `stage "${stage.id}" cannot consume its own output` });
-      return;
-    }
-    const ports = KINDS[producer.kind].ports;
-    const portName = port ?? Object.keys(ports)[0]!;
-    const kind = ports[portName];
-    if (!kind) {
-      issues.push({ path, message: `stage "${node}" (${producer.kind}) has no port "${portName}" (ports: ${Object.keys(ports).join(', ')})` });
-      return;
-    }
-    if (!spec.accepts.includes(kind)) {
-      issues.push({ path, message: `"${ref}" is a ${kind}; ${stage.kind} accepts ${spec.accepts.join(' or ')}` });
-      return;
-    }
-    inputs.push({ node, port: portName, kind });
+    const input = resolveRef(ref, `stages[${i}].inputs[${j}]`, stage, datasets, recipe, spec.accepts, issues);
+    if (input) inputs.push(input);
+    else unresolved++;
   });
   // An evaluation of a pretrained model scores its held-out documents unless told otherwise.
   if (stage.kind === 'evaluate' && !inputs.some((x) => x.kind === 'dataset')) {
@@ -89,8 +118,12 @@ function resolveInputs(stage: Stage, i: number, datasets: Set<string>, recipe: R
       if (producer && 'heldout' in KINDS[producer.kind].ports) inputs.push({ node: m.node, port: 'heldout', kind: 'dataset' });
     }
   }
-  if (spec.requires && inputs.length === stage.inputs.length && !inputs.some((x) => x.kind === spec.requires)) {
+  if (spec.requires && unresolved === 0 && !inputs.some((x) => x.kind === spec.requires)) {
     issues.push({ path: `stages[${i}].inputs`, message: `${stage.kind} needs at least one ${spec.requires} input` });
+  }
+  for (const r of roleRefs(stage, i)) {
+    const input = resolveRef(r.ref, r.path, stage, datasets, recipe, [r.kind], issues);
+    if (input) inputs.push({ ...input, role: r.role });
   }
   return inputs;
 }

@@ -10,6 +10,12 @@ export interface PlanInput {
   /** The producing node's output port. */
   port: string;
   kind: ArtifactKind;
+  /**
+   * What the stage uses it for: `data` (the default: what it processes) or a
+   * role named in its `with` block (`eval` sets to decontaminate against,
+   * `high`/`low` quality examples for the classifier, a `model` to rewrite with).
+   */
+  role?: string;
 }
 
 export interface PlanNode {

@@ -37,9 +37,28 @@ const ruleEntry = z.union([
     .refine((o) => Object.keys(o).length === 1, 'expected exactly one rule name as the key'),
 ]);
 
+/** A reference to a recipe dataset or stage output (`name` or `stage.port`). */
+export const refSchema = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$/, 'expected "<dataset-or-stage>" or "<stage>.<port>"');
+
+/** The learned quality classifier, trained inside the stage on examples the recipe marks high and low quality. */
+export const classifierSchema = z
+  .object({
+    high: z.array(refSchema).min(1),
+    low: z.array(refSchema).min(1),
+    threshold: frac.optional(),
+    keepTopFraction: z.number().gt(0).max(1).optional(),
+    epochs: posInt.max(100).default(5),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+  .refine((c) => c.threshold === undefined || c.keepTopFraction === undefined, 'give threshold or keepTopFraction, not both');
+
 export const filterWith = z
   .object({
     rules: z.array(ruleEntry).default(['gopher-quality', 'gopher-repetition']),
+    license: z.object({ allow: z.array(z.string().min(1)).min(1).optional() }).strict().optional(),
+    decontaminate: z.object({ against: z.array(refSchema).min(1), ngram: posInt.max(50).default(13) }).strict().optional(),
+    classifier: classifierSchema.optional(),
     dedup: z
       .object({
         exact: z.boolean().default(true),
@@ -78,6 +97,17 @@ export const pretrainWith = z
     holdout: z.number().min(0).max(0.5).default(0.1),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     sequenceLength: sequenceLength.optional(),
+    /** Online domain reweighting during training (or static weights); overrides a mixture spec carried by the input dataset. */
+    mixture: z
+      .object({
+        method: z.enum(['static', 'temperature', 'stratified', 'aioli', 'doremi', 'skill-it']),
+        weights: z.record(z.string(), z.number().min(0)).optional(),
+        temperature: pos.optional(),
+        eta: pos.optional(),
+        updateEvery: posInt.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -93,7 +123,11 @@ export const rewriteWith = z
     engine: z.enum(['rules', 'model', 'openai']).default('rules'),
     keepTopFraction: frac.optional(),
     threshold: frac.optional(),
-    model: z.string().optional(),
+    /** The model stage (`stage` or `stage.model`) the `model` engine generates with. */
+    model: refSchema.optional(),
+    classifier: classifierSchema.optional(),
+    maxNewTokens: posInt.max(4096).default(256),
+    temperature: z.number().min(0).max(5).default(0.7),
     baseUrl: z.string().url().optional(),
     modelName: z.string().optional(),
     concurrency: posInt.max(64).default(4),
@@ -163,5 +197,7 @@ export const stageWithSchemas = {
 } as const satisfies Record<(typeof STAGE_KINDS)[number], z.ZodType>;
 
 export type FilterWith = z.output<typeof filterWith>;
+export type RewriteWith = z.output<typeof rewriteWith>;
+export type MixWith = z.output<typeof mixWith>;
 export type PretrainWith = z.output<typeof pretrainWith>;
 export type EvaluateWith = z.output<typeof evaluateWith>;

@@ -73,7 +73,7 @@ export function createFilter(deps: ActivityDeps) {
       const settings = req.node.with as FilterWith;
       const store = deps.store;
       async function* all(): AsyncGenerator<Doc> {
-        for (const input of req.inputs) yield* readDataset(store, input.artifact.id);
+        for (const input of req.inputs) if ((input.role ?? 'data') === 'data') yield* readDataset(store, input.artifact.id);
       }
       const { kept, rejected, counts } = await filterDocs(all(), settings, (n) => heartbeat({ docs: n }));
       const meta = { stage: req.node.id, runId: req.runId };

@@ -26,7 +26,7 @@ export function createPretrain(deps: ActivityDeps) {
       const settings = req.node.with as PretrainWith;
       const { seed, model } = req.node.context;
       const docs: Doc[] = [];
-      for (const input of req.inputs) docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
+      for (const input of req.inputs) if ((input.role ?? 'data') === 'data') docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
       const { train, heldout } = splitHoldout(docs, seed, settings.holdout);
       if (train.length === 0) throw Object.assign(new Error(`pretrain "${req.node.id}": no training documents (inputs had ${docs.length})`), { permanent: true });
       const trainRef = await writeDataset(deps.store, train, { meta: { stage: req.node.id, split: 'train' } });

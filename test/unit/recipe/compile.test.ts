@@ -92,3 +92,27 @@ describe('compiler', () => {
     expect(resolved.datasets.web!.source).toBe('file:/recipes/data/x.jsonl');
   });
 });
+
+describe('compiler: references in with blocks', () => {
+  const withRefs = VALID.replace(
+    'with: { rules: [gopher-quality, gopher-repetition] }',
+    'with: { rules: [gopher-quality], decontaminate: { against: [evalset] }, classifier: { high: [web], low: [spam] } }',
+  ).replace('datasets:\n', 'datasets:\n  evalset: { source: "builtin:brown", genres: [r] }\n  spam: { source: "builtin:brown", genres: [m] }\n');
+
+  it('turns them into inputs with roles, so they are part of the cache key and the DAG', () => {
+    const plan = compileRecipe(parseRecipeText(withRefs));
+    const clean = plan.nodes.find((n) => n.id === 'clean')!;
+    expect(clean.inputs).toEqual([
+      { node: 'web', port: 'data', kind: 'dataset' },
+      { node: 'evalset', port: 'data', kind: 'dataset', role: 'eval' },
+      { node: 'web', port: 'data', kind: 'dataset', role: 'high' },
+      { node: 'spam', port: 'data', kind: 'dataset', role: 'low' },
+    ]);
+  });
+
+  it('names the with-block path of a bad reference', () => {
+    const issues = compileErrors(withRefs.replace('against: [evalset]', 'against: [nope]'));
+    expect(issues[0]!.path).toBe('stages[0].with.decontaminate.against[0]');
+    expect(issues[0]!.message).toMatch(/unknown input "nope"/);
+  });
+});
