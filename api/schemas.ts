@@ -194,6 +194,26 @@ export const MetricsSchema = z
 
 export const CancelResultSchema = z.object({ runId: z.string(), status: RunStatusSchema }).openapi('CancelResult');
 
+export const ResumeRequestSchema = z
+  .object({
+    with: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: 'Changed stage settings, e.g. `{ "stages.base.lr": 0.001 }`; validated like the recipe.', example: { 'stages.base.lr': 0.001 } }),
+  })
+  .strict()
+  .openapi('ResumeRequest');
+
+export const ResumeResultSchema = z
+  .object({
+    runId: z.string().openapi({ description: 'The run that continues: the same id in place, a new one for a new execution.' }),
+    workflowId: z.string(),
+    resumedFrom: z.string(),
+    mode: z.enum(['in-place', 'new-execution']),
+    temporalUiUrl: z.string(),
+  })
+  .openapi('ResumeResult');
+
 // ---- artifacts ------------------------------------------------------------
 
 export const ArtifactSchema = z

@@ -37,6 +37,15 @@ export interface RunSummary {
   error: string | null;
 }
 
+export interface ResumeResult {
+  /** The run that continues: the same id when resumed in place, a new one for a new execution. */
+  runId: string;
+  workflowId: string;
+  resumedFrom: string;
+  mode: 'in-place' | 'new-execution';
+  temporalUiUrl: string;
+}
+
 export interface ArtifactInfo {
   id: string;
   kind: 'dataset' | 'model' | 'report';
@@ -85,6 +94,12 @@ export interface RunService {
   getRun(runId: string): Promise<RunView>;
   metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; points: Array<[number, number]> }> }>;
   cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
+  /**
+   * Resumes a run. Paused: retries its failed stage in the same execution. Ended (failed, cancelled): starts a new
+   * execution of the same plan that reuses every cached stage and the latest checkpoint (`resumedFrom` links them).
+   * `with` changes stage settings first (`{ "stages.base.lr": 1e-3 }`), validated like a recipe.
+   */
+  resume(runId: string, req: { with?: Record<string, unknown> }): Promise<ResumeResult>;
   getArtifact(id: string): Promise<ArtifactInfo>;
   lineage(id: string, direction: 'up' | 'down'): Promise<{ artifact: ArtifactInfo; upstream?: LineageEntry[]; downstream?: LineageEntry[] }>;
   /** Which dependencies are reachable; readyz answers 503 naming the ones that are not. */

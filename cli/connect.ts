@@ -81,6 +81,7 @@ export function httpRunService(base: string, token: string): RunService {
     getRun: (id) => call('GET', `/v1/runs/${enc(id)}`),
     metrics: (id, q) => call('GET', `/v1/runs/${enc(id)}/metrics${qs(q)}`),
     cancel: (id) => call('POST', `/v1/runs/${enc(id)}/cancel`),
+    resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
     getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
     lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
     readiness: async () => {

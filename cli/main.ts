@@ -47,8 +47,9 @@ program
 
 program
   .command('resume <runId>')
-  .description('resume a paused run and follow it')
+  .description('resume a paused run in place, or an ended one as a new execution reusing its finished stages; then follow it')
   .option('--json', 'print JSON')
+  .option('--set <key=value...>', 'change stage settings first, e.g. --set stages.base.lr=1e-3')
   .action((runId: string, opts) => exitWith(resumeCommand(runId, opts)));
 
 program

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../api/service.ts';
 import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
-import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Plan } from '../recipe/index.ts';
+import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
+import { resumeSignal } from '../workflows/definitions.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
 import type { BraiseRuntime } from './runtime.ts';
@@ -45,6 +46,22 @@ export function createRunService(rt: BraiseRuntime): RunService {
   const client = () => {
     if (!rt.client) throw new Error('this process has no Temporal connection');
     return rt.client;
+  };
+  /** The run's status with Temporal's word on whether its execution is still open. */
+  const executionStatus = async (workflowId: string, recorded: RunRow['status']): Promise<RunRow['status']> => {
+    if (!rt.client) return recorded;
+    const d = await client().workflow.getHandle(workflowId).describe().catch(() => null);
+    if (!d) return recorded;
+    switch (d.status.name) {
+      case 'RUNNING':
+        return recorded === 'paused' ? 'paused' : 'running';
+      case 'COMPLETED':
+        return 'completed';
+      case 'CANCELLED':
+        return 'cancelled';
+      default:
+        return 'failed'; // FAILED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW
+    }
   };
   const requireRun = async (runId: string): Promise<RunRow> => {
     const run = await rt.lineage.getRun(runId);
@@ -123,6 +140,29 @@ export function createRunService(rt: BraiseRuntime): RunService {
       return { runId, status: run.status };
     },
 
+    async resume(runId, req) {
+      const run = await requireRun(runId);
+      // Temporal knows best whether the execution ended (terminated and timed-out runs never told lineage).
+      const status = await executionStatus(run.workflowId, run.status);
+      if (status === 'running' || status === 'completed') throw new ConflictError(`run ${runId} is ${status}; only paused, failed or cancelled runs can be resumed`);
+      const oldPlan = run.plan as Plan;
+      const plan = req.with && Object.keys(req.with).length > 0 ? compile(applyOverrides(oldPlan.recipe, req.with)) : oldPlan;
+      if (status === 'paused') {
+        const before = new Map(oldPlan.nodes.map((n) => [n.id, n.fingerprint]));
+        const nodes = plan.nodes.filter((n) => before.get(n.id) !== n.fingerprint);
+        await client().workflow.getHandle(run.workflowId).signal(resumeSignal, { nodes });
+        return { runId, workflowId: run.workflowId, resumedFrom: runId, mode: 'in-place' as const, temporalUiUrl: workflowUiUrl(rt.config, run.workflowId) };
+      }
+      // Ended: a new execution of the (possibly changed) plan; cached stages and checkpoints make it continue, not restart.
+      const options = (run.options ?? { noCache: false }) as { noCache: boolean; onFailure?: 'pause' | 'fail' };
+      const id = newRunId();
+      const workflowId = workflowIdFor(plan, id);
+      const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
+      await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options: { ...options, noCache: false }, status: 'running', resumedFrom: runId, temporalUiUrl });
+      await startRun(client(), plan, { ...options, noCache: false }, { runId: id, resumedFrom: runId });
+      return { runId: id, workflowId, resumedFrom: runId, mode: 'new-execution' as const, temporalUiUrl };
+    },
+
     async getArtifact(id) {
       const a = await rt.lineage.getArtifact(id);
       if (!a) throw new NotFoundError(`no artifact "${id}"`);
@@ -145,6 +185,30 @@ export function createRunService(rt: BraiseRuntime): RunService {
       return { temporal, database };
     },
   };
+}
+
+/**
+ * Applies `{ "stages.<id>.<field>": value }` (or `stages.<id>.with.<field>`) to a normalized recipe. Unknown stages are
+ * InvalidInputErrors naming the key; the result is validated again by the caller.
+ */
+export function applyOverrides(recipe: unknown, overrides: Record<string, unknown>): unknown {
+  const copy = structuredClone(recipe) as { stages: Array<{ id: string; with?: Record<string, unknown> }> };
+  const issues: RecipeIssue[] = [];
+  for (const [key, value] of Object.entries(overrides)) {
+    const m = /^stages\.([a-z][a-z0-9_-]*)\.(?:with\.)?([A-Za-z][A-Za-z0-9_]*)$/.exec(key);
+    if (!m) {
+      issues.push({ path: `with.${key}`, message: 'expected "stages.<id>.<field>"' });
+      continue;
+    }
+    const stage = copy.stages.find((s) => s.id === m[1]);
+    if (!stage) {
+      issues.push({ path: `with.${key}`, message: `no stage "${m[1]}" in this run (stages: ${copy.stages.map((s) => s.id).join(', ')})` });
+      continue;
+    }
+    stage.with = { ...stage.with, [m[2]!]: value };
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues, `invalid resume settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return copy;
 }
 
 function mergeLive(view: RunView, live: Map<string, { step: number; totalSteps: number; loss: number | null }> | null): void {

@@ -63,7 +63,13 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
   let resumeGeneration = 0;
 
   setHandler(progressQuery, () => state);
-  setHandler(resumeSignal, () => {
+  /** Current definition of each node; a resume may replace those of unfinished stages. */
+  const defs = new Map(plan.nodes.map((n) => [n.id, n]));
+  setHandler(resumeSignal, (req) => {
+    for (const n of req?.nodes ?? []) {
+      const s = stageState.get(n.id);
+      if (s && s.status !== 'completed' && s.status !== 'cached' && defs.get(n.id)?.kind === n.kind) defs.set(n.id, n);
+    }
     resumeGeneration++;
   });
   setHandler(stageProgressSignal, ({ stageId, progress }) => {
@@ -82,8 +88,9 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
 
   const results = new Map<string, Promise<StageResult>>();
-  const runNode = async (node: PlanNode): Promise<StageResult> => {
-    const s = stageState.get(node.id)!;
+  const runNode = async (planned: PlanNode): Promise<StageResult> => {
+    const s = stageState.get(planned.id)!;
+    let node = planned;
     let inputs: StageInput[];
     try {
       const upstream = await Promise.all(node.inputs.map((i) => results.get(i.node)!));
@@ -99,6 +106,7 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
 
     let round = 1;
     for (;;) {
+      node = defs.get(node.id) ?? node;
       const prepared = await control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache });
       s.cacheKey = prepared.cacheKey;
       if (prepared.cached) {

@@ -7,6 +7,8 @@ import { ApiError } from '../errors.ts';
 import { authenticated, errorResponses, json } from '../openapi.ts';
 import {
   CancelResultSchema,
+  ResumeRequestSchema,
+  ResumeResultSchema,
   IdempotencyHeaders,
   ListRunsQuery,
   MetricsQuery,
@@ -81,6 +83,19 @@ const cancelRun = createRoute({
   responses: { 202: { description: 'Cancellation requested', content: json(CancelResultSchema) }, ...errorResponses(401, 404, 409, 422, 500) },
 });
 
+const resumeRun = createRoute({
+  method: 'post',
+  path: '/v1/runs/{id}/resume',
+  tags: ['runs'],
+  summary: 'Resume a paused run in place, or an ended one as a new execution that reuses every finished stage',
+  security: authenticated,
+  request: { params: RunIdParams, body: { required: false, content: { 'application/json': { schema: ResumeRequestSchema } } } },
+  responses: {
+    202: { description: 'Resumed', content: json(ResumeResultSchema) },
+    ...errorResponses(400, 401, 404, 409, 413, 415, 422, 500),
+  },
+});
+
 /**
  * The JSON forms, told apart by their keys: `apiVersion` at top level is a
  * recipe (the service validates it in full); otherwise `recipe` wraps one with
@@ -123,4 +138,9 @@ export function registerRunRoutes(app: ApiApp, service: RunService): void {
   });
 
   app.openapi(cancelRun, async (c) => c.json(await service.cancel(c.req.valid('param').id), 202));
+
+  app.openapi(resumeRun, async (c) => {
+    const body = (c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : c.req.valid('json')) ?? {};
+    return c.json(await service.resume(c.req.valid('param').id, body), 202);
+  });
 }

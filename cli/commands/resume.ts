@@ -1,31 +1,58 @@
-/** `braise resume <runId>`: retries the stages of a paused run and follows it to the end. */
-import { openRuntime } from '../../infra/runtime.ts';
-import { createRunService } from '../../infra/service.ts';
-import { resumeSignal } from '../../workflows/definitions.ts';
+/**
+ * `braise resume <runId> [--set stages.base.lr=1e-3]`: a paused run retries
+ * its failed stage in place; an ended one continues as a new execution that
+ * reuses every finished stage and the latest checkpoint. Then follows it.
+ */
+import { ConflictError, InvalidInputError, NotFoundError } from '../../api/service.ts';
+import { formatIssue } from '../../recipe/index.ts';
+import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
 import { renderRun } from '../render.ts';
 import { EXIT, exitCodeFor, say } from '../io.ts';
 
-export async function resumeCommand(runId: string, opts: { json?: boolean }): Promise<number> {
-  const rt = await openRuntime({ queues: ['control', 'cpu', 'gpu'], log: say });
+/** `key=value` pairs; values are JSON when they parse (numbers, booleans, arrays), strings otherwise. */
+export function parseSettings(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidInputError([{ path: `--set ${pair}`, message: 'expected key=value, e.g. stages.base.lr=1e-3' }]);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    out[pair.slice(0, eq)] = value;
+  }
+  return out;
+}
+
+export async function resumeCommand(runId: string, opts: { json?: boolean; set?: string[] }): Promise<number> {
+  const conn = await connect({ queues: ['control', 'cpu', 'gpu'] });
   try {
-    const run = await rt.lineage.getRun(runId);
-    if (!run) {
-      say(`no run "${runId}"`);
-      return EXIT.notFound;
-    }
-    if (run.status !== 'paused') {
-      say(`run ${runId} is ${run.status}; only paused runs can be resumed in place`);
-      return EXIT.failed;
-    }
-    const handle = rt.client!.workflow.getHandle(run.workflowId);
-    await handle.signal(resumeSignal, {});
-    say(`run ${runId} resumed`);
-    const view = await followRun(createRunService(rt), runId, createProgress());
+    const settings = parseSettings(opts.set ?? []);
+    const resumed = await conn.service.resume(runId, Object.keys(settings).length > 0 ? { with: settings } : {});
+    say(
+      resumed.mode === 'in-place'
+        ? `run ${runId} resumed in place — ${resumed.temporalUiUrl}`
+        : `run ${runId} had ended; continuing as run ${resumed.runId} (cached stages and the latest checkpoint are reused) — ${resumed.temporalUiUrl}`,
+    );
+    const view = await followRun(conn.service, resumed.runId, createProgress());
     process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRun(view)}\n`);
     return exitCodeFor(view.status);
+  } catch (err) {
+    if (err instanceof InvalidInputError) {
+      say(`cannot resume ${runId}:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+      return EXIT.invalid;
+    }
+    if (err instanceof NotFoundError || err instanceof ConflictError) {
+      say(err.message);
+      return err instanceof NotFoundError ? EXIT.notFound : EXIT.failed;
+    }
+    throw err;
   } finally {
-    await rt.close();
+    await conn.close();
   }
 }

@@ -11,6 +11,7 @@ import {
   InvalidInputError,
   NotFoundError,
   type ArtifactInfo,
+  type ResumeResult,
   type LineageEntry,
   type RunService,
   type RunStatus,
@@ -189,6 +190,20 @@ export class FakeRunService implements RunService {
     if (s.status !== 'running' && s.status !== 'paused') throw new ConflictError(`run "${runId}" already ${s.status}`);
     s.status = 'cancelled';
     return { runId, status: 'cancelled' };
+  }
+
+  readonly resumeRequests: Array<{ runId: string; with?: Record<string, unknown> }> = [];
+
+  async resume(runId: string, req: { with?: Record<string, unknown> }): Promise<ResumeResult> {
+    this.check();
+    const s = this.run(runId);
+    this.resumeRequests.push({ runId, ...req });
+    if (s.status === 'running' || s.status === 'completed') throw new ConflictError(`run "${runId}" is ${s.status}`);
+    if (s.status === 'paused') {
+      s.status = 'running';
+      return { runId, workflowId: s.workflowId, resumedFrom: runId, mode: 'in-place', temporalUiUrl: s.temporalUiUrl ?? "" };
+    }
+    return { runId: `${runId}-2`, workflowId: `${s.workflowId}-2`, resumedFrom: runId, mode: 'new-execution', temporalUiUrl: s.temporalUiUrl ?? "" };
   }
 
   async getArtifact(id: string): Promise<ArtifactInfo> {

@@ -48,6 +48,7 @@ describe('/v1/openapi.json', () => {
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/metrics',
         'POST /v1/runs/{id}/cancel',
+        'POST /v1/runs/{id}/resume',
         'GET /v1/artifacts/{id}',
         'GET /v1/artifacts/{id}/lineage',
       ].sort(),

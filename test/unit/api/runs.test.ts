@@ -194,3 +194,28 @@ describe('one run', () => {
     expect((await call('/v1/runs/nope/cancel', { method: 'POST' })).status).toBe(404);
   });
 });
+
+describe('POST /v1/runs/:id/resume', () => {
+  it('resumes a paused run in place (202), with or without a body, passing changed settings through', async () => {
+    const { call, service } = setup();
+    service.addRun({ runId: 'r1', recipe: 'tiny', status: 'paused' });
+    const res = await call('/v1/runs/r1/resume', json({ with: { 'stages.base.lr': 0.001 } }));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ runId: 'r1', resumedFrom: 'r1', mode: 'in-place' });
+    expect(service.resumeRequests).toEqual([{ runId: 'r1', with: { 'stages.base.lr': 0.001 } }]);
+
+    service.addRun({ runId: 'r2', recipe: 'tiny', status: 'failed' });
+    const bare = await call('/v1/runs/r2/resume', { method: 'POST' });
+    expect(bare.status).toBe(202);
+    expect(await bare.json()).toMatchObject({ resumedFrom: 'r2', mode: 'new-execution' });
+  });
+
+  it('answers 409 for a run still running, 404 for an unknown one, 422 for unknown body keys', async () => {
+    const { call, service } = setup();
+    service.addRun({ runId: 'r1', recipe: 'tiny', status: 'running' });
+    expect((await call('/v1/runs/r1/resume', { method: 'POST' })).status).toBe(409);
+    expect((await call('/v1/runs/nope/resume', { method: 'POST' })).status).toBe(404);
+    const bad = await call('/v1/runs/r1/resume', json({ with: {}, extra: 1 }));
+    expect(bad.status).toBe(422);
+  });
+});
