@@ -5,6 +5,7 @@
  * checkpoint named in the last heartbeat, or the latest one on disk for this
  * cache key; cancellation kills the child.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
@@ -18,6 +19,19 @@ import type { ActivityDeps } from '../deps.ts';
 import { sorted } from '../errors.ts';
 import type { StageRequest, StageResult, TrainingProgress } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
+
+/**
+ * Where a retried or resumed attempt continues: the newer of the checkpoint in
+ * the last heartbeat and the latest complete one on disk for this cache key
+ * (a graceful shutdown writes one after its last heartbeat got through).
+ */
+export async function resumePoint(fromHeartbeat: string | null, checkpointDir: string): Promise<string | undefined> {
+  const candidates = [fromHeartbeat, await latestCheckpoint(checkpointDir)].filter((c): c is string => c !== null);
+  const usable = [];
+  for (const c of candidates) if (await stat(join(c, 'state.json')).then(() => true, () => false)) usable.push(c);
+  const step = (dir: string) => Number(/step-(\d+)$/.exec(dir)?.[1] ?? -1);
+  return usable.sort((a, b) => step(b) - step(a))[0];
+}
 
 export function createPretrain(deps: ActivityDeps) {
   return async function pretrain(req: StageRequest): Promise<StageResult> {
@@ -34,7 +48,7 @@ export function createPretrain(deps: ActivityDeps) {
 
       const checkpointDir = join(deps.config.checkpointsRoot, req.cacheKey);
       const previous = ctx.info.heartbeatDetails as Partial<TrainingProgress> | undefined;
-      const resumeFrom = previous?.checkpoint ?? (await latestCheckpoint(checkpointDir)) ?? undefined;
+      const resumeFrom = await resumePoint(previous?.checkpoint ?? null, checkpointDir);
       const outputDir = await deps.store.stage();
       const job: PretrainJob = {
         type: 'pretrain',

@@ -48,7 +48,10 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue,
-      shutdownGraceTime: '20s',
+      // On SIGTERM, training stages are cancelled almost at once: the trainer writes a checkpoint and exits, so a
+      // deploy loses no steps; data stages get longer to finish. Either way the attempt fails and is retried elsewhere.
+      shutdownGraceTime: q === 'gpu' ? '1s' : '15s',
+      shutdownForceTime: '60s',
       // Heartbeats carry training progress: let them reach the server often.
       maxHeartbeatThrottleInterval: '2s',
       defaultHeartbeatThrottleInterval: '2s',

@@ -126,4 +126,33 @@ describe(`worker killed mid-pretrain (${db})`, () => {
       await database.close();
     }
   });
+
+  it('on SIGTERM, checkpoints the step it is at and exits; the next worker loses no steps', async () => {
+    const steps = 300;
+    const plan = compileRecipe(parseRecipeText(tinyRecipe({ name: 'term', steps, checkpointEvery: 100, heartbeat: '4s' })));
+    const first = await startWorker(home.env);
+    workers.push(first);
+    const run = await startRun(client, plan, { noCache: false });
+    await until(async () => {
+      const p = (await liveProgress(run.handle)).get('base');
+      return p && p.step >= 15 ? p : null;
+    }, 240_000, 'pretrain to pass step 15');
+    const t0 = Date.now();
+    first.kill('SIGTERM');
+    await new Promise((r) => first.once('exit', r));
+    // A graceful stop is quick: it does not wait out the heartbeat timeout or the run.
+    expect(Date.now() - t0).toBeLessThan(30_000);
+
+    const second = await startWorker(home.env);
+    workers.push(second);
+    const state = await awaitRunState(run.handle);
+    expect(state.status).toBe('completed');
+    const base = state.stages.find((s) => s.id === 'base')!;
+    // checkpointEvery is 100: resuming past step 15 means the shutdown wrote its own checkpoint.
+    expect(base.metrics.resumed_from_step).toBeGreaterThanOrEqual(15);
+    expect(base.metrics.resumed_from_step).toBeLessThan(100);
+    expect(base.metrics.steps).toBe(steps);
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
+  });
 });
