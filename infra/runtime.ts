@@ -86,7 +86,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   }
   const database = await openDatabase(
     config.databaseUrl
-      ? { url: config.databaseUrl, onPoolError: (err) => logger.warn({ err }, 'database connection lost; reconnecting') }
+      ? { url: config.databaseUrl, onPoolError: (err) => logger.warn(`database connection lost (${err.message}); reconnecting`) }
       : { dataDir: config.pgliteDir },
   ).catch(async (err: unknown) => {
     await releaseLock?.();

@@ -84,7 +84,7 @@ export function createPretrain(deps: ActivityDeps) {
         } else if (m.type === 'checkpoint') {
           progress = { ...progress, step: m.step, loss: m.loss, checkpoint: m.dir };
           heartbeat(progress);
-          void flushLoss().catch((err: unknown) => deps.logger.warn({ err }, 'recording loss points failed; retried at the end'));
+          void flushLoss().catch((err: unknown) => deps.logger.warn(`recording loss points failed (retried at the end): ${String((err as Error).cause ?? err).split('\n')[0]}`));
           void deps.reportProgress(req.workflowId, req.node.id, progress).catch(() => undefined);
         } else if (m.type === 'log') {
           deps.logger[m.level]({ stage: req.node.id }, m.msg);

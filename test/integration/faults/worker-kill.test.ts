@@ -8,14 +8,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
-import { openDatabase } from '../../infra/db/client.ts';
-import { LineageStore } from '../../infra/db/lineage.ts';
-import { awaitRunState, liveProgress, startRun } from '../../infra/temporal/runs.ts';
-import { databases, testHome, type TestHome } from './harness.ts';
-import { tinyRecipe } from './recipes.ts';
+import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
+import { openDatabase } from '../../../infra/db/client.ts';
+import { LineageStore } from '../../../infra/db/lineage.ts';
+import { awaitRunState, liveProgress, startRun } from '../../../infra/temporal/runs.ts';
+import { databases, testHome, type TestHome } from '../harness.ts';
+import { tinyRecipe } from '../recipes.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/braise.js', import.meta.url));
 const CHECKPOINT_EVERY = 10;
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
