@@ -9,6 +9,8 @@ import { createEvaluate } from './evaluate/activity.ts';
 import { createFilter } from './filter/activity.ts';
 import { createIngest } from './ingest/activity.ts';
 import { createPretrain } from './pretrain/activity.ts';
+import { createMix } from './mix/activity.ts';
+import { createRewrite } from './rewrite/activity.ts';
 import type { ControlActivities, StageActivities } from './types.ts';
 
 export type { ActivityDeps } from './deps.ts';
@@ -24,6 +26,8 @@ export function createActivities(deps: ActivityDeps): Activities {
     stages: {
       ingest: createIngest(deps),
       filter: createFilter(deps),
+      rewrite: createRewrite(deps),
+      mix: createMix(deps),
       pretrain: createPretrain(deps),
       evaluate: createEvaluate(deps),
     },

@@ -48,6 +48,8 @@ export interface TrainingProgress {
 export interface StageActivities {
   ingest(req: StageRequest): Promise<StageResult>;
   filter(req: StageRequest): Promise<StageResult>;
+  rewrite(req: StageRequest): Promise<StageResult>;
+  mix(req: StageRequest): Promise<StageResult>;
   pretrain(req: StageRequest): Promise<StageResult>;
   evaluate(req: StageRequest): Promise<StageResult>;
 }

@@ -25,6 +25,8 @@ const HEADLINE: Record<string, string[]> = {
   filter: ['kept', 'rejected'],
   pretrain: ['first_loss', 'final_loss', 'steps'],
   evaluate: ['perplexity-by-domain/mean'],
+  rewrite: ['docs', 'kept', 'score_after'],
+  mix: ['docs', 'tokens'],
 };
 
 export function renderRun(view: RunView): string {
@@ -47,9 +49,16 @@ export function renderRun(view: RunView): string {
     if (s.kind === 'filter' && rejections.length > 0) {
       lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
     }
-    const domains = Object.entries(s.metrics).filter(([k]) => k.startsWith('perplexity-by-domain/') && !k.endsWith('/mean'));
+    // `perplexity-by-domain/<domain>`, or `<model stage>/perplexity-by-domain/<domain>` when several models are scored.
+    const domains = Object.entries(s.metrics)
+      .map(([k, v]) => ({ m: /^(?:([^/]+)\/)?perplexity-by-domain\/(.+)$/.exec(k), v }))
+      .filter((x): x is { m: RegExpExecArray; v: number } => x.m !== null && x.m[2] !== 'mean');
     if (s.kind === 'evaluate' && domains.length > 0) {
-      lines.push('', `${s.id}: bits per byte by domain (held-out documents)`, table([['DOMAIN', 'BITS/BYTE'], ...domains.map(([k, v]) => [k.slice('perplexity-by-domain/'.length), v.toFixed(4)])]));
+      const models = [...new Set(domains.map((d) => d.m[1] ?? ''))];
+      const names = [...new Set(domains.map((d) => d.m[2]!))].sort();
+      const cell = (model: string, domain: string) => domains.find((d) => (d.m[1] ?? '') === model && d.m[2] === domain)?.v.toFixed(4) ?? '-';
+      const header = ['DOMAIN', ...models.map((m) => (m ? `${m} BITS/BYTE` : 'BITS/BYTE'))];
+      lines.push('', `${s.id}: bits per byte by domain (held-out documents)`, table([header, ...names.map((n) => [n, ...models.map((m) => cell(m, n))])]));
     }
   }
   if (view.error) lines.push('', `error: ${view.error}`);

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ArtifactStore, isArtifactId } from './artifact-store.ts';
 import { loadBrown } from './builtin/brown.ts';
+import { EVAL_SETS } from './builtin/evalsets.ts';
+import { loadSpamAssassin } from './builtin/spam-assassin.ts';
 import { readDataset } from './dataset.ts';
 import { DatasetInputError } from './errors.ts';
 import { readJsonl } from './jsonl.ts';
@@ -23,6 +25,8 @@ type Loader = (spec: SourceSpec, ctx: SourceContext, rest: string) => Promise<Do
 
 const BUILTINS = new Map<string, (spec: SourceSpec) => Doc[]>([
   ['brown', (spec) => loadBrown({ genres: spec.genres, limit: spec.limit })],
+  ['spam-assassin', (spec) => loadSpamAssassin({ groups: spec.groups, limit: spec.limit })],
+  ...[...EVAL_SETS].map(([name, load]) => [name, (spec: SourceSpec) => load({ limit: spec.limit })] as const),
 ]);
 
 const SCHEMES = new Map<string, Loader>(Object.entries({

@@ -135,8 +135,8 @@ export function windowOffsets(
   return Array.from({ length: batchSize }, () => Math.floor(rng() * (maxStart + 1)));
 }
 
-function docsOverlapping(stream: TokenStream, start: number, end: number, out: Set<string>): void {
-  // Binary search the first doc whose end is past `start`; docs are contiguous and sorted.
+/** Index of the first document whose end is past `start`: docs are contiguous and sorted, so binary search. */
+function firstDocEndingAfter(stream: TokenStream, start: number): number {
   let lo = 0;
   let hi = stream.docs.length - 1;
   while (lo < hi) {
@@ -144,7 +144,11 @@ function docsOverlapping(stream: TokenStream, start: number, end: number, out: S
     if (stream.docs[mid]!.end <= start) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = lo; i < stream.docs.length && stream.docs[i]!.start < end; i++) out.add(stream.docs[i]!.id);
+  return lo;
+}
+
+function docsOverlapping(stream: TokenStream, start: number, end: number, out: Set<string>): void {
+  for (let i = firstDocEndingAfter(stream, start); i < stream.docs.length && stream.docs[i]!.start < end; i++) out.add(stream.docs[i]!.id);
 }
 
 /**
@@ -204,4 +208,32 @@ export function consumedDocs(
     }
   }
   return [...byId.values()];
+}
+
+/**
+ * Tallies {@link ConsumedDoc}s as windows are read, for batches that are not a pure function of
+ * (seed, step) alone (mixtures, whose weights evolve; decomposed sequences), where
+ * {@link consumedDocs} cannot replay them.
+ */
+export class ConsumedCounter {
+  readonly #byId = new Map<string, ConsumedDoc>();
+
+  /** One window read document `span`. */
+  add(span: DocSpan): void {
+    const entry = this.#byId.get(span.id);
+    if (entry !== undefined) entry.windows++;
+    else this.#byId.set(span.id, { id: span.id, shard: span.shard, line: span.line, windows: 1 });
+  }
+
+  /** One window [start, end) of `stream`: each document it overlaps counts once. */
+  addWindow(stream: TokenStream, start: number, end: number): void {
+    for (let i = firstDocEndingAfter(stream, start); i < stream.docs.length && stream.docs[i]!.start < end; i++) this.add(stream.docs[i]!);
+  }
+
+  /** The tally since the last drain, in first-seen order; starts a new one. */
+  drain(): ConsumedDoc[] {
+    const out = [...this.#byId.values()];
+    this.#byId.clear();
+    return out;
+  }
 }

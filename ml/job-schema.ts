@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { formatIssues, modelConfigSchema } from './config.ts';
+import { sequenceLengthSchema } from './decomposition.ts';
 import { JobInputError } from './errors.ts';
-import type { EvaluateJob, Job, PretrainJob } from './jobs.ts';
+import type { EvaluateJob, GenerateJob, Job, PretrainJob } from './jobs.ts';
+import { mixtureJobSchema } from './mixing/spec.ts';
 
 const backend = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional();
 const count = z.number().int().positive();
@@ -26,6 +28,8 @@ export const pretrainJobSchema = z.strictObject({
   resumeFrom: path.optional(),
   initFrom: path.optional(),
   backend,
+  mixture: mixtureJobSchema.optional(),
+  sequenceLength: sequenceLengthSchema.optional(),
 }) satisfies z.ZodType<PretrainJob>;
 
 /** Validates an {@link EvaluateJob}; unknown keys are errors. */
@@ -38,7 +42,19 @@ export const evaluateJobSchema = z.strictObject({
   backend,
 }) satisfies z.ZodType<EvaluateJob>;
 
-const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, evaluateJobSchema]);
+/** Validates a {@link GenerateJob}; unknown keys are errors. */
+export const generateJobSchema = z.strictObject({
+  type: z.literal('generate'),
+  modelDir: path,
+  prompts: z.array(z.string()),
+  maxNewTokens: count.max(1_000_000),
+  temperature: z.number().nonnegative(),
+  topK: z.number().int().nonnegative(),
+  seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  backend,
+}) satisfies z.ZodType<GenerateJob>;
+
+const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, evaluateJobSchema, generateJobSchema]);
 
 /**
  * Parses a job received from outside (IPC, an activity's input). Throws a {@link JobInputError}

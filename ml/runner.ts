@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ChildMessage, EvaluateJob, PretrainJob } from './jobs.ts';
+import type { ChildMessage, Job } from './jobs.ts';
 
 /** A failed trainer job. `permanent` is true for bad input (retrying cannot help). */
 export class TrainerError extends Error {
@@ -66,7 +66,7 @@ function isChildMessage(m: unknown): m is ChildMessage {
  * or exits without a result, and with an `AbortError` when `signal` aborts. Settles only after the
  * child has exited, so no trainer outlives the promise.
  */
-export function runJob<R>(job: PretrainJob | EvaluateJob, opts: RunJobOptions = {}): Promise<R> {
+export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
   const { signal, onMessage } = opts;
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
   return new Promise<R>((resolve, reject) => {

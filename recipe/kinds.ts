@@ -24,8 +24,8 @@ export interface KindSpec {
 export const KINDS: Record<StageKind | 'ingest', KindSpec> = {
   ingest: { ports: { data: 'dataset' }, accepts: [], queue: 'braise-cpu', long: false, implVersion: '1' },
   filter: { ports: { kept: 'dataset', rejected: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-cpu', long: false, implVersion: '1' },
-  rewrite: { ports: { rewritten: 'dataset' }, accepts: ['dataset', 'model'], requires: 'dataset', queue: 'braise-cpu', long: true, implVersion: null },
-  mix: { ports: { mixed: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-cpu', long: false, implVersion: null },
+  rewrite: { ports: { rewritten: 'dataset' }, accepts: ['dataset', 'model'], requires: 'dataset', queue: 'braise-cpu', long: true, implVersion: '1' },
+  mix: { ports: { mixed: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-cpu', long: false, implVersion: '1' },
   pretrain: { ports: { model: 'model', heldout: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-gpu', long: true, implVersion: '1' },
   upsample: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
   sft: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },

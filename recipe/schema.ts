@@ -36,6 +36,8 @@ export const datasetSchema = z
   .object({
     source: sourceSchema,
     genres: z.array(z.string().min(1)).min(1).optional(),
+    /** builtin:spam-assassin: which mail groups (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2). */
+    groups: z.array(z.string().min(1)).min(1).optional(),
     limit: posInt.optional(),
   })
   .strict();

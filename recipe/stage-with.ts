@@ -109,7 +109,11 @@ export const pretrainWith = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((w) => !(w.mixture && w.sequenceLength), {
+    message: 'mixture and sequenceLength cannot be combined yet: use one per pretrain stage',
+    path: ['sequenceLength'],
+  });
 
 export const evaluateWith = z
   .object({
@@ -126,14 +130,21 @@ export const rewriteWith = z
     /** The model stage (`stage` or `stage.model`) the `model` engine generates with. */
     model: refSchema.optional(),
     classifier: classifierSchema.optional(),
-    maxNewTokens: posInt.max(4096).default(256),
+    /** Tokens to generate per document; default 256 for the model engine, 2048 for openai (chat models think first). */
+    maxNewTokens: posInt.max(32_768).optional(),
     temperature: z.number().min(0).max(5).default(0.7),
+    topK: z.number().int().min(0).default(40),
+    timeoutMs: posInt.default(120_000),
     baseUrl: z.string().url().optional(),
     modelName: z.string().optional(),
     concurrency: posInt.max(64).default(4),
     maxRetries: z.number().int().min(0).max(10).default(3),
   })
-  .strict();
+  .strict()
+  .refine((w) => w.engine !== 'openai' || (w.baseUrl !== undefined && w.modelName !== undefined), {
+    message: 'engine "openai" needs baseUrl and modelName',
+    path: ['baseUrl'],
+  });
 
 export const mixWith = z
   .object({

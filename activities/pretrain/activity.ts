@@ -9,10 +9,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { readDatasetAll, shardPaths, writeDataset } from '../../datasets/dataset.ts';
+import { readDatasetAll, readManifest, shardPaths, writeDataset } from '../../datasets/dataset.ts';
 import type { Doc } from '../../datasets/types.ts';
 import { latestCheckpoint } from '../../ml/checkpoint.ts';
-import type { ChildMessage, PretrainJob, PretrainResult } from '../../ml/jobs.ts';
+import type { ChildMessage, MixtureJobSpec, PretrainJob, PretrainResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
 import type { PretrainWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
@@ -31,6 +31,41 @@ export async function resumePoint(fromHeartbeat: string | null, checkpointDir: s
   for (const c of candidates) if (await stat(join(c, 'state.json')).then(() => true, () => false)) usable.push(c);
   const step = (dir: string) => Number(/step-(\d+)$/.exec(dir)?.[1] ?? -1);
   return usable.sort((a, b) => step(b) - step(a))[0];
+}
+
+function prefixed(prefix: string, values: Record<string, number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [prefix + k, v]));
+}
+
+/** An online mixture a `mix` stage handed over in its dataset's manifest (`mixture.spec`), if any. */
+async function inputMixture(deps: ActivityDeps, req: StageRequest): Promise<MixtureJobSpec | undefined> {
+  for (const i of req.inputs) {
+    if (i.kind !== 'dataset' || (i.role ?? 'data') !== 'data') continue;
+    const manifest = (await readManifest(deps.store, i.artifact.id)) as { mixture?: { spec?: MixtureJobSpec } };
+    if (manifest.mixture?.spec) return manifest.mixture.spec;
+  }
+  return undefined;
+}
+
+/** The job's mixture: the stage's own `with.mixture` wins over one carried by the input dataset. */
+export function mixtureFor(settings: PretrainWith, fromInput: MixtureJobSpec | undefined): MixtureJobSpec | undefined {
+  const m = settings.mixture;
+  if (!m) return fromInput;
+  const updateEvery = m.updateEvery ?? 25;
+  switch (m.method) {
+    case 'static':
+      return { method: 'static', weights: m.weights };
+    case 'temperature':
+      return { method: 'temperature', temperature: m.temperature ?? 2 };
+    case 'stratified':
+      return { method: 'stratified' };
+    case 'doremi':
+      return { method: 'doremi', eta: m.eta ?? 1, updateEvery };
+    case 'skill-it':
+      return { method: 'skill-it', eta: m.eta ?? 1, updateEvery };
+    case 'aioli':
+      return { method: 'aioli', eta: m.eta ?? 1, updateEvery };
+  }
 }
 
 export function createPretrain(deps: ActivityDeps) {
@@ -67,6 +102,8 @@ export function createPretrain(deps: ActivityDeps) {
         seed,
         resumeFrom: resumeFrom ?? undefined,
         backend: settings.backend,
+        mixture: mixtureFor(settings, await inputMixture(deps, req)),
+        sequenceLength: settings.sequenceLength,
       };
 
       let progress: TrainingProgress = { step: 0, totalSteps: settings.steps, loss: null, checkpoint: resumeFrom ?? null };
@@ -86,6 +123,11 @@ export function createPretrain(deps: ActivityDeps) {
           heartbeat(progress);
           void flushLoss().catch((err: unknown) => deps.logger.warn(`recording loss points failed (retried at the end): ${String((err as Error).cause ?? err).split('\n')[0]}`));
           void deps.reportProgress(req.workflowId, req.node.id, progress).catch(() => undefined);
+        } else if (m.type === 'mixture') {
+          const points = Object.entries(m.weights).map(([domain, w]) => ({ domain, w }));
+          for (const { domain, w } of points) {
+            void deps.lineage.recordMetrics(req.runId, req.node.id, `mixture/${domain}`, [[m.step, w]]).catch(() => undefined);
+          }
         } else if (m.type === 'log') {
           deps.logger[m.level]({ stage: req.node.id }, m.msg);
         }
@@ -121,6 +163,10 @@ export function createPretrain(deps: ActivityDeps) {
           resumed_from_step: result.resumedFromStep ?? -1,
           train_docs: train.length,
           heldout_docs: heldout.length,
+          ...prefixed('weight/', result.mixtureWeights),
+          ...prefixed('domain_loss/', result.domainLoss),
+          ...(result.attentionFlopsPerToken !== undefined ? { attention_flops_per_token: result.attentionFlopsPerToken } : {}),
+          ...(result.concatChunkAttentionFlopsPerToken !== undefined ? { concat_chunk_attention_flops_per_token: result.concatChunkAttentionFlopsPerToken } : {}),
         },
         attempt: activityInfo().attempt,
       };

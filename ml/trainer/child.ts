@@ -10,6 +10,7 @@
  * - Failure: sends `{ type: 'error', permanent }` (permanent for bad input) and exits 1.
  */
 import { isPermanent } from '../errors.ts';
+import { runGenerate } from '../generate.ts';
 import { parseJob } from '../job-schema.ts';
 import type { ChildMessage } from '../jobs.ts';
 import { runEvaluate } from './evaluate.ts';
@@ -48,7 +49,8 @@ async function run(raw: unknown): Promise<number> {
   jobRunning = true;
   try {
     const job = parseJob(raw);
-    const result = job.type === 'pretrain' ? await runPretrain(job, io) : await runEvaluate(job, io);
+    const result =
+      job.type === 'pretrain' ? await runPretrain(job, io) : job.type === 'generate' ? await runGenerate(job, io) : await runEvaluate(job, io);
     if (result !== null) await send({ type: 'done', result });
     return 0;
   } catch (err) {

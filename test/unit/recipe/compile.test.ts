@@ -83,7 +83,7 @@ describe('compiler', () => {
 
   it('refuses stage kinds this version cannot run, naming the available ones', () => {
     const text = VALID + `  - id: merged\n    kind: merge\n    inputs: [base]\n`;
-    expect(compileErrors(text)[0]!.message).toMatch(/not available in this version.*available: filter, pretrain, evaluate/);
+    expect(compileErrors(text)[0]!.message).toMatch(/not available in this version.*available: filter, rewrite, mix, pretrain, evaluate/);
   });
 
   it('resolves file: sources against the recipe directory', () => {

@@ -1,0 +1,187 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJob } from '../../../ml/job-schema.ts';
+import type { ChildMessage, PretrainJob, PretrainResult } from '../../../ml/jobs.ts';
+import { runJob } from '../../../ml/runner.ts';
+import { runPretrain } from '../../../ml/trainer/pretrain.ts';
+
+/*
+ * Real trainer child processes (tsx + TensorFlow.js WASM) on a tiny model, with a mixture or with
+ * dataset decomposition. Like test/unit/ml/runner.test.ts, a resumed run is compared against an
+ * uninterrupted reference.
+ */
+
+const root = mkdtempSync(path.join(tmpdir(), 'braise-mixing-'));
+const shardFile = path.join(root, 'train.jsonl');
+// Two domains: one repeated sentence (easy) and digit strings (hard); documents of varied lengths.
+const lines = [
+  ...Array.from({ length: 24 }, (_, i) => ({ id: `fox-${i}`, text: 'the quick brown fox jumps over the lazy dog. '.repeat(1 + (i % 4)), domain: 'fox' })),
+  ...Array.from({ length: 24 }, (_, i) => ({ id: `num-${i}`, text: `${i * 7919} ${i * 104729} ${(i * 31) % 97} `.repeat(1 + (i % 3)), domain: 'numbers' })),
+];
+writeFileSync(shardFile, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+
+const model = { arch: 'gpt', layers: 1, dModel: 32, heads: 2, context: 32, tokenizer: 'byte' } as const;
+function job(name: string, over: Partial<PretrainJob> = {}): PretrainJob {
+  return {
+    type: 'pretrain',
+    shards: [shardFile],
+    model,
+    steps: 30,
+    batchSize: 8,
+    lr: 1e-2,
+    warmupSteps: 4,
+    minLrRatio: 0.1,
+    weightDecay: 0.1,
+    gradClip: 1,
+    checkpointEvery: 17,
+    checkpointDir: path.join(root, name, 'ck'),
+    outputDir: path.join(root, name, 'model'),
+    seed: 42,
+    ...over,
+  };
+}
+
+function maxAbsDiff(a: Buffer, b: Buffer): number {
+  const x = new Float32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+  const y = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  expect(x.length).toBe(y.length);
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  return max;
+}
+
+/** Runs a job in this process: bad input fails before any training, so no child is worth forking. */
+const inProcess = (j: PretrainJob): Promise<PretrainResult | null> =>
+  runPretrain({ ...j, backend: 'wasm' }, { send: () => Promise.resolve(), stopRequested: () => false });
+
+type MixtureMessage = Extract<ChildMessage, { type: 'mixture' }>;
+const mixtureMessages = (ms: ChildMessage[]): MixtureMessage[] => ms.filter((m): m is MixtureMessage => m.type === 'mixture');
+
+// Aioli: rounds of 10 steps whose last 4 are LearnParams (2 domains × 1 sweep × 2 steps). The checkpoint
+// at step 17 falls inside round 2's LearnParams, with a probe already taken and losses pending.
+const aioli = { method: 'aioli', eta: 2, updateEvery: 10, lpSteps: 2, probeWindows: 4 } as const;
+let reference: PretrainResult;
+const referenceMessages: ChildMessage[] = [];
+
+beforeAll(async () => {
+  reference = await runJob<PretrainResult>(job('aioli-ref', { mixture: aioli }), { onMessage: (m) => referenceMessages.push(m) });
+}, 120_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('pretrain with a mixture', () => {
+  it('reports the weights at the start and after every update, final weights and per-domain losses', () => {
+    const mix = mixtureMessages(referenceMessages);
+    expect(mix.map((m) => m.step)).toEqual([0, 10, 20, 30]);
+    expect(mix[0]!.weights).toEqual({ fox: 0.5, numbers: 0.5 });
+    for (const m of mix) expect(Object.values(m.weights).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(mix[3]!.weights).not.toEqual(mix[0]!.weights);
+    expect(reference.mixtureWeights).toEqual(mix[3]!.weights);
+    expect(Object.keys(reference.domainLoss!).sort()).toEqual(['fox', 'numbers']);
+    for (const l of Object.values(reference.domainLoss!)) expect(l).toBeGreaterThan(0);
+    // Per-domain losses split the same rows as the reported loss: over the same last 10 steps, the
+    // overall mean is their token-weighted average, so it lies between them.
+    const perDomain = Object.values(reference.domainLoss!);
+    expect(reference.finalLoss).toBeGreaterThanOrEqual(Math.min(...perDomain) - 1e-5);
+    expect(reference.finalLoss).toBeLessThanOrEqual(Math.max(...perDomain) + 1e-5);
+    expect(referenceMessages.filter((m) => m.type === 'progress')).toHaveLength(30);
+    expect(reference.lossCurve[0]![1]).toBeGreaterThan(5);
+    expect(reference.finalLoss).toBeLessThan(reference.lossCurve[0]![1] * 0.7);
+    const ck = JSON.parse(readFileSync(path.join(root, 'aioli-ref', 'ck', 'step-00000017', 'mixture.json'), 'utf8')) as {
+      method: string;
+      domains: string[];
+      policy: { probes: Array<[number, unknown]> };
+    };
+    expect(ck).toMatchObject({ format: 'braise.mixture/v1', method: 'aioli', domains: ['fox', 'numbers'] });
+    expect(ck.policy.probes.map(([s]) => s)).toEqual([16]);
+  });
+
+  it('resumed from a checkpoint inside a LearnParams phase, gives the same weights, losses and model', async () => {
+    const messages: ChildMessage[] = [];
+    const resumed = await runJob<PretrainResult>(
+      job('aioli-resume', { mixture: aioli, resumeFrom: path.join(root, 'aioli-ref', 'ck', 'step-00000017') }),
+      { onMessage: (m) => messages.push(m) },
+    );
+    expect(resumed.resumedFromStep).toBe(17);
+    expect(resumed.lossCurve).toEqual(reference.lossCurve);
+    expect(resumed.mixtureWeights).toEqual(reference.mixtureWeights);
+    expect(resumed.domainLoss).toEqual(reference.domainLoss);
+    expect(mixtureMessages(messages)).toEqual([{ type: 'mixture', step: 17, weights: mixtureMessages(referenceMessages)[1]!.weights }, ...mixtureMessages(referenceMessages).slice(2)]);
+    const a = readFileSync(path.join(root, 'aioli-ref', 'model', 'weights.bin'));
+    const b = readFileSync(path.join(root, 'aioli-resume', 'model', 'weights.bin'));
+    expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('DoReMi shifts weight to the domain whose loss exceeds its reference the most', async () => {
+    const messages: ChildMessage[] = [];
+    const r = await runJob<PretrainResult>(
+      job('doremi', { steps: 20, checkpointEvery: 20, mixture: { method: 'doremi', eta: 1, updateEvery: 5, referenceLoss: { fox: 0.5, numbers: 0.5 } } }),
+      { onMessage: (m) => messages.push(m) },
+    );
+    // Equal references, so the excess loss ranks domains by their own loss: whichever is harder to
+    // predict (early on, the sentence's larger alphabet costs more than digits) must gain weight.
+    const [easy, hard] = Object.entries(r.domainLoss!).sort((x, y) => x[1] - y[1]).map(([d]) => d) as [string, string];
+    expect(r.domainLoss![hard]! - r.domainLoss![easy]!).toBeGreaterThan(0.1);
+    expect(r.mixtureWeights![hard]!).toBeGreaterThan(0.6);
+    const weights = mixtureMessages(messages).map((m) => m.weights[hard]!);
+    expect(weights).toHaveLength(5);
+    for (let i = 1; i < weights.length; i++) expect(weights[i]!).toBeGreaterThan(weights[i - 1]!);
+  });
+
+  it('rejects a mixture combined with decomposition, and weights for a domain the data lacks', async () => {
+    const mixed = inProcess(job('bad-combo', { mixture: { method: 'stratified' }, sequenceLength: { curriculum: 'decomposition', buckets: [8, 16] } }));
+    await expect(mixed).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.sequenceLength: cannot be combined with job.mixture') });
+    const badDomain = inProcess(job('bad-domain', { mixture: { method: 'static', weights: { code: 1 } } }));
+    await expect(badDomain).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.mixture.weights.code: no such domain') });
+  });
+
+  it('validates the mixture and sequenceLength fields of a job, naming the path', () => {
+    const parse = (over: Record<string, unknown>) => () => parseJob({ ...job('schema'), ...over });
+    expect(parse({ mixture: { method: 'doremi', eta: 0, updateEvery: 5 } })).toThrow('job: mixture.eta');
+    expect(parse({ mixture: { method: 'aioli', eta: 1 } })).toThrow('job: mixture.updateEvery');
+    expect(parse({ mixture: { method: 'stratified', extra: 1 } })).toThrow('job: mixture');
+    expect(parse({ mixture: { method: 'regmix' } })).toThrow('job: mixture.method');
+    expect(parse({ sequenceLength: { curriculum: 'grow', buckets: [8] } })).toThrow('job: sequenceLength.curriculum');
+    const ok = parseJob({ ...job('schema'), mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } });
+    expect(ok).toMatchObject({ mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } });
+  });
+});
+
+describe('pretrain with dataset decomposition', () => {
+  it('lowers the loss with constant tokens per step and fewer attention FLOPs per token than concat-and-chunk', async () => {
+    const r = await runJob<PretrainResult>(
+      job('dd', { steps: 40, sequenceLength: { curriculum: 'decomposition', buckets: [4, 8, 16, 32] } }),
+    );
+    expect(r.steps).toBe(40);
+    expect(r.tokensSeen).toBe(40 * 8 * 32);
+    const first = r.lossCurve[0]![1];
+    expect(first).toBeGreaterThan(5);
+    expect(r.finalLoss).toBeLessThan(first * 0.6);
+    expect(r.concatChunkAttentionFlopsPerToken).toBe(4 * 1 * 32 * 32);
+    expect(r.attentionFlopsPerToken!).toBeLessThan(r.concatChunkAttentionFlopsPerToken!);
+    const consumed = JSON.parse(readFileSync(path.join(root, 'dd', 'ck', 'step-00000034', 'consumed.json'), 'utf8')) as {
+      fromStep: number;
+      docs: Array<{ windows: number }>;
+    };
+    expect(consumed.fromStep).toBe(17);
+    expect(consumed.docs.length).toBeGreaterThan(0);
+
+    // The curriculum is a pure function of the job, so a resumed run replays it exactly.
+    const resumed = await inProcess(
+      job('dd-resume', { steps: 40, sequenceLength: { curriculum: 'decomposition', buckets: [4, 8, 16, 32] }, resumeFrom: path.join(root, 'dd', 'ck', 'step-00000017') }),
+    );
+    expect(resumed!.lossCurve).toEqual(r.lossCurve);
+    expect(resumed!.attentionFlopsPerToken).toBe(r.attentionFlopsPerToken);
+  });
+
+  it('rejects resuming a mixture run from a checkpoint written without a mixture', async () => {
+    const noState = inProcess(job('bad-resume', { mixture: aioli, resumeFrom: path.join(root, 'dd', 'ck', 'step-00000017') }));
+    await expect(noState).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('step-00000017 has no mixture.json') });
+  });
+
+  it('rejects a bucket longer than the model context, naming it', async () => {
+    const bad = inProcess(job('dd-bad', { sequenceLength: { curriculum: 'decomposition', buckets: [16, 64] } }));
+    await expect(bad).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.sequenceLength.buckets[1]: 64 exceeds model.context 32') });
+  });
+});
