@@ -5,6 +5,7 @@
  * cancel out on average instead of adding up. Training is deterministic for a given seed.
  */
 import { z } from 'zod';
+import { mulberry32 } from '../../ml/random.ts';
 
 /** What the classifier reads of a document. */
 export interface TextDoc {
@@ -129,18 +130,6 @@ function margin(model: QualityModel, f: Features): number {
 
 const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
-/** mulberry32, for a reproducible example order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * Trains a classifier that scores `high` documents near 1 and `low` near 0: logistic loss, per-coordinate Adagrad,
  * examples shuffled every epoch by a PRNG seeded with `seed` (same inputs and options ⇒ the same model, bit for
@@ -164,7 +153,7 @@ export function trainQualityClassifier(high: readonly TextDoc[], low: readonly T
   const model: QualityModel = { dims, bias: 0, weights: new Float64Array(dims) };
   const g2 = new Float64Array(dims);
   let g2Bias = 0;
-  const random = prng(seed);
+  const random = mulberry32(seed); // a reproducible example order
   const order = examples.map((_, i) => i);
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
