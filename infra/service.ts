@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../api/service.ts';
 import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
 import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
-import { resumeSignal } from '../workflows/definitions.ts';
+import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
 import type { BraiseRuntime } from './runtime.ts';
@@ -50,8 +50,19 @@ export function createRunService(rt: BraiseRuntime): RunService {
   /** The run's status with Temporal's word on whether its execution is still open. */
   const executionStatus = async (workflowId: string, recorded: RunRow['status']): Promise<RunRow['status']> => {
     if (!rt.client) return recorded;
-    const d = await client().workflow.getHandle(workflowId).describe().catch(() => null);
+    const handle = client().workflow.getHandle(workflowId);
+    let d = await handle.describe().catch(() => null);
     if (!d) return recorded;
+    const closing = async () => {
+      if (recorded === 'failed' || recorded === 'cancelled') return true;
+      const state = await rt.client!.connection.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => null);
+      return state?.status === 'failed' || state?.status === 'cancelled';
+    };
+    if (d.status.name === 'RUNNING' && (await closing())) {
+      // The run has its outcome and the execution is closing. Give it a moment.
+      await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+      d = (await handle.describe().catch(() => null)) ?? d;
+    }
     switch (d.status.name) {
       case 'RUNNING':
         return recorded === 'paused' ? 'paused' : 'running';

@@ -84,6 +84,25 @@ describe('resuming runs', () => {
     expect((await rt.lineage.getRun(resumed.runId))?.resumedFrom).toBe(runId);
   });
 
+  it('with onFailure: fail, a stage failing after its retries ends the run as failed; resume starts it again', async () => {
+    const missing = join(home.home, 'never.jsonl');
+    const recipe = tinyRecipe({ name: 'failfast', steps: 8 }).replace(`file:${NOISE}`, `file:${missing}`);
+    const { runId } = await service.startRun({ recipe, onFailure: 'fail' });
+    const failed = await waitFor(service, runId, (v) => v.status !== 'running');
+    expect(failed.status).toBe('failed');
+    expect(failed.stages.find((s) => s.id === 'noise')!.status).toBe('failed');
+    expect(failed.stages.find((s) => s.id === 'clean')!.status).toBe('skipped');
+    expect((await rt.lineage.getRun(runId))?.status).toBe('failed');
+
+    await copyFile(NOISE, missing);
+    const resumed = await service.resume(runId, {});
+    expect(resumed.mode).toBe('new-execution');
+    const done = await waitFor(service, resumed.runId, (v) => v.status !== 'running');
+    expect(done.status).toBe('completed');
+    // what finished before the failure is not recomputed
+    expect(done.stages.find((s) => s.id === 'web')!.status).toBe('cached');
+  });
+
   it('refuses to resume a run that is still running or completed', async () => {
     const { runs } = await service.listRuns({ recipe: 'pause' });
     await expect(service.resume(runs[0]!.runId, {})).rejects.toThrow(/only paused, failed or cancelled/);
