@@ -8,7 +8,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RunService } from '../../../api/service.ts';
 import type { RunView } from '../../../cli/view.ts';
 import { loadConfig } from '../../../infra/config.ts';
@@ -93,7 +93,8 @@ describe.skipIf(!PGBIN || process.getuid?.() !== 0)('Postgres server restarted m
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
     asPostgres(`${PGBIN}/initdb -D ${data} -U postgres --auth=trust`);
     pgctl('start');
-    const config = loadConfig({ ...process.env, BRAISE_HOME: home, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` }, home);
+    // The suite's Temporal server: this test restarts only Postgres.
+    const config = loadConfig({ ...process.env, BRAISE_HOME: home, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` }, home);
     const rt = await openRuntime({ config, queues: ['control', 'cpu', 'gpu'] });
     try {
       const service = createRunService(rt);
