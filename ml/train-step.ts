@@ -24,16 +24,7 @@ export async function trainStep(
   targets: tf.Tensor2D,
   o: StepOptions,
 ): Promise<{ loss: number; gradNorm: number }> {
-  const varList = [...model.params.values()];
-  const byVarName = new Map([...model.params].map(([name, v]) => [v.name, name]));
-  const { loss, norm } = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossFn(model, inputs, targets, o.weights), varList);
-    const named: Record<string, tf.Tensor> = {};
-    for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
-    const clipped = clipByGlobalNorm(named, o.gradClip);
-    opt.apply(clipped.grads, o.lr);
-    return { loss: value, norm: clipped.norm };
-  });
+  const { loss, norm } = tf.tidy(() => applyUpdate(model, opt, () => lossFn(model, inputs, targets, o.weights), o));
   try {
     const [l, n] = await Promise.all([loss.data(), norm.data()]);
     return { loss: l[0]!, gradNorm: n[0]! };
@@ -41,4 +32,18 @@ export async function trainStep(
     loss.dispose();
     norm.dispose();
   }
+}
+
+/**
+ * The update itself, for use inside a `tf.tidy`: gradients of `lossOf` for every parameter, global-norm
+ * clipping, AdamW. Returns the loss (before the update) and the pre-clip gradient norm as tensors.
+ */
+export function applyUpdate(model: GptModel, opt: AdamW, lossOf: () => tf.Scalar, o: Pick<StepOptions, 'lr' | 'gradClip'>): { loss: tf.Scalar; norm: tf.Scalar } {
+  const byVarName = new Map([...model.params].map(([name, v]) => [v.name, name]));
+  const { value, grads } = tf.variableGrads(lossOf, [...model.params.values()]);
+  const named: Record<string, tf.Tensor> = {};
+  for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
+  const clipped = clipByGlobalNorm(named, o.gradClip);
+  opt.apply(clipped.grads, o.lr);
+  return { loss: value, norm: clipped.norm };
 }

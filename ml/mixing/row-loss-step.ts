@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, type GptModel } from '../gpt.ts';
 import { tokenNll } from '../loss.ts';
-import { clipByGlobalNorm, type AdamW } from '../optim.ts';
-import type { StepOptions } from '../train-step.ts';
+import type { AdamW } from '../optim.ts';
+import { applyUpdate, type StepOptions } from '../train-step.ts';
 
 /**
  * {@link trainStep} that also returns each row's summed NLL (nats, before the update), taken from the
@@ -17,24 +17,17 @@ export async function trainStepWithRowNll(
   targets: tf.Tensor2D,
   o: Omit<StepOptions, 'weights'>,
 ): Promise<{ loss: number; gradNorm: number; rowNll: Float32Array }> {
-  const varList = [...model.params.values()];
-  const byVarName = new Map([...model.params].map(([name, v]) => [v.name, name]));
   let rows: tf.Tensor | undefined;
   try {
-    const { loss, norm } = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
+    const { loss, norm } = tf.tidy(() =>
+      applyUpdate(model, opt, () => {
         const nll = tokenNll(forward(model, inputs), targets);
         // Kept past the tidy scopes: read below, then disposed. Off the path to the loss, so the
         // backward pass ignores it.
         rows = tf.keep(tf.sum(nll, -1));
         return tf.mean(nll) as tf.Scalar;
-      }, varList);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
-      const clipped = clipByGlobalNorm(named, o.gradClip);
-      opt.apply(clipped.grads, o.lr);
-      return { loss: value, norm: clipped.norm };
-    });
+      }, o),
+    );
     try {
       const [l, n, r] = await Promise.all([loss.data(), norm.data(), rows!.data()]);
       return { loss: l[0]!, gradNorm: n[0]!, rowNll: Float32Array.from(r) };
