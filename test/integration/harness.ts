@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type BraiseConfig } from '../../infra/config.ts';
+import type { RunService } from '../../api/service.ts';
+import type { RunView } from '../../cli/view.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -65,4 +67,23 @@ export async function testHome(db: DbKind): Promise<TestHome> {
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Polls a run through the service until `pred` holds. With `tolerateErrors`, failed reads (a server that is down
+ * on purpose) count as "not yet" instead of failing the test.
+ */
+export async function waitForRun(
+  service: RunService,
+  runId: string,
+  pred: (v: RunView) => boolean,
+  opts: { timeoutMs?: number; tolerateErrors?: boolean } = {},
+): Promise<RunView> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+  for (;;) {
+    const v = opts.tolerateErrors ? await service.getRun(runId).catch(() => null) : await service.getRun(runId);
+    if (v && pred(v)) return v;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not get there (${v?.status}): ${JSON.stringify(v?.stages.map((s) => [s.id, s.status]))}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

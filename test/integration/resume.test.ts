@@ -11,18 +11,10 @@ import { InvalidInputError, type RunService } from '../../api/service.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
 import type { RunView } from '../../cli/view.ts';
-import { testHome, type TestHome } from './harness.ts';
+import { testHome, waitForRun, type TestHome } from './harness.ts';
 import { NOISE, tinyRecipe } from './recipes.ts';
 
-async function waitFor(service: RunService, runId: string, pred: (v: RunView) => boolean, timeoutMs = 180_000): Promise<RunView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await service.getRun(runId);
-    if (pred(v)) return v;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${v.status}: ${JSON.stringify(v.stages.map((s) => [s.id, s.status]))}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitFor = (service: RunService, runId: string, pred: (v: RunView) => boolean, timeoutMs?: number) => waitForRun(service, runId, pred, { timeoutMs });
 
 describe('resuming runs', () => {
   let home: TestHome;

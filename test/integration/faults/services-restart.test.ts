@@ -15,17 +15,11 @@ import { loadConfig } from '../../../infra/config.ts';
 import { openRuntime } from '../../../infra/runtime.ts';
 import { createRunService } from '../../../infra/service.ts';
 import { ensureDevServer, stopDevServer } from '../../../infra/temporal/dev-server.ts';
+import { waitForRun } from '../harness.ts';
 import { tinyRecipe } from '../recipes.ts';
 
-async function waitFor(service: RunService, runId: string, pred: (v: RunView) => boolean, timeoutMs = 240_000): Promise<RunView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await service.getRun(runId).catch(() => null);
-    if (v && pred(v)) return v;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not get there: ${JSON.stringify(v?.stages.map((s) => [s.id, s.status]))}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitFor = (service: RunService, runId: string, pred: (v: RunView) => boolean, timeoutMs = 240_000) =>
+  waitForRun(service, runId, pred, { timeoutMs, tolerateErrors: true });
 
 const trainingStep = (v: RunView) => v.stages.find((s) => s.id === 'base')?.progress?.step ?? 0;
 
