@@ -17,6 +17,7 @@ import { ApiError, handleError, handleNotFound } from './errors.ts';
 import { BEARER } from './openapi.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerProvenanceRoutes } from './routes/provenance.ts';
 import { registerRecipeRoutes } from './routes/recipes.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import type { RunService, TokenVerifier } from './service.ts';
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerRecipeRoutes(app, deps.service);
   registerRunRoutes(app, deps.service);
   registerArtifactRoutes(app, deps.service);
+  registerProvenanceRoutes(app, deps.service);
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {
     type: 'http',

@@ -61,6 +61,29 @@ export interface LineageEntry {
   depth: number;
 }
 
+/** One checkpoint window of a training stage that read part of a document. */
+export interface DocumentTrainingWindow {
+  runId: string;
+  stageId: string;
+  /** The dataset the trainer read the document from: the one asked about, or one derived from it (filter, mix). */
+  datasetArtifactId: string;
+  /** The window is optimizer steps fromStep+1 … checkpointStep. */
+  fromStep: number;
+  checkpointStep: number;
+  /** Token offsets [start, end) within the document (its EOS included) that the window's sequences read. */
+  tokenRanges: Array<[number, number]>;
+  /** The model the stage produced; null while it trains. */
+  modelArtifactId: string | null;
+}
+
+/** `braise provenance` / `GET /v1/artifacts/:id/documents/:docId/training`. */
+export interface DocumentTraining {
+  artifactId: string;
+  docId: string;
+  /** Every checkpoint window that read the document, by run, stage and step; empty if none trained on it. */
+  training: DocumentTrainingWindow[];
+}
+
 /** Invalid input: the API answers 422 with every issue. */
 export class InvalidInputError extends Error {
   constructor(readonly issues: RecipeIssue[], message = 'invalid recipe') {
@@ -102,6 +125,12 @@ export interface RunService {
   resume(runId: string, req: { with?: Record<string, unknown> }): Promise<ResumeResult>;
   getArtifact(id: string): Promise<ArtifactInfo>;
   lineage(id: string, direction: 'up' | 'down'): Promise<{ artifact: ArtifactInfo; upstream?: LineageEntry[]; downstream?: LineageEntry[] }>;
+  /**
+   * Which runs, stages and checkpoint windows trained on document `docId` of dataset `artifactId` (directly or
+   * through datasets derived from it), with token ranges. NotFoundError for an unknown artifact, a non-dataset or
+   * a document id the dataset does not hold.
+   */
+  documentTraining(artifactId: string, docId: string): Promise<DocumentTraining>;
   /** Which dependencies are reachable; readyz answers 503 naming the ones that are not. */
   readiness(): Promise<{ temporal: boolean; database: boolean }>;
 }

@@ -84,6 +84,7 @@ export function httpRunService(base: string, token: string): RunService {
     resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
     getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
     lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
+    documentTraining: (id, docId) => call('GET', `/v1/artifacts/${enc(id)}/documents/${enc(docId)}/training`),
     readiness: async () => {
       const res = await fetch(`${base}/readyz`);
       const body = (await res.json()) as { temporal?: boolean; database?: boolean };

@@ -5,6 +5,7 @@ import { loadConfig } from '../infra/config.ts';
 import { stopDevServer } from '../infra/temporal/dev-server.ts';
 import type { QueueName } from '../infra/temporal/worker.ts';
 import { lineageCommand } from './commands/lineage.ts';
+import { provenanceCommand } from './commands/provenance.ts';
 import { resumeCommand } from './commands/resume.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand, tokenCreateCommand } from './commands/up.ts';
@@ -44,6 +45,12 @@ program
   .option('--json', 'print JSON')
   .option('--down', 'show what was derived from the artifact instead')
   .action((id: string, opts) => exitWith(lineageCommand(id, opts)));
+
+program
+  .command('provenance <datasetArtifactId> <docId>')
+  .description('which runs, stages and checkpoints trained on a document of a dataset (or of datasets derived from it), with token ranges')
+  .option('--json', 'print JSON')
+  .action((id: string, docId: string, opts) => exitWith(provenanceCommand(id, docId, opts)));
 
 program
   .command('resume <runId>')

@@ -11,6 +11,7 @@ import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Pla
 import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
+import { documentTraining } from './provenance.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
 
@@ -187,6 +188,8 @@ export function createRunService(rt: BraiseRuntime): RunService {
       const entries = nodes.map((n) => ({ artifact: artifactInfo(n.artifact), producedBy: n.producedBy ? { runId: n.producedBy.runId, stageId: n.producedBy.stageId, kind: n.producedBy.kind } : null, depth: n.depth }));
       return direction === 'down' ? { artifact: artifactInfo(a), downstream: entries } : { artifact: artifactInfo(a), upstream: entries };
     },
+
+    documentTraining: (artifactId, docId) => documentTraining(rt.lineage, rt.store, artifactId, docId),
 
     async readiness() {
       const temporal = rt.client

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { ConsumedTally, type ConsumedDoc } from './consumed.ts';
 import { JobInputError } from './errors.ts';
 import { hashSeed, mulberry32 } from './random.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -171,17 +172,12 @@ export function batchAt(stream: TokenStream, seed: number, step: number, batchSi
   return { inputs, targets, windows, docIds: [...ids] };
 }
 
-/** How often each document was read (in any window) over steps [fromStep, toStep), in first-seen order. */
-export interface ConsumedDoc {
-  id: string;
-  shard: string;
-  line: number;
-  windows: number;
-}
+export type { ConsumedDoc } from './consumed.ts';
 
 /**
- * Which documents steps [fromStep, toStep) consumed. Cheap (no tokens are copied) because batches
- * are a pure function of (seed, step); checkpoints record it as `consumed.json`.
+ * Which documents steps [fromStep, toStep) consumed, and which of their tokens (see `ml/consumed.ts`).
+ * Cheap (no tokens are copied) because batches are a pure function of (seed, step); checkpoints
+ * record it as `consumed.json`.
  */
 export function consumedDocs(
   stream: TokenStream,
@@ -191,23 +187,11 @@ export function consumedDocs(
   batchSize: number,
   context: number,
 ): ConsumedDoc[] {
-  const byId = new Map<string, ConsumedDoc>();
-  const spanById = new Map(stream.docs.map((d) => [d.id, d]));
+  const counter = new ConsumedCounter();
   for (let step = fromStep; step < toStep; step++) {
-    for (const off of windowOffsets(stream.tokens.length, seed, step, batchSize, context)) {
-      const ids = new Set<string>();
-      docsOverlapping(stream, off, off + context + 1, ids);
-      for (const id of ids) {
-        const entry = byId.get(id);
-        if (entry !== undefined) entry.windows++;
-        else {
-          const span = spanById.get(id)!;
-          byId.set(id, { id, shard: span.shard, line: span.line, windows: 1 });
-        }
-      }
-    }
+    for (const off of windowOffsets(stream.tokens.length, seed, step, batchSize, context)) counter.addWindow(stream, off, off + context + 1);
   }
-  return [...byId.values()];
+  return counter.drain();
 }
 
 /**
@@ -215,25 +199,9 @@ export function consumedDocs(
  * (seed, step) alone (mixtures, whose weights evolve; decomposed sequences), where
  * {@link consumedDocs} cannot replay them.
  */
-export class ConsumedCounter {
-  readonly #byId = new Map<string, ConsumedDoc>();
-
-  /** One window read document `span`. */
-  add(span: DocSpan): void {
-    const entry = this.#byId.get(span.id);
-    if (entry !== undefined) entry.windows++;
-    else this.#byId.set(span.id, { id: span.id, shard: span.shard, line: span.line, windows: 1 });
-  }
-
-  /** One window [start, end) of `stream`: each document it overlaps counts once. */
+export class ConsumedCounter extends ConsumedTally {
+  /** One window [start, end) of `stream`: each document it overlaps counts once, with the tokens it overlaps. */
   addWindow(stream: TokenStream, start: number, end: number): void {
-    for (let i = firstDocEndingAfter(stream, start); i < stream.docs.length && stream.docs[i]!.start < end; i++) this.add(stream.docs[i]!);
-  }
-
-  /** The tally since the last drain, in first-seen order; starts a new one. */
-  drain(): ConsumedDoc[] {
-    const out = [...this.#byId.values()];
-    this.#byId.clear();
-    return out;
+    for (let i = firstDocEndingAfter(stream, start); i < stream.docs.length && stream.docs[i]!.start < end; i++) this.add(stream.docs[i]!, start, end);
   }
 }

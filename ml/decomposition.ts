@@ -181,6 +181,8 @@ export interface DecomposedBatch {
   length: number;
   /** The stream document index of each row. */
   docs: number[];
+  /** The stream offset of each row's first target token (its targets are [start, start + length)). */
+  starts: number[];
 }
 
 /**
@@ -202,6 +204,7 @@ export function decomposedBatchAt(
   const inputs = new Int32Array(rows * length);
   const targets = new Int32Array(rows * length);
   const docs: number[] = [];
+  const starts: number[] = [];
   const rng = mulberry32(hashSeed(seed, step, 0x64644261)); // 'ddBa'
   for (let r = 0; r < rows; r++) {
     const seq = bucket[Math.floor(rng() * bucket.length)]!;
@@ -213,8 +216,9 @@ export function decomposedBatchAt(
       inputs.set(stream.tokens.subarray(seq.start - 1, seq.start - 1 + length), r * length);
     }
     docs.push(seq.doc);
+    starts.push(seq.start);
   }
-  return { inputs, targets, rows, length, docs };
+  return { inputs, targets, rows, length, docs, starts };
 }
 
 /**

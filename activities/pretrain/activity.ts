@@ -19,6 +19,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { sorted } from '../errors.ts';
 import type { StageRequest, StageResult, TrainingProgress } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
+import { recordTrainingOrder } from './training-order.ts';
 
 /**
  * Where a retried or resumed attempt continues: the newer of the checkpoint in
@@ -142,6 +143,8 @@ export function createPretrain(deps: ActivityDeps) {
       }
       // The whole curve, idempotently: covers points lost to a failed flush and steps before a resume.
       await deps.lineage.recordMetrics(req.runId, req.node.id, 'train/loss', result.lossCurve);
+      // Which checkpoints saw which documents: the windows the final model descends from, each once.
+      await recordTrainingOrder(deps, req, checkpointDir, result.steps);
       const artifact = await deps.store.commit(outputDir, 'model', {
         stage: req.node.id,
         backend: result.backend,

@@ -9,6 +9,7 @@ import type { BraiseDb, Database } from './client.ts';
 import { downstream, upstream, type LineageNode } from './lineage-graph.ts';
 import { recordMetrics, metricsForRun, recordTrainingOrder, trainingOrderForDocument } from './lineage-series.ts';
 import type { MetricSeries, TrainingOrderInput } from './lineage-series.ts';
+import { documentTraining, replaceTrainingOrder, type DocumentTrainingEntry } from './provenance.ts';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor.ts';
 import { artifacts, edges, runs, steps } from './schema.ts';
 import type { ArtifactRow, RunRow, RunStatus, TrainingOrderRow } from './schema.ts';
@@ -25,6 +26,7 @@ import type {
 export type * from './lineage-types.ts';
 export type { LineageNode, Producer } from './lineage-graph.ts';
 export type { MetricSeries, TrainingOrderInput } from './lineage-series.ts';
+export type { DocumentTrainingEntry } from './provenance.ts';
 export type {
   ArtifactKind,
   ArtifactRow,
@@ -262,6 +264,16 @@ export class LineageStore {
   /** Every training window (run, stage, checkpoint) that consumed a range of this document. */
   trainingOrderForDocument(datasetArtifactId: string, docId: string): Promise<TrainingOrderRow[]> {
     return trainingOrderForDocument(this.db, datasetArtifactId, docId);
+  }
+
+  /** Replaces a training stage's training order as a whole (see `provenance.ts`): retries and redone steps never duplicate. */
+  replaceTrainingOrder(runId: string, stageId: string, rows: readonly TrainingOrderRow[]): Promise<void> {
+    return replaceTrainingOrder(this.db, runId, stageId, rows);
+  }
+
+  /** The checkpoint windows that read `docId` from any of these datasets, grouped, with token ranges. */
+  documentTraining(datasetArtifactIds: readonly string[], docId: string): Promise<DocumentTrainingEntry[]> {
+    return documentTraining(this.db, datasetArtifactIds, docId);
   }
 
   /** Everything `artifactId` was derived from, transitively, down to source datasets. */

@@ -3,6 +3,7 @@ import { selectBackend } from '../backend.ts';
 import { loadCheckpoint, readModelDir, saveCheckpoint, saveModel, type TrainState } from '../checkpoint.ts';
 import { assertEmptyOrMissing, removeStaleTemps } from '../checkpoint-io.ts';
 import { parseModelConfig, sameArchitecture } from '../config.ts';
+import { CONSUMED_FILE } from '../consumed.ts';
 import { batchAt, buildTokenStream, ConsumedCounter, consumedDocs, readDocs, type TokenStream } from '../data.ts';
 import {
   attentionFlopsPerToken,
@@ -126,7 +127,7 @@ export async function runPretrain(job: PretrainJob, io: TrainerIO): Promise<Pret
   const counter = mix !== null || dd !== null ? new ConsumedCounter() : null;
   const checkpoint = async (): Promise<void> => {
     const extra: Record<string, unknown> = {
-      'consumed.json': {
+      [CONSUMED_FILE]: {
         fromStep: lastCheckpointStep,
         toStep: state.step,
         docs: counter !== null ? counter.drain() : consumedDocs(stream, seed, lastCheckpointStep, state.step, B, T),
@@ -163,7 +164,7 @@ export async function runPretrain(job: PretrainJob, io: TrainerIO): Promise<Pret
       } else if (dd !== null) {
         const batch = decomposedBatchAt(stream, dd.decomposition, dd.schedule, seed, state.step, B * T, tokenizer.eosId);
         ({ loss } = await withTensors(batch.inputs, batch.targets, batch.rows, batch.length, (x, y) => trainStep(model, opt, x, y, step)));
-        for (const d of batch.docs) counter!.add(stream.docs[d]!);
+        batch.docs.forEach((d, r) => counter!.add(stream.docs[d]!, batch.starts[r]!, batch.starts[r]! + batch.length));
       } else {
         const batch = batchAt(stream, seed, state.step, B, T);
         const inputs = tf.tensor2d(batch.inputs, [B, T], 'int32');

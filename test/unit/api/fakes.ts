@@ -11,6 +11,8 @@ import {
   InvalidInputError,
   NotFoundError,
   type ArtifactInfo,
+  type DocumentTraining,
+  type DocumentTrainingWindow,
   type ResumeResult,
   type LineageEntry,
   type RunService,
@@ -220,6 +222,17 @@ export class FakeRunService implements RunService {
     const others = [...this.artifacts.values()].filter((a) => a.id !== id);
     const entries: LineageEntry[] = others.map((a, i) => ({ artifact: a, producedBy: { runId: 'run-1', stageId: 'clean', kind: 'filter' }, depth: i + 1 }));
     return direction === 'up' ? { artifact, upstream: entries } : { artifact, downstream: entries };
+  }
+
+  /** docId → training windows, per dataset artifact id: what documentTraining answers. */
+  readonly documents = new Map<string, Map<string, DocumentTrainingWindow[]>>();
+
+  async documentTraining(artifactId: string, docId: string): Promise<DocumentTraining> {
+    this.check();
+    await this.getArtifact(artifactId);
+    const training = this.documents.get(artifactId)?.get(docId);
+    if (!training) throw new NotFoundError(`dataset "${artifactId}" has no document "${docId}"`);
+    return { artifactId, docId, training };
   }
 
   async readiness(): Promise<{ temporal: boolean; database: boolean }> {

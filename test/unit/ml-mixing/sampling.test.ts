@@ -49,14 +49,15 @@ describe('mixture batches', () => {
     expect(mixtureBatchAt(streams, [0.25, 0.75], 5, 4, 8, 16).windows).not.toEqual(b.windows);
   });
 
-  it('tallies consumed documents per window', () => {
+  it('tallies consumed documents per window, with the token ranges each read, merged', () => {
     const counter = new ConsumedCounter();
     const s = streams[0]!;
+    const len0 = s.docs[0]!.end - s.docs[0]!.start;
     counter.addWindow(s, s.docs[1]!.start - 2, s.docs[1]!.start + 3); // overlaps docs 0 and 1
     counter.addWindow(s, s.docs[1]!.start, s.docs[1]!.start + 1);
     expect(counter.drain()).toEqual([
-      { id: 'a0', shard: 's', line: 1, windows: 1 },
-      { id: 'a1', shard: 's', line: 2, windows: 2 },
+      { id: 'a0', shard: 's', line: 1, windows: 1, ranges: [[len0 - 2, len0]] },
+      { id: 'a1', shard: 's', line: 2, windows: 2, ranges: [[0, 3]] },
     ]);
     expect(counter.drain()).toEqual([]);
   });
