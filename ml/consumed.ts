@@ -131,15 +131,18 @@ export interface ConsumedChain {
 }
 
 /**
- * Walks back from the checkpoint at `finalStep` under `root` through each window's `fromStep` to
- * step 0. Steps redone after a resume from an earlier checkpoint appear once, in the window of the
- * branch the final model descends from.
+ * Walks back from the checkpoint at `finalStep` through each window's `fromStep` to step 0, looking
+ * for each checkpoint in `roots` in order (the stage's checkpoint directory, then the one it resumed
+ * from if that lies elsewhere). Steps redone after a resume from an earlier checkpoint appear once,
+ * in the window of the branch the final model descends from.
  */
-export async function consumedChain(root: string, finalStep: number): Promise<ConsumedChain> {
+export async function consumedChain(roots: string | readonly string[], finalStep: number): Promise<ConsumedChain> {
+  const dirs = typeof roots === 'string' ? [roots] : roots;
   const windows: ConsumedWindow[] = [];
   let step = finalStep;
   while (step > 0) {
-    const w = await readConsumed(path.join(root, checkpointDirName(step)));
+    let w: ConsumedWindow | null = null;
+    for (const root of dirs) if (w === null) w = await readConsumed(path.join(root, checkpointDirName(step)));
     if (w === null || w.toStep !== step || w.fromStep >= w.toStep || w.docs.some((d) => d.ranges.length === 0)) {
       return { windows: windows.reverse(), brokenAt: step };
     }

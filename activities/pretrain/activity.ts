@@ -144,7 +144,7 @@ export function createPretrain(deps: ActivityDeps) {
       // The whole curve, idempotently: covers points lost to a failed flush and steps before a resume.
       await deps.lineage.recordMetrics(req.runId, req.node.id, 'train/loss', result.lossCurve);
       // Which checkpoints saw which documents: the windows the final model descends from, each once.
-      await recordTrainingOrder(deps, req, checkpointDir, result.steps);
+      await recordTrainingOrder(deps, req, checkpointDir, result.steps, resumeFrom);
       const artifact = await deps.store.commit(outputDir, 'model', {
         stage: req.node.id,
         backend: result.backend,

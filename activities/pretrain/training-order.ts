@@ -9,6 +9,7 @@
  * windows trained by an earlier execution the run resumed are included. The stage's rows are then
  * replaced as a whole, so a retried activity writes the same rows again, never more.
  */
+import { dirname } from 'node:path';
 import { readDataset } from '../../datasets/dataset.ts';
 import type { TrainingOrderRow } from '../../infra/db/schema.ts';
 import { consumedChain, type ConsumedWindow } from '../../ml/consumed.ts';
@@ -44,9 +45,19 @@ export function trainingOrderRows(runId: string, stageId: string, windows: reado
   return rows;
 }
 
-/** Records the training order of a stage trained to `finalStep` with checkpoints under `checkpointDir`. */
-export async function recordTrainingOrder(deps: ActivityDeps, req: StageRequest, checkpointDir: string, finalStep: number): Promise<{ rows: number; windows: number }> {
-  const chain = await consumedChain(checkpointDir, finalStep);
+/**
+ * Records the training order of a stage trained to `finalStep` with checkpoints under `checkpointDir`
+ * (and, when it resumed from a checkpoint elsewhere, under that one's directory).
+ */
+export async function recordTrainingOrder(
+  deps: ActivityDeps,
+  req: StageRequest,
+  checkpointDir: string,
+  finalStep: number,
+  resumedFrom?: string,
+): Promise<{ rows: number; windows: number }> {
+  const roots = resumedFrom !== undefined && dirname(resumedFrom) !== checkpointDir ? [checkpointDir, dirname(resumedFrom)] : [checkpointDir];
+  const chain = await consumedChain(roots, finalStep);
   if (chain.brokenAt !== null) {
     deps.logger.warn(
       { stage: req.node.id },

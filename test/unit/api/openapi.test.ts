@@ -51,6 +51,7 @@ describe('/v1/openapi.json', () => {
         'POST /v1/runs/{id}/resume',
         'GET /v1/artifacts/{id}',
         'GET /v1/artifacts/{id}/lineage',
+        'GET /v1/artifacts/{id}/documents/{docId}/training',
       ].sort(),
     );
     expect(documented.sort()).toEqual(routes);

@@ -173,6 +173,13 @@ describe('pretrain with dataset decomposition', () => {
     );
     expect(resumed!.lossCurve).toEqual(r.lossCurve);
     expect(resumed!.attentionFlopsPerToken).toBe(r.attentionFlopsPerToken);
+    // Provenance: the resumed run tallies the same documents and token ranges (targets of one-document sequences).
+    const at34 = (name: string) => readFileSync(path.join(root, name, 'ck', 'step-00000034', 'consumed.json'), 'utf8');
+    expect(at34('dd-resume')).toEqual(at34('dd'));
+    const ranges = (JSON.parse(at34('dd')) as { docs: Array<{ ranges: Array<[number, number]> }> }).docs.flatMap((d) => d.ranges);
+    expect(ranges.length).toBeGreaterThan(0);
+    // Every sequence is at least the smallest bucket long.
+    expect(ranges.every(([s, e]) => s >= 0 && e - s >= 4)).toBe(true);
   });
 
   it('rejects resuming a mixture run from a checkpoint written without a mixture', async () => {

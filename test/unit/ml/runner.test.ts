@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../ml/backend.ts';
 import { latestCheckpoint, loadCheckpoint, saveModel } from '../../../ml/checkpoint.ts';
+import { consumedChain } from '../../../ml/consumed.ts';
 import { createModel, readWeights } from '../../../ml/gpt.ts';
 import type { ChildMessage, EvaluateResult, PretrainJob, PretrainResult } from '../../../ml/jobs.ts';
 import { runJob, trainerPids, TrainerError } from '../../../ml/runner.ts';
@@ -113,6 +114,13 @@ describe('runJob: pretrain', () => {
     const a = readFileSync(path.join(root, 'ref', 'model', 'weights.bin'));
     const b = readFileSync(path.join(root, 'resume', 'model', 'weights.bin'));
     expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
+    // Provenance: the resumed run records the same window as the uninterrupted one, and its chain
+    // (its own checkpoint, then the one it resumed from) is the reference's, each window once.
+    const consumedAt = (name: string) => readFileSync(path.join(root, name, 'ck', 'step-00000040', 'consumed.json'), 'utf8');
+    expect(consumedAt('resume')).toEqual(consumedAt('ref'));
+    const chain = await consumedChain([path.join(root, 'resume', 'ck'), path.join(root, 'ref', 'ck')], 40);
+    expect(chain).toEqual(await consumedChain(path.join(root, 'ref', 'ck'), 40));
+    expect(chain.windows.map((w) => [w.fromStep, w.toStep])).toEqual([[0, 20], [20, 40]]);
   });
 
   it('abort stops the child within seconds after a final checkpoint, and resuming from it matches', async () => {
