@@ -7,6 +7,8 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asc, eq } from 'drizzle-orm';
+import { trainingOrder } from '../../infra/db/schema.ts';
 import { InvalidInputError, type RunService } from '../../api/service.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
@@ -74,6 +76,15 @@ describe('resuming runs', () => {
     expect(base.metrics.resumed_from_step).toBeGreaterThanOrEqual(20);
     expect(base.metrics.steps).toBe(400);
     expect((await rt.lineage.getRun(resumed.runId))?.resumedFrom).toBe(runId);
+    // Provenance: the new run records every window its model saw, those the cancelled execution trained
+    // included, each once (the cancelled run's stage never finished, so it records none).
+    const windows = async (id: string) =>
+      (await rt.database.db.selectDistinct({ step: trainingOrder.checkpointStep }).from(trainingOrder).where(eq(trainingOrder.runId, id)).orderBy(asc(trainingOrder.checkpointStep))).map((r) => r.step);
+    // Every 10 steps, plus the checkpoint the cancellation wrote (if it fell between two) that training resumed from.
+    const recorded = await windows(resumed.runId);
+    expect(recorded.filter((s) => s % 10 === 0)).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) * 10));
+    expect(recorded.filter((s) => s % 10 !== 0)).toEqual(base.metrics.resumed_from_step! % 10 === 0 ? [] : [base.metrics.resumed_from_step]);
+    expect(await windows(runId)).toEqual([]);
   });
 
   it('with onFailure: fail, a stage failing after its retries ends the run as failed; resume starts it again', async () => {

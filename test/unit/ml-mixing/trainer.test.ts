@@ -111,6 +111,10 @@ describe('pretrain with a mixture', () => {
     const a = readFileSync(path.join(root, 'aioli-ref', 'model', 'weights.bin'));
     const b = readFileSync(path.join(root, 'aioli-resume', 'model', 'weights.bin'));
     expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
+    // Provenance: the resumed run's next window read the same documents and token ranges.
+    const at30 = (name: string) => readFileSync(path.join(root, name, 'ck', 'step-00000030', 'consumed.json'), 'utf8');
+    expect(at30('aioli-resume')).toEqual(at30('aioli-ref'));
+    expect((JSON.parse(at30('aioli-ref')) as { docs: Array<{ ranges: unknown[] }> }).docs.every((d) => d.ranges.length > 0)).toBe(true);
   });
 
   it('DoReMi shifts weight to the domain whose loss exceeds its reference the most', async () => {
