@@ -1,21 +1,62 @@
 /**
  * Compiles a validated recipe into a {@link Plan}: dataset and stage nodes in
  * topological order, resolved defaults, typed inputs, a fingerprint per node.
- * Pure: runs outside the workflow so replay never depends on it.
+ * Everything knowable before a run starts is checked here, each problem with
+ * its path (and line, for a recipe parsed from text): references, kinds,
+ * dataset sources and options, timeouts, queues, a training stage's memory and
+ * the plan's size. Pure and linear in the recipe's size: runs outside the
+ * workflow so replay never depends on it.
  */
 import { createHash } from 'node:crypto';
+import { totalmem } from 'node:os';
 import type { Recipe, Stage } from './schema.ts';
 import { KINDS, IMPLEMENTED_KINDS, type ArtifactKind } from './kinds.ts';
 import { RecipeError, type RecipeIssue } from './errors.ts';
+import { addLines } from './loader.ts';
+import { LIMITS, formatBytes } from './limits.ts';
+import { WASM_MEMORY_BYTES, estimateTrainingMemory } from './memory.ts';
+import { checkDatasetSource } from './sources.ts';
+import { didYouMean, listNames } from './suggest.ts';
 import type { Plan, PlanInput, PlanNode } from './plan.ts';
 
+const SECOND = 1000;
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
-/** Compiles a recipe; throws {@link RecipeError} with every semantic problem (unknown inputs, wrong artifact kinds, cycles…). */
-export function compileRecipe(recipe: Recipe): Plan {
+/** Queues Braise's own workers serve stage activities on (`braise-control` runs the workflow and lineage activities only). */
+export const STAGE_QUEUES = ['braise-cpu', 'braise-gpu'] as const;
+
+/** Bounds on a stage's timeouts: below them a stage cannot work, above them a dead worker goes unnoticed. */
+export const TIMEOUT_BOUNDS = {
+  /** A stage attempt shorter than this cannot start a trainer or read a dataset. */
+  minStartToCloseMs: 10 * SECOND,
+  maxStartToCloseMs: 30 * DAY,
+  /** A trainer reports between steps; the fault tests use 4 s to notice a killed worker quickly. */
+  minHeartbeatMs: 3 * SECOND,
+  /** A long stage whose worker died is noticed within this. */
+  maxHeartbeatMs: 10 * MINUTE,
+} as const;
+
+export interface CompileOptions {
+  /** Bytes a training stage may use on a worker (BRAISE_WORKER_MEMORY); default this machine's memory. */
+  workerMemoryBytes?: number;
+  /** Task queues stage activities may name: braise-cpu, braise-gpu and any listed in BRAISE_QUEUES. */
+  queues?: readonly string[];
+}
+
+/**
+ * Compiles a recipe; throws {@link RecipeError} with every semantic problem (unknown inputs, wrong artifact
+ * kinds, cycles, unknown built-in datasets, bad timeouts, unserved queues, training stages too large for the
+ * worker…). Datasets no stage uses are warnings (`plan.warnings`), and are not ingested.
+ */
+export function compileRecipe(recipe: Recipe, options: CompileOptions = {}): Plan {
   const issues: RecipeIssue[] = [];
+  const warnings: RecipeIssue[] = [];
   const datasetNames = new Set(Object.keys(recipe.datasets));
   const stageIndex = new Map<string, number>();
+  const queues = new Set([...STAGE_QUEUES, ...(options.queues ?? [])]);
+
+  for (const [name, spec] of Object.entries(recipe.datasets)) issues.push(...checkDatasetSource(name, spec));
 
   recipe.stages.forEach((stage, i) => {
     if (stageIndex.has(stage.id)) issues.push({ path: `stages[${i}].id`, message: `duplicate stage id "${stage.id}" (also stages[${stageIndex.get(stage.id)}])` });
@@ -24,28 +65,104 @@ export function compileRecipe(recipe: Recipe): Plan {
     if (KINDS[stage.kind].implVersion === null) {
       issues.push({ path: `stages[${i}].kind`, message: `stage kind "${stage.kind}" is not available in this version of Braise (available: ${IMPLEMENTED_KINDS.join(', ')})` });
     }
+    if (stage.queue !== undefined && !queues.has(stage.queue)) {
+      const served = [...queues];
+      issues.push({
+        path: `stages[${i}].queue`,
+        message: `no Braise worker serves queue "${stage.queue}"${didYouMean(stage.queue, served)}: expected one of ${served.join(', ')} (add a queue your own workers serve to BRAISE_QUEUES)`,
+      });
+    }
+    checkTimeouts(stage, i, issues, warnings);
+    checkMemory(recipe, stage, i, options.workerMemoryBytes ?? totalmem(), issues);
   });
 
-  const resolvedInputs = recipe.stages.map((stage, i) => resolveInputs(stage, i, datasetNames, recipe, issues));
-  const order = topoOrder(recipe.stages, resolvedInputs, issues);
-  if (issues.length > 0) throw new RecipeError(issues);
+  const refs: RefContext = { datasets: datasetNames, stages: recipe.stages, stageIndex, known: null };
+  const resolvedInputs = recipe.stages.map((stage, i) => resolveInputs(stage, i, refs, issues));
+  const order = topoOrder(recipe.stages, stageIndex, resolvedInputs, issues);
+  if (issues.length > 0) throw new RecipeError(addLines(recipe, issues));
+
+  // A dataset no stage reads is a mistake worth a word, not an ingest.
+  const used = new Set(resolvedInputs.flatMap((ins) => ins.map((x) => x.node)));
+  for (const name of datasetNames) {
+    if (!used.has(name)) warnings.push({ path: `datasets.${name}`, message: `dataset "${name}" is not used by any stage: it will not be ingested` });
+  }
 
   const context = { model: { ...recipe.model }, seed: recipe.seed };
   const nodes: PlanNode[] = [];
   for (const [name, spec] of Object.entries(recipe.datasets)) {
-    nodes.push(makeNode(name, 'ingest', [], { ...spec }, context, undefined, recipe));
+    if (used.has(name)) nodes.push(makeNode(name, 'ingest', [], { ...spec }, context, undefined, recipe));
   }
   for (const i of order) {
     const stage = recipe.stages[i]!;
     nodes.push(makeNode(stage.id, stage.kind, resolvedInputs[i]!, stage.with as Record<string, unknown>, context, stage, recipe));
   }
-  return {
+  const plan: Plan = {
     apiVersion: 'braise/v1',
     name: recipe.name,
     recipeHash: sha256(canonicalJson(recipe)),
     nodes,
     recipe,
+    warnings: addLines(recipe, warnings),
   };
+  const planBytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
+  if (planBytes > LIMITS.planBytes) {
+    throw new RecipeError([
+      { path: 'stages', message: `the compiled plan is ${formatBytes(planBytes)}, over the limit of ${formatBytes(LIMITS.planBytes)} (a workflow's input must stay well under Temporal's 2 MB payload limit): split the recipe into smaller ones` },
+    ]);
+  }
+  return plan;
+}
+
+function checkTimeouts(stage: Stage, i: number, issues: RecipeIssue[], warnings: RecipeIssue[]): void {
+  const t = stage.timeouts;
+  if (!t) return;
+  const base = `stages[${i}].timeouts`;
+  const b = TIMEOUT_BOUNDS;
+  const startToClose = t.startToClose !== undefined ? toMs(t.startToClose) : undefined;
+  const heartbeat = t.heartbeat !== undefined ? toMs(t.heartbeat) : undefined;
+  if (startToClose !== undefined && !(startToClose >= b.minStartToCloseMs && startToClose <= b.maxStartToCloseMs)) {
+    issues.push({ path: `${base}.startToClose`, message: `${show(t.startToClose!)} is outside what a stage can work with: expected from ${fmtMs(b.minStartToCloseMs)} to ${fmtMs(b.maxStartToCloseMs)}` });
+  }
+  if (heartbeat === undefined) return;
+  if (!KINDS[stage.kind].long) {
+    warnings.push({ path: `${base}.heartbeat`, message: `ignored: ${stage.kind} stages do not heartbeat (only long stages do: ${Object.entries(KINDS).filter(([, k]) => k.long).map(([n]) => n).join(', ')})` });
+    return;
+  }
+  if (!(heartbeat >= b.minHeartbeatMs && heartbeat <= b.maxHeartbeatMs)) {
+    issues.push({
+      path: `${base}.heartbeat`,
+      message: `${show(t.heartbeat!)} is outside what detects a dead worker without false alarms: expected from ${fmtMs(b.minHeartbeatMs)} to ${fmtMs(b.maxHeartbeatMs)}`,
+    });
+  } else if (startToClose !== undefined && heartbeat >= startToClose) {
+    issues.push({ path: `${base}.heartbeat`, message: `${show(t.heartbeat!)} is not shorter than startToClose ${show(t.startToClose!)}: a heartbeat timeout must be shorter than the attempt` });
+  }
+}
+
+function checkMemory(recipe: Recipe, stage: Stage, i: number, workerBytes: number, issues: RecipeIssue[]): void {
+  if (!KINDS[stage.kind].trains) return;
+  const w = stage.with as { batchSize?: unknown; backend?: unknown };
+  if (typeof w.batchSize !== 'number') return;
+  const m = recipe.model;
+  const estimate = estimateTrainingMemory({ layers: m.layers, dModel: m.dModel, heads: m.heads, context: m.context, batchSize: w.batchSize });
+  const wasm = w.backend === 'wasm';
+  const limit = wasm ? Math.min(workerBytes, WASM_MEMORY_BYTES) : workerBytes;
+  if (estimate.bytes <= limit) return;
+  const shape = `${m.layers} layers × dModel ${m.dModel}, ${m.heads} heads, context ${m.context}, batchSize ${w.batchSize}: ${(estimate.parameters / 1e6).toFixed(1)}M parameters`;
+  const whose = wasm ? `the wasm backend's ${formatBytes(limit)}` : `the worker's ${formatBytes(limit)} (BRAISE_WORKER_MEMORY)`;
+  issues.push({
+    path: `stages[${i}].with`,
+    message: `estimated training memory ${formatBytes(estimate.bytes)} exceeds ${whose} (${shape}): lower batchSize, the context or the model size`,
+  });
+}
+
+function show(d: string | number): string {
+  return typeof d === 'number' ? `${d} ms` : `"${d}"`;
+}
+
+function fmtMs(ms: number): string {
+  if (ms % DAY === 0) return `${ms / DAY}d`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
+  return `${ms / SECOND}s`;
 }
 
 /** References a stage makes from its `with` block, each becoming an input with a role. */
@@ -60,17 +177,17 @@ function roleRefs(stage: Stage, i: number): Array<{ ref: string; role: string; p
   return out;
 }
 
-function resolveRef(
-  ref: string,
-  path: string,
-  stage: Stage,
-  datasets: Set<string>,
-  recipe: Recipe,
-  accepts: ArtifactKind[],
-  issues: RecipeIssue[],
-): PlanInput | null {
+/** What references resolve against; `known` is the list for error messages, built once on the first error. */
+interface RefContext {
+  datasets: Set<string>;
+  stages: Stage[];
+  stageIndex: Map<string, number>;
+  known: string[] | null;
+}
+
+function resolveRef(ref: string, path: string, stage: Stage, ctx: RefContext, accepts: ArtifactKind[], issues: RecipeIssue[]): PlanInput | null {
   const [node, port] = ref.split('.') as [string, string | undefined];
-  if (datasets.has(node)) {
+  if (ctx.datasets.has(node)) {
     if (port) issues.push({ path, message: `dataset "${node}" has no ports; write "${node}"` });
     if (!accepts.includes('dataset')) {
       issues.push({ path, message: `"${ref}" is a dataset; expected ${accepts.join(' or ')}` });
@@ -78,10 +195,11 @@ function resolveRef(
     }
     return { node, port: 'data', kind: 'dataset' };
   }
-  const producer = recipe.stages.find((s) => s.id === node);
+  const at = ctx.stageIndex.get(node);
+  const producer = at === undefined ? undefined : ctx.stages[at];
   if (!producer) {
-    const known = [...datasets, ...recipe.stages.map((s) => s.id)].join(', ');
-    issues.push({ path, message: `unknown input "${node}" (datasets and stages: ${known})` });
+    ctx.known ??= [...ctx.datasets, ...ctx.stageIndex.keys()];
+    issues.push({ path, message: `unknown input "${node}"${didYouMean(node, ctx.known)} (datasets and stages: ${listNames(ctx.known)})` });
     return null;
   }
   if (producer.id === stage.id) {
@@ -92,7 +210,7 @@ function resolveRef(
   const portName = port ?? Object.keys(ports)[0]!;
   const kind = ports[portName];
   if (!kind) {
-    issues.push({ path, message: `stage "${node}" (${producer.kind}) has no port "${portName}" (ports: ${Object.keys(ports).join(', ')})` });
+    issues.push({ path, message: `stage "${node}" (${producer.kind}) has no port "${portName}"${didYouMean(portName, Object.keys(ports))} (ports: ${Object.keys(ports).join(', ')})` });
     return null;
   }
   if (!accepts.includes(kind)) {
@@ -102,19 +220,20 @@ function resolveRef(
   return { node, port: portName, kind };
 }
 
-function resolveInputs(stage: Stage, i: number, datasets: Set<string>, recipe: Recipe, issues: RecipeIssue[]): PlanInput[] {
+function resolveInputs(stage: Stage, i: number, ctx: RefContext, issues: RecipeIssue[]): PlanInput[] {
   const spec = KINDS[stage.kind];
   const inputs: PlanInput[] = [];
   let unresolved = 0;
   stage.inputs.forEach((ref, j) => {
-    const input = resolveRef(ref, `stages[${i}].inputs[${j}]`, stage, datasets, recipe, spec.accepts, issues);
+    const input = resolveRef(ref, `stages[${i}].inputs[${j}]`, stage, ctx, spec.accepts, issues);
     if (input) inputs.push(input);
     else unresolved++;
   });
   // An evaluation of a pretrained model scores its held-out documents unless told otherwise.
   if (stage.kind === 'evaluate' && !inputs.some((x) => x.kind === 'dataset')) {
     for (const m of inputs.filter((x) => x.kind === 'model')) {
-      const producer = recipe.stages.find((s) => s.id === m.node);
+      const at = ctx.stageIndex.get(m.node);
+      const producer = at === undefined ? undefined : ctx.stages[at];
       if (producer && 'heldout' in KINDS[producer.kind].ports) inputs.push({ node: m.node, port: 'heldout', kind: 'dataset' });
     }
   }
@@ -122,34 +241,41 @@ function resolveInputs(stage: Stage, i: number, datasets: Set<string>, recipe: R
     issues.push({ path: `stages[${i}].inputs`, message: `${stage.kind} needs at least one ${spec.requires} input` });
   }
   for (const r of roleRefs(stage, i)) {
-    const input = resolveRef(r.ref, r.path, stage, datasets, recipe, [r.kind], issues);
+    const input = resolveRef(r.ref, r.path, stage, ctx, [r.kind], issues);
     if (input) inputs.push({ ...input, role: r.role });
   }
   return inputs;
 }
 
-/** Kahn's algorithm in recipe order; reports every stage on a cycle. */
-function topoOrder(stages: Stage[], inputs: PlanInput[][], issues: RecipeIssue[]): number[] {
-  const idx = new Map(stages.map((s, i) => [s.id, i]));
-  const deps = inputs.map((ins) => new Set(ins.map((x) => idx.get(x.node)).filter((x): x is number => x !== undefined)));
-  const done = new Set<number>();
-  const order: number[] = [];
-  let progressed = true;
-  while (progressed) {
-    progressed = false;
-    for (let i = 0; i < stages.length; i++) {
-      if (done.has(i) || [...deps[i]!].some((d) => !done.has(d))) continue;
-      done.add(i);
-      order.push(i);
-      progressed = true;
-    }
+/**
+ * Kahn's algorithm, in time linear in stages and edges, giving the order the recipe has always compiled to:
+ * repeated passes in recipe order, each taking every stage whose inputs are done. A stage's pass is the least
+ * p with every input done in an earlier pass, or earlier in the same pass; nodes are sorted by (pass, index).
+ * Reports every stage that never becomes ready (on a cycle, or after one).
+ */
+function topoOrder(stages: Stage[], stageIndex: Map<string, number>, inputs: PlanInput[][], issues: RecipeIssue[]): number[] {
+  const n = stages.length;
+  const deps = inputs.map((ins) => [...new Set(ins.map((x) => stageIndex.get(x.node)).filter((x): x is number => x !== undefined))]);
+  const dependents: number[][] = Array.from({ length: n }, () => []);
+  const waiting = deps.map((d) => d.length);
+  deps.forEach((ds, i) => ds.forEach((d) => dependents[d]!.push(i)));
+  const ready: number[] = [];
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
+  const pass = new Array<number>(n).fill(0);
+  const done: number[] = [];
+  for (let head = 0; head < ready.length; head++) {
+    const i = ready[head]!;
+    pass[i] = deps[i]!.reduce((p, d) => Math.max(p, pass[d]! + (d > i ? 1 : 0)), 1);
+    done.push(i);
+    for (const j of dependents[i]!) if (--waiting[j]! === 0) ready.push(j);
   }
-  const stuck = stages.map((_, i) => i).filter((i) => !done.has(i));
-  if (stuck.length > 0) {
-    const names = stuck.map((i) => stages[i]!.id).join(' → ');
+  if (done.length < n) {
+    const finished = new Set(done);
+    const stuck = stages.map((_, i) => i).filter((i) => !finished.has(i));
+    const names = listNames(stuck.map((i) => stages[i]!.id)).replaceAll(', ', ' → ');
     for (const i of stuck) issues.push({ path: `stages[${i}].inputs`, message: `dependency cycle among stages: ${names}` });
   }
-  return order;
+  return done.sort((a, b) => pass[a]! - pass[b]! || a - b);
 }
 
 function makeNode(

@@ -19,6 +19,8 @@ export interface KindSpec {
   long: boolean;
   /** null: declared in the format, not implemented in this version of Braise. */
   implVersion: string | null;
+  /** Trains the Braise GPT with a `batchSize` in its `with` block: its memory is estimated at compile time. */
+  trains?: true;
 }
 
 export const KINDS: Record<StageKind | 'ingest', KindSpec> = {
@@ -26,11 +28,11 @@ export const KINDS: Record<StageKind | 'ingest', KindSpec> = {
   filter: { ports: { kept: 'dataset', rejected: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-cpu', long: false, implVersion: '1' },
   rewrite: { ports: { rewritten: 'dataset' }, accepts: ['dataset', 'model'], requires: 'dataset', queue: 'braise-cpu', long: true, implVersion: '1' },
   mix: { ports: { mixed: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-cpu', long: false, implVersion: '1' },
-  pretrain: { ports: { model: 'model', heldout: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-gpu', long: true, implVersion: '1' },
-  upsample: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
-  sft: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
-  dpo: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
-  rlvr: { ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
+  pretrain: { trains: true, ports: { model: 'model', heldout: 'dataset' }, accepts: ['dataset'], requires: 'dataset', queue: 'braise-gpu', long: true, implVersion: '1' },
+  upsample: { trains: true, ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
+  sft: { trains: true, ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
+  dpo: { trains: true, ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
+  rlvr: { trains: true, ports: { model: 'model' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-gpu', long: true, implVersion: null },
   merge: { ports: { model: 'model' }, accepts: ['model'], requires: 'model', queue: 'braise-cpu', long: false, implVersion: null },
   evaluate: { ports: { report: 'report' }, accepts: ['model', 'dataset'], requires: 'model', queue: 'braise-cpu', long: true, implVersion: '1' },
 };

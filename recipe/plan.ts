@@ -2,6 +2,7 @@
  * The compiled plan: the workflow's only input. Types only, so the
  * deterministic workflow code can import it.
  */
+import type { RecipeIssue } from './errors.ts';
 import type { ArtifactKind } from './kinds.ts';
 
 export interface PlanInput {
@@ -49,6 +50,11 @@ export interface Plan {
   nodes: PlanNode[];
   /** The normalized recipe, for display and for resume with changed settings. */
   recipe: unknown;
+  /**
+   * What the compiler noticed but did not refuse (e.g. a dataset no stage uses, which is not ingested), with
+   * paths and lines like errors. Absent in plans compiled before warnings existed.
+   */
+  warnings?: RecipeIssue[];
 }
 
 export interface RunOptions {

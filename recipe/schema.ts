@@ -49,7 +49,8 @@ const identifier = z
 /** `stage` or `stage.port`, e.g. `clean.rejected`. */
 const inputRef = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$/, 'expected "<stage-or-dataset>" or "<stage>.<port>"');
 
-export const queueSchema = z.enum(['braise-control', 'braise-cpu', 'braise-gpu']).or(z.string().regex(/^braise-[a-z0-9-]+$/));
+/** A task queue name; which queues workers serve is checked by the compiler (braise-cpu, braise-gpu, BRAISE_QUEUES). */
+export const queueSchema = z.string().regex(/^braise-[a-z0-9-]{1,64}$/, 'expected a task queue name such as "braise-cpu" or "braise-gpu" ("braise-" then lowercase letters, digits or "-")');
 
 const stageCommon = {
   id: identifier,
