@@ -59,6 +59,16 @@ const RecipeTextSchema = z.string().openapi({ description: 'The recipe as YAML t
 /** The JSON body of `POST /v1/recipes/validate`: a recipe object, or its YAML text as a JSON string. */
 export const RecipeJsonSchema = z.union([RecipeSchema, RecipeTextSchema]);
 
+/** A compiler warning: like an error detail, with the line when the recipe was YAML text. */
+export const RecipeWarningSchema = z
+  .object({
+    path: z.string().openapi({ example: 'datasets.spare' }),
+    message: z.string().openapi({ example: 'dataset "spare" is not used by any stage: it will not be ingested' }),
+    line: z.number().int().optional(),
+    column: z.number().int().optional(),
+  })
+  .openapi('RecipeWarning');
+
 const PlanInputSchema = z.object({ node: z.string(), port: z.string(), kind: z.string() });
 const PlanNodeSchema = z
   .object({
@@ -84,10 +94,13 @@ export const PlanSchema = z
     recipeHash: z.string(),
     nodes: z.array(PlanNodeSchema).openapi({ description: 'In topological order; datasets (`ingest`) first.' }),
     recipe: z.unknown().openapi({ description: 'The normalized recipe.' }),
+    warnings: z.array(RecipeWarningSchema).optional(),
   })
   .openapi('Plan');
 
-export const ValidateResultSchema = z.object({ plan: PlanSchema }).openapi('ValidateResult');
+export const ValidateResultSchema = z
+  .object({ plan: PlanSchema, warnings: z.array(RecipeWarningSchema).openapi({ description: 'What the compiler noticed but did not refuse, e.g. a dataset no stage uses (it is not ingested).' }) })
+  .openapi('ValidateResult');
 
 // ---- runs -----------------------------------------------------------------
 
@@ -120,7 +133,12 @@ export const IdempotencyHeaders = z.object({
 });
 
 export const StartedRunSchema = z
-  .object({ runId: z.string(), workflowId: z.string(), temporalUiUrl: z.string().openapi({ description: "The run's history in the Temporal UI." }) })
+  .object({
+    runId: z.string(),
+    workflowId: z.string(),
+    temporalUiUrl: z.string().openapi({ description: "The run's history in the Temporal UI." }),
+    warnings: z.array(RecipeWarningSchema).optional().openapi({ description: 'What the compiler noticed but did not refuse, e.g. a dataset no stage uses.' }),
+  })
   .openapi('StartedRun');
 
 export const ListRunsQuery = z.strictObject({

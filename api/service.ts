@@ -24,6 +24,8 @@ export interface StartedRunResponse {
   temporalUiUrl: string;
   /** false when an Idempotency-Key matched an existing run. */
   created: boolean;
+  /** What the compiler noticed but did not refuse (e.g. an unused dataset), with paths and lines. */
+  warnings?: RecipeIssue[];
 }
 
 export interface RunSummary {

@@ -3,7 +3,9 @@
  * `.braise/`; TEMPORAL_ADDRESS, DATABASE_URL and BRAISE_ARTIFACTS switch each
  * part to a real deployment.
  */
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { parseByteSize } from '../recipe/limits.ts';
 
 export interface BraiseConfig {
   /** Root of the embedded state: Temporal's SQLite file, PGlite, artifacts, checkpoints, tools. */
@@ -24,6 +26,10 @@ export interface BraiseConfig {
   toolsDir: string;
   apiHost: string;
   apiPort: number;
+  /** Memory a training stage may use on a worker (BRAISE_WORKER_MEMORY); recipes whose estimate exceeds it are refused. */
+  workerMemoryBytes: number;
+  /** Task queues beyond braise-cpu and braise-gpu that workers of this deployment serve (BRAISE_QUEUES). */
+  extraQueues: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): BraiseConfig {
@@ -44,7 +50,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     toolsDir: resolve(home, 'tools'),
     apiHost: env.BRAISE_HOST || '127.0.0.1',
     apiPort: intEnv(env, 'BRAISE_PORT', 8080),
+    workerMemoryBytes: byteSizeEnv(env, 'BRAISE_WORKER_MEMORY', totalmem()),
+    extraQueues: queuesEnv(env, 'BRAISE_QUEUES'),
   };
+}
+
+function byteSizeEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const bytes = parseByteSize(raw);
+  if (bytes === null) throw new Error(`${name}: expected a size in bytes such as 8GiB, 512MiB or 17179869184, got "${raw}"`);
+  return bytes;
+}
+
+function queuesEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const queues = raw.split(',').map((q) => q.trim()).filter((q) => q !== '');
+  const bad = queues.find((q) => !/^braise-[a-z0-9-]{1,64}$/.test(q));
+  if (bad !== undefined) throw new Error(`${name}: expected comma-separated task queue names such as braise-gpu-a100 ("braise-" then lowercase letters, digits or "-"), got "${bad}"`);
+  return queues;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {

@@ -7,23 +7,47 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../api/service.ts';
 import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
-import { compileRecipe, parseRecipeText, parseRecipeValue, RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
+import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
 import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
 import { documentTraining } from './provenance.ts';
+import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-function compile(recipe: string | unknown): Plan {
+export interface RunServiceOptions {
+  /** Where recipes are parsed and compiled: in-process (default), or a worker thread for the API server. */
+  compiler?: RecipeCompiler;
+}
+
+/**
+ * Validates a recipe as far as anything can before a run starts: the compiler's checks (with this deployment's
+ * worker memory and queues), then that every `artifact:` source exists in the store and is a dataset.
+ * Every problem is an InvalidInputError (422 / exit 2) and nothing has been written yet.
+ */
+async function validated(rt: BraiseRuntime, compiler: RecipeCompiler, recipe: string | unknown): Promise<Plan> {
+  let compiled;
   try {
-    return compileRecipe(typeof recipe === 'string' ? parseRecipeText(recipe) : parseRecipeValue(recipe));
+    compiled = await compiler.compile(recipe, { workerMemoryBytes: rt.config.workerMemoryBytes, queues: rt.config.extraQueues });
   } catch (err) {
     if (err instanceof RecipeError) throw new InvalidInputError(err.issues);
     throw err;
   }
+  const issues: RecipeIssue[] = [];
+  for (const ref of compiled.artifacts) {
+    const where = { path: ref.path, ...(ref.line !== undefined && { line: ref.line }) };
+    if (!(await rt.store.has(ref.id))) {
+      issues.push({ ...where, message: `no artifact ${ref.id} in the artifact store (${rt.config.artifactsRoot}): use the id of a dataset a run produced (braise lineage <id>)` });
+      continue;
+    }
+    const { kind } = await rt.store.get(ref.id);
+    if (kind !== 'dataset') issues.push({ ...where, message: `artifact ${ref.id} is a ${kind}, not a dataset` });
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
+  return compiled.plan;
 }
 
 function artifactInfo(a: ArtifactRow): ArtifactInfo {
@@ -43,7 +67,9 @@ function summary(r: RunRow): RunSummary {
   };
 }
 
-export function createRunService(rt: BraiseRuntime): RunService {
+export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}): RunService {
+  const compiler = opts.compiler ?? inProcessCompiler;
+  const compile = (recipe: string | unknown) => validated(rt, compiler, recipe);
   const client = () => {
     if (!rt.client) throw new Error('this process has no Temporal connection');
     return rt.client;
@@ -87,14 +113,15 @@ export function createRunService(rt: BraiseRuntime): RunService {
     },
 
     async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
-      const plan = compile(recipe);
+      const plan = await compile(recipe);
+      const warnings = plan.warnings ?? [];
       // The same key always names the same run: a retried request finds it instead of starting another.
       const runId = idempotencyKey ? `r-${createHash('sha256').update(`idem\0${idempotencyKey}`).digest('hex').slice(0, 20)}` : undefined;
       if (runId) {
         const existing = await rt.lineage.getRun(runId);
         if (existing) {
           if (existing.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
-          return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false };
+          return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, warnings };
         }
       }
       const options = { noCache: noCache ?? false, onFailure };
@@ -105,12 +132,12 @@ export function createRunService(rt: BraiseRuntime): RunService {
       await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options, status: 'running', temporalUiUrl });
       try {
         await startRun(client(), plan, options, { runId: id, idempotent: runId !== undefined });
-        return { runId: id, workflowId, temporalUiUrl, created: true };
+        return { runId: id, workflowId, temporalUiUrl, created: true, warnings };
       } catch (err) {
         if (runId && err instanceof WorkflowExecutionAlreadyStartedError) {
           const description = await client().workflow.getHandle(err.workflowId).describe();
           if (description.memo?.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
-          return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false };
+          return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false, warnings };
         }
         await rt.lineage.setRunStatus(id, 'failed', `could not start: ${(err as Error).message}`).catch(() => undefined);
         throw err;
@@ -158,7 +185,7 @@ export function createRunService(rt: BraiseRuntime): RunService {
       const status = await executionStatus(run.workflowId, run.status);
       if (status === 'running' || status === 'completed') throw new ConflictError(`run ${runId} is ${status}; only paused, failed or cancelled runs can be resumed`);
       const oldPlan = run.plan as Plan;
-      const plan = req.with && Object.keys(req.with).length > 0 ? compile(applyOverrides(oldPlan.recipe, req.with)) : oldPlan;
+      const plan = req.with && Object.keys(req.with).length > 0 ? await compile(applyOverrides(oldPlan.recipe, req.with)) : oldPlan;
       if (status === 'paused') {
         const before = new Map(oldPlan.nodes.map((n) => [n.id, n.fingerprint]));
         const nodes = plan.nodes.filter((n) => before.get(n.id) !== n.fingerprint);

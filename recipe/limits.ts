@@ -9,7 +9,7 @@ import type { RecipeIssue } from './errors.ts';
 
 export const LIMITS = {
   /** Recipe text (YAML or JSON), in bytes. The HTTP API also caps any request body at 1 MiB. */
-  recipeBytes: 256 * 1024,
+  recipeBytes: 64 * 1024,
   stages: 500,
   datasets: 100,
   /** Levels of nested objects and arrays (a recipe needs about 8). */

@@ -93,17 +93,20 @@ export function keepPositions<T extends object>(from: object, to: T): T {
 }
 
 /**
- * Adds lines to issues about a recipe that was parsed from text (issues that have one, or a recipe parsed from
- * a value, are returned as they are). Paths are the issues' own: `stages[1].with.steps`.
+ * Adds lines to issues about a recipe that was parsed from text, in the order of the file (issues that have a
+ * line keep it; a recipe parsed from a value gets its issues back as they are). Paths are the issues' own:
+ * `stages[1].with.steps`.
  */
 export function addLines(recipe: object, issues: RecipeIssue[]): RecipeIssue[] {
   const locate = locators.get(recipe);
   if (!locate) return issues;
-  return issues.map((issue) => {
+  const located = issues.map((issue) => {
     if (issue.line !== undefined) return issue;
     const pos = locate(parsePath(issue.path));
     return pos ? { ...issue, line: pos.line, column: pos.col } : issue;
   });
+  // In the order of the file, as a reader goes through it.
+  return located.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
 function withPositions(issues: Array<RecipeIssue & { rawPath: PropertyKey[] }>, locate: Locator): RecipeIssue[] {

@@ -69,6 +69,7 @@ export function checkDatasetSource(name: string, spec: DatasetSpec): RecipeIssue
   if (scheme === 'builtin' && !builtin) {
     const known = [...BUILTIN_DATASETS.keys()];
     issues.push({ path: `${base}.source`, message: `unknown built-in dataset "${rest}"${didYouMean(rest, known)}: expected one of ${known.map((k) => `builtin:${k}`).join(', ')}` });
+    return issues; // its options cannot be judged against a dataset that does not exist
   }
   if (scheme === 'file' && !/\.jsonl(\.gz)?$/.test(rest)) {
     issues.push({ path: `${base}.source`, message: `"${spec.source}" is not a .jsonl or .jsonl.gz file: file sources are JSON Lines, one document per line (optionally gzipped)` });

@@ -11,7 +11,8 @@ const validateRecipe = createRoute({
   path: '/v1/recipes/validate',
   tags: ['recipes'],
   summary: 'Validate and compile a recipe',
-  description: 'Answers the compiled plan, or 422 listing every problem with its path (and line, for YAML).',
+  description:
+    'Answers the compiled plan and any warnings (e.g. a dataset no stage uses), or 422 listing every problem with its path (and line, for YAML), each naming what is allowed. Recipes beyond the documented limits (size, stages, datasets, nesting, string length, NUL characters) are 422 too.',
   security: authenticated,
   middleware: [requireContentType(RECIPE_MEDIA_TYPES)] as const,
   request: {
@@ -27,6 +28,6 @@ export function registerRecipeRoutes(app: ApiApp, service: RunService): void {
   app.openapi(validateRecipe, async (c) => {
     const recipe = isYamlBody(c) ? await readYamlBody(c) : c.req.valid('json');
     const plan = await service.validate(recipe);
-    return c.json({ plan }, 200);
+    return c.json({ plan, warnings: plan.warnings ?? [] }, 200);
   });
 }

@@ -1,7 +1,12 @@
-/** `braise run <recipe>`: validate, compile, run (through the API or embedded), print the result. */
+/**
+ * `braise run <recipe>`: validate, compile, run (through the API or embedded), print the result.
+ * Every problem knowable before the run starts exits 2 with its path and line; warnings (an unused
+ * dataset) are printed and the run goes ahead.
+ */
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '../../api/service.ts';
-import { loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, type Recipe } from '../../recipe/index.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, type Recipe } from '../../recipe/index.ts';
 import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
@@ -19,7 +24,10 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   try {
     const path = resolve(file);
     recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
-    compileRecipe(recipe); // every error now, before anything starts
+    const config = loadConfig();
+    // Every error now, before anything starts, with this machine's worker memory and queues.
+    const plan = compileRecipe(recipe, { workerMemoryBytes: config.workerMemoryBytes, queues: config.extraQueues });
+    for (const w of plan.warnings ?? []) say(`${file}: warning: ${formatIssue(w)}`);
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);
@@ -35,7 +43,8 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       started = await conn.service.startRun({ recipe, noCache: opts.cache === false, onFailure: opts.onFailure });
     } catch (err) {
       if (err instanceof InvalidInputError) {
-        say(`${file}: invalid recipe:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+        // The service checked what only it can (artifacts in the store); the file's lines come from here.
+        say(`${file}: invalid recipe:\n${addLines(recipe, err.issues).map((i) => `  ${formatIssue(i)}`).join('\n')}`);
         return EXIT.invalid;
       }
       throw err;

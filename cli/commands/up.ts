@@ -6,6 +6,7 @@
 import { createApp } from '../../api/app.ts';
 import { serveApi } from '../../api/server.ts';
 import { ensureLocalToken, localTokenPath, TokenStore } from '../../infra/auth/tokens.ts';
+import { threadCompiler } from '../../infra/recipe-worker/client.ts';
 import { openRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
 import type { QueueName } from '../../infra/temporal/worker.ts';
@@ -26,7 +27,9 @@ export async function serveCommand(opts: { queues: QueueName[]; api: boolean }):
     if (opts.api) {
       const tokens = new TokenStore(rt.database);
       await ensureLocalToken(rt.config.home, tokens);
-      const app = createApp({ service: createRunService(rt), tokens, logger: rt.logger });
+      // Recipes are parsed and compiled on a worker thread, so a large one never blocks the API's event loop.
+      const compiler = threadCompiler();
+      const app = createApp({ service: createRunService(rt, { compiler }), tokens, logger: rt.logger });
       server = await serveApi(app, { host: rt.config.apiHost, port: rt.config.apiPort });
       say(`braise: API on ${server.url} (token in ${localTokenPath(rt.config.home)}; OpenAPI at ${server.url}/v1/openapi.json)`);
     }

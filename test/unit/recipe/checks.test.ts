@@ -1,0 +1,161 @@
+/**
+ * Compile-time checks of what would otherwise fail (or hang) at run time: each problem is refused with its
+ * path, its line, and what is allowed; unused datasets are warnings and are not ingested.
+ */
+import { describe, expect, it } from 'vitest';
+import { SPAM_ASSASSIN_GROUPS as LOADED_GROUPS } from '../../../datasets/builtin/spam-assassin.ts';
+import { brownGenres } from '../../../datasets/builtin/brown.ts';
+import { SUPPORTED_SOURCES } from '../../../datasets/sources.ts';
+import { compileRecipe, parseRecipeText, RecipeError, type CompileOptions, type RecipeIssue } from '../../../recipe/index.ts';
+import { BROWN_GENRES, BUILTIN_DATASETS, SPAM_ASSASSIN_GROUPS } from '../../../recipe/sources.ts';
+import { VALID } from './fixtures.ts';
+
+function issuesOf(text: string, options?: CompileOptions): RecipeIssue[] {
+  const t0 = performance.now();
+  try {
+    compileRecipe(parseRecipeText(text), options);
+  } catch (err) {
+    expect(performance.now() - t0).toBeLessThan(1000);
+    if (err instanceof RecipeError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a compile error');
+}
+
+const withDataset = (spec: string) => VALID.replace('{ source: builtin:brown, genres: [a, b] }', spec);
+
+describe('dataset sources', () => {
+  it('refuses an unknown built-in dataset, listing the known ones and the nearest', () => {
+    const [issue] = issuesOf(withDataset('{ source: builtin:brwn }'));
+    expect(issue).toMatchObject({ path: 'datasets.web.source', line: 6 });
+    expect(issue!.message).toBe('unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:eval/brown-cloze');
+  });
+
+  it('refuses unknown Brown genres and SpamAssassin groups, naming the allowed values', () => {
+    const genres = issuesOf(withDataset('{ source: builtin:brown, genres: [a, newz, news] }'));
+    expect(genres).toEqual([expect.objectContaining({ path: 'datasets.web.genres[1]', line: 6, message: expect.stringMatching(/unknown Brown genre "newz" \(did you mean "news"\?\): expected one of a \(news\), b \(editorial\)/) })]);
+    const groups = issuesOf(withDataset('{ source: builtin:spam-assassin, groups: [spam-3] }'));
+    expect(groups[0]!.message).toBe('unknown SpamAssassin group "spam-3" (did you mean "spam-1"?): expected one of easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2');
+    expect(issuesOf(withDataset('{ source: builtin:eval/brown-cloze, genres: [a] }'))[0]).toMatchObject({ path: 'datasets.web.genres', message: '"genres" is only supported by builtin:brown' });
+  });
+
+  it('refuses artifact ids that are not 64 lowercase hex digits, and file sources that are not JSON Lines', () => {
+    const [art] = issuesOf(withDataset(`{ source: "artifact:${'A'.repeat(64)}" }`));
+    expect(art).toMatchObject({ path: 'datasets.web.source', line: 6, message: expect.stringMatching(/expected artifact:<sha256>, 64 lowercase hex digits/) });
+    const [file] = issuesOf(withDataset('{ source: "file:data/notes.txt" }'));
+    expect(file!.message).toMatch(/"file:data\/notes\.txt" is not a \.jsonl or \.jsonl\.gz file/);
+    expect(() => compileRecipe(parseRecipeText(withDataset('{ source: "file:data/x.jsonl.gz" }')))).not.toThrow();
+    expect(() => compileRecipe(parseRecipeText(withDataset(`{ source: "artifact:${'a'.repeat(64)}" }`)))).not.toThrow();
+  });
+
+  it('knows the same built-in datasets and options the loaders do', () => {
+    expect([...BUILTIN_DATASETS.keys()].map((k) => `builtin:${k}`)).toEqual(SUPPORTED_SOURCES.filter((s) => s.startsWith('builtin:')));
+    expect(SPAM_ASSASSIN_GROUPS).toEqual(LOADED_GROUPS);
+    expect(BROWN_GENRES).toEqual([...brownGenres()]);
+  });
+});
+
+describe('timeouts', () => {
+  const timed = (t: string, kind = 'pretrain') =>
+    VALID.replace('    kind: pretrain\n    inputs: [clean]\n', `    kind: ${kind}\n    inputs: [clean]\n    timeouts: ${t}\n`);
+
+  it('refuses a zero or too short startToClose, and absurdly long ones', () => {
+    expect(issuesOf(timed('{ startToClose: 0s }'))[0]).toMatchObject({ path: 'stages[1].timeouts.startToClose', line: 15, message: '"0s" is outside what a stage can work with: expected from 10s to 30d' });
+    expect(issuesOf(timed('{ startToClose: 500 }'))[0]!.message).toMatch(/^500 ms is outside/);
+    expect(issuesOf(timed(`{ startToClose: ${'9'.repeat(400)}d }`))[0]!.path).toBe('stages[1].timeouts.startToClose');
+  });
+
+  it('refuses heartbeats that would not detect a dead worker, or would fire on a live one', () => {
+    expect(issuesOf(timed('{ heartbeat: 1h }'))[0]!.message).toMatch(/"1h" is outside what detects a dead worker.*from 3s to 10m/);
+    expect(issuesOf(timed('{ heartbeat: 1s }'))[0]!.path).toBe('stages[1].timeouts.heartbeat');
+    expect(issuesOf(timed('{ heartbeat: 5m, startToClose: 1m }'))[0]!.message).toMatch(/must be shorter than the attempt/);
+    const plan = compileRecipe(parseRecipeText(timed('{ heartbeat: 4s, startToClose: 2h }')));
+    expect(plan.nodes.find((n) => n.id === 'base')!.timeouts).toEqual({ startToCloseMs: 7_200_000, heartbeatMs: 4000 });
+  });
+
+  it('warns that a heartbeat on a stage that does not heartbeat is ignored', () => {
+    const text = VALID.replace('    kind: filter\n    inputs: [web]\n', '    kind: filter\n    inputs: [web]\n    timeouts: { heartbeat: 30s }\n');
+    const plan = compileRecipe(parseRecipeText(text));
+    expect(plan.warnings).toEqual([expect.objectContaining({ path: 'stages[0].timeouts.heartbeat', line: 11, message: expect.stringMatching(/^ignored: filter stages do not heartbeat/) })]);
+  });
+});
+
+describe('queues', () => {
+  const queued = (q: string) => VALID.replace('    kind: pretrain\n', `    kind: pretrain\n    queue: ${q}\n`);
+
+  it('refuses a queue no Braise worker serves, naming the served ones', () => {
+    const [issue] = issuesOf(queued('braise-tpu'));
+    expect(issue).toMatchObject({ path: 'stages[1].queue', line: 14 });
+    expect(issue!.message).toBe('no Braise worker serves queue "braise-tpu" (did you mean "braise-cpu"?): expected one of braise-cpu, braise-gpu (add a queue your own workers serve to BRAISE_QUEUES)');
+    expect(issuesOf(queued('braise-control'))[0]!.path).toBe('stages[1].queue');
+  });
+
+  it('accepts a queue listed in BRAISE_QUEUES', () => {
+    const plan = compileRecipe(parseRecipeText(queued('braise-gpu-a100')), { queues: ['braise-gpu-a100'] });
+    expect(plan.nodes.find((n) => n.id === 'base')!.queue).toBe('braise-gpu-a100');
+  });
+});
+
+describe('training memory', () => {
+  const huge = VALID.replace('{ layers: 1, dModel: 32, heads: 2, context: 32 }', '{ layers: 48, dModel: 4096, heads: 64, context: 4096 }').replace('batchSize: 4,', 'batchSize: 4096,');
+
+  it('refuses a training stage whose estimate exceeds the worker, naming the estimate and the limit', () => {
+    const [issue] = issuesOf(huge, { workerMemoryBytes: 23.4 * 1024 ** 3 });
+    expect(issue).toMatchObject({ path: 'stages[1].with', line: 15 });
+    expect(issue!.message).toMatch(/^estimated training memory [\d.]+ PiB exceeds the worker's 23\.4 GiB \(BRAISE_WORKER_MEMORY\)/);
+  });
+
+  it('holds the wasm backend to its 4 GiB', () => {
+    const mid = VALID.replace('{ layers: 1, dModel: 32, heads: 2, context: 32 }', '{ layers: 12, dModel: 768, heads: 12, context: 1024 }').replace('batchSize: 4,', 'batchSize: 8, backend: wasm,');
+    expect(issuesOf(mid, { workerMemoryBytes: 1024 ** 4 })[0]!.message).toMatch(/exceeds the wasm backend's 4\.0 GiB/);
+  });
+
+  it('passes the test recipe comfortably on a small worker', () => {
+    expect(() => compileRecipe(parseRecipeText(VALID), { workerMemoryBytes: 1024 ** 3 })).not.toThrow();
+  });
+});
+
+describe('unused datasets', () => {
+  it('are a warning with a line, and get no ingest node', () => {
+    const text = VALID.replace('datasets:\n', 'datasets:\n  spare: { source: builtin:spam-assassin }\n');
+    const plan = compileRecipe(parseRecipeText(text));
+    expect(plan.warnings).toEqual([{ path: 'datasets.spare', line: 6, column: 10, message: 'dataset "spare" is not used by any stage: it will not be ingested' }]);
+    expect(plan.nodes.filter((n) => n.kind === 'ingest').map((n) => n.id)).toEqual(['web']);
+  });
+
+  it('count as used when referenced from a with block', () => {
+    const text = VALID.replace('datasets:\n', 'datasets:\n  evals: { source: builtin:eval/brown-cloze }\n').replace(
+      'with: { rules: [gopher-quality, gopher-repetition] }',
+      'with: { rules: [gopher-quality], decontaminate: { against: [evals] } }',
+    );
+    expect(compileRecipe(parseRecipeText(text)).warnings).toEqual([]);
+  });
+});
+
+describe('errors name what is allowed', () => {
+  it('a bad filter rule lists the rules', () => {
+    const [issue] = issuesOf(VALID.replace('rules: [gopher-quality, gopher-repetition]', 'rules: [gopher]'));
+    expect(issue).toMatchObject({ path: 'stages[0].with.rules[0]', line: 11 });
+    expect(issue!.message).toMatch(/^unknown value "gopher": expected one of "gopher-quality", "gopher-repetition", "c4", "fineweb"; or expected an object/);
+  });
+
+  it('a misspelt kind names the kinds and the nearest', () => {
+    expect(issuesOf(VALID.replace('kind: pretrain', 'kind: pretrian'))[0]!.message).toBe(
+      'unknown kind "pretrian" (did you mean "pretrain"?): expected one of filter, rewrite, mix, pretrain, upsample, sft, dpo, rlvr, merge, evaluate',
+    );
+  });
+
+  it('an unknown key lists the allowed keys, an enum its values', () => {
+    expect(issuesOf(VALID.replace('checkpointEvery: 10', 'checkpointEvry: 10'))[0]!.message).toMatch(/^unknown key "checkpointEvry" \(did you mean "checkpointEvery"\?\) \(allowed: steps, batchSize, lr/);
+    expect(issuesOf(VALID.replace('    inputs: [base]\n', '    inputs: [base]\n    with: { tasks: [perplexity] }\n'))[0]!.message).toMatch(/expected one of "perplexity-by-domain", "exact-match", "multiple-choice"/);
+  });
+
+  it('compile errors carry lines: unknown input, unavailable kind', () => {
+    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: merged\n    kind: merge\n    inputs: [base]\n');
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['stages[1].inputs[0]', 14],
+      ['stages[3].kind', 20],
+    ]);
+    expect(issues[0]!.message).toMatch(/unknown input "claen" \(did you mean "clean"\?\)/);
+  });
+});
