@@ -137,7 +137,7 @@ export const StartedRunSchema = z
     runId: z.string(),
     workflowId: z.string(),
     temporalUiUrl: z.string().openapi({ description: "The run's history in the Temporal UI." }),
-    warnings: z.array(RecipeWarningSchema).optional().openapi({ description: 'What the compiler noticed but did not refuse, e.g. a dataset no stage uses.' }),
+    warnings: z.array(RecipeWarningSchema).optional().openapi({ description: 'Present when the compiler noticed something it did not refuse, e.g. a dataset no stage uses.' }),
   })
   .openapi('StartedRun');
 

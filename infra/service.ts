@@ -114,14 +114,15 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
 
     async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
       const plan = await compile(recipe);
-      const warnings = plan.warnings ?? [];
+      // Present only when there is something to say, so a clean recipe's answer is what it always was.
+      const warnings = plan.warnings && plan.warnings.length > 0 ? { warnings: plan.warnings } : {};
       // The same key always names the same run: a retried request finds it instead of starting another.
       const runId = idempotencyKey ? `r-${createHash('sha256').update(`idem\0${idempotencyKey}`).digest('hex').slice(0, 20)}` : undefined;
       if (runId) {
         const existing = await rt.lineage.getRun(runId);
         if (existing) {
           if (existing.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
-          return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, warnings };
+          return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, ...warnings };
         }
       }
       const options = { noCache: noCache ?? false, onFailure };
@@ -132,12 +133,12 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options, status: 'running', temporalUiUrl });
       try {
         await startRun(client(), plan, options, { runId: id, idempotent: runId !== undefined });
-        return { runId: id, workflowId, temporalUiUrl, created: true, warnings };
+        return { runId: id, workflowId, temporalUiUrl, created: true, ...warnings };
       } catch (err) {
         if (runId && err instanceof WorkflowExecutionAlreadyStartedError) {
           const description = await client().workflow.getHandle(err.workflowId).describe();
           if (description.memo?.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
-          return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false, warnings };
+          return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false, ...warnings };
         }
         await rt.lineage.setRunStatus(id, 'failed', `could not start: ${(err as Error).message}`).catch(() => undefined);
         throw err;

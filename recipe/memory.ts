@@ -14,8 +14,8 @@
  *     5 × 4·d, MLP down and residual 2·d — about 51·d — plus scores, masked scores and softmax,
  *     3 · heads · context; doubled for the backward pass. Embeddings, logits and the cross-entropy (one-hot
  *     inputs and targets, log-softmax, their transposes and gradients) hold about 16·V + 16·d per token;
- *   - the update: global-norm clipping and AdamW make about 16 tensors the size of each parameter inside one
- *     tidy, 16·P.
+ *   - the update: global-norm clipping and AdamW make about 20 tensors the size of each parameter inside one
+ *     tidy (squares, scaled copies, moment updates, bias corrections, the step), 20·P.
  * The checkpoint's copy of weights and moments (3·P) is made between steps, when less is alive.
  * test/unit/recipe/memory.test.ts checks the estimate against tfjs's measured peak for small models.
  */
@@ -73,7 +73,7 @@ export function estimateTrainingMemory(shape: TrainingShape): MemoryEstimate {
   const head = tokens * (HEAD_V * v + HEAD_D * d);
   const activationFloats = layers * perLayer + head;
   const stateFloats = 4 * parameters;
-  const updateFloats = 16 * parameters;
+  const updateFloats = 20 * parameters;
   const tensorBytes = (stateFloats + Math.max(activationFloats, updateFloats)) * FLOAT_BYTES;
   return {
     bytes: tensorBytes + PROCESS_BYTES,

@@ -112,7 +112,7 @@ export class FakeRunService implements RunService {
     const summary = this.addRun({ runId, recipe: plan.name, status: 'running' });
     this.runs.get(runId)!.recipeKey = plan.recipeHash;
     if (req.idempotencyKey) this.byIdempotencyKey.set(req.idempotencyKey, runId);
-    return { runId, workflowId: summary.workflowId, temporalUiUrl: summary.temporalUiUrl!, created: true };
+    return { runId, workflowId: summary.workflowId, temporalUiUrl: summary.temporalUiUrl!, created: true, ...(plan.warnings && plan.warnings.length > 0 && { warnings: plan.warnings }) };
   }
 
   /** Adds a run directly (for list and get tests); each is newer than the last. */
