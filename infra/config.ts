@@ -1,15 +1,22 @@
 /**
  * Configuration from the environment. The embedded defaults live under
  * `.braise/`; TEMPORAL_ADDRESS, DATABASE_URL and BRAISE_ARTIFACTS switch each
- * part to a real deployment.
+ * part to a real deployment. The embedded dev server's namespace is derived
+ * from the home, so two homes never poll each other's task queues.
  */
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface BraiseConfig {
   /** Root of the embedded state: Temporal's SQLite file, PGlite, artifacts, checkpoints, tools. */
   home: string;
   /** A running Temporal frontend (`host:port`); unset means: start or reuse the embedded dev server. */
   temporalAddress: string | null;
+  /**
+   * The Temporal namespace runs and workers use: TEMPORAL_NAMESPACE, else `default` on a server named by
+   * TEMPORAL_ADDRESS (a deployment shares it on purpose), else this home's own (`braise-<hash of the home>`).
+   */
   namespace: string;
   /** Port of the embedded dev server and its Web UI. */
   devServerPort: number;
@@ -30,10 +37,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const home = resolve(cwd, env.BRAISE_HOME ?? '.braise');
   const devServerPort = intEnv(env, 'BRAISE_TEMPORAL_PORT', 7233);
   const devUiPort = intEnv(env, 'BRAISE_TEMPORAL_UI_PORT', devServerPort + 1000);
+  const temporalAddress = env.TEMPORAL_ADDRESS || null;
   return {
     home,
-    temporalAddress: env.TEMPORAL_ADDRESS || null,
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress,
+    namespace: env.TEMPORAL_NAMESPACE || (temporalAddress ? 'default' : homeNamespace(home)),
     devServerPort,
     devUiPort,
     temporalUiUrl: (env.TEMPORAL_UI_URL || `http://localhost:${devUiPort}`).replace(/\/$/, ''),
@@ -45,6 +53,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     apiHost: env.BRAISE_HOST || '127.0.0.1',
     apiPort: intEnv(env, 'BRAISE_PORT', 8080),
   };
+}
+
+/**
+ * The namespace of a home on its embedded dev server: `braise-` and 12 hex digits of the sha256 of the home's
+ * canonical path, so the same directory always gets the same namespace and another directory never does.
+ */
+export function homeNamespace(home: string): string {
+  return `braise-${createHash('sha256').update(canonicalPath(home)).digest('hex').slice(0, 12)}`;
+}
+
+/** `path` with symlinks resolved in the part that exists (a home may not exist yet; /tmp may be a link). */
+export function canonicalPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync.native(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(canonicalPath(parent), basename(abs));
+  }
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
