@@ -18,12 +18,7 @@ export function redactUrl(url: string): string {
     const keywords = url.replace(/\b(password|sslpassword)(\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, `$1$2${MASK}`);
     return keywords.includes('@') ? textualRedact(keywords, 0) : keywords;
   }
-  let parsed: URL | null = null;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = null;
-  }
+  const parsed = URL.canParse(url) ? new URL(url) : null;
   const strayAt = parsed !== null && `${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`.includes('@');
   if (parsed && !strayAt) {
     if (parsed.password !== '') parsed.password = MASK;
