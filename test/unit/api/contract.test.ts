@@ -81,6 +81,10 @@ describe('responses match the OpenAPI document', () => {
     await expectStatus('artifact unknown', 404, send('GET', '/v1/artifacts/nope'));
     await expectStatus('lineage up', 200, send('GET', `/v1/artifacts/${B}/lineage`));
     await expectStatus('lineage down', 200, send('GET', `/v1/artifacts/${A}/lineage?direction=down`));
+    service.documents.set(A, new Map([['doc-1', [{ runId: 'run-1', stageId: 'base', datasetArtifactId: A, fromStep: 0, checkpointStep: 10, tokenRanges: [[0, 42]], modelArtifactId: B }]]]));
+    await expectStatus('document training', 200, send('GET', `/v1/artifacts/${A}/documents/doc-1/training`));
+    await expectStatus('document training unknown', 404, send('GET', `/v1/artifacts/${A}/documents/nope/training`));
+    await expectStatus('document training NUL', 422, send('GET', `/v1/artifacts/${A}/documents/doc%00/training`));
     await expectStatus('lineage bad direction', 422, send('GET', `/v1/artifacts/${A}/lineage?direction=sideways`));
 
     service.failWith = new Error('boom');
