@@ -68,6 +68,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   // Listed in itself so the document names every route the app serves.
   app.openAPIRegistry.registerPath({
     method: 'get',
+    operationId: 'getOpenApiDocument',
     path: OPENAPI_PATH,
     tags: ['meta'],
     summary: 'This OpenAPI 3.1 document (public: no token needed)',

@@ -90,6 +90,9 @@ export function handleError(logger: ApiLogger): ErrorHandler<ApiEnv> {
     const apiError = toApiError(err);
     if (apiError) {
       if (apiError.status === 401) c.header('WWW-Authenticate', 'Bearer');
+      // The rest of an oversized body is still on its way and is not read: the connection cannot carry another
+      // request, so say so (a keep-alive client opens a new one instead of failing on a dropped socket).
+      if (apiError.status === 413) c.header('Connection', 'close');
       return c.json(errorBody(apiError.code, apiError.message, apiError.details), apiError.status);
     }
     const requestId = c.get('requestId');

@@ -1,4 +1,5 @@
 /** Pieces every route file uses to document itself the same way. */
+import type { z } from '@hono/zod-openapi';
 import { ErrorSchema } from './schemas.ts';
 
 /** The name of the bearer security scheme in the OpenAPI document. */
@@ -30,3 +31,13 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<
 
 /** `content` of a JSON response. */
 export const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+/**
+ * A service result read through its documented response schema, so what leaves the server is what the document
+ * promises (enums included) and nothing more; a mismatch is a server bug, answered 500 and logged.
+ */
+export function asDocumented<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${what}: the response does not match its documented schema: ${result.error.message}`);
+  return result.data;
+}

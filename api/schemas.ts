@@ -4,6 +4,9 @@
  * of the service's results are checked against them at compile time).
  */
 import { z } from '@hono/zod-openapi';
+import type { StageStatus } from '../activities/types.ts';
+import { decodeRunCursor } from '../infra/db/run-cursor.ts';
+import { KINDS } from '../recipe/kinds.ts';
 import type { RunStatus } from './service.ts';
 
 // ---- shared ---------------------------------------------------------------
@@ -29,8 +32,42 @@ const _allStatuses: Exclude<RunStatus, (typeof RUN_STATUSES)[number]> extends ne
 void _allStatuses;
 export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
 
+export const STAGE_STATUSES = ['pending', 'running', 'completed', 'cached', 'failed', 'skipped', 'paused'] as const satisfies readonly StageStatus[];
+const _allStageStatuses: Exclude<StageStatus, (typeof STAGE_STATUSES)[number]> extends never ? true : never = true;
+void _allStageStatuses;
+export const StageStatusSchema = z.enum(STAGE_STATUSES).openapi('StageStatus');
+
+type StageKindName = keyof typeof KINDS;
+/** Every node kind a plan can hold: `ingest` (a dataset) and each stage kind of the recipe language. */
+export const STAGE_KINDS = Object.keys(KINDS) as [StageKindName, ...StageKindName[]];
+export const StageKindSchema = z.enum(STAGE_KINDS).openapi('StageKind');
+
+export const ARTIFACT_KINDS = ['dataset', 'model', 'report'] as const;
+export const ArtifactKindSchema = z.enum(ARTIFACT_KINDS).openapi('ArtifactKind');
+
+/**
+ * Text a client sends: Postgres cannot store U+0000 (in text or jsonb), so a NUL anywhere is a 422 naming the
+ * field, not a 500 from the database.
+ */
+const NUL_MESSAGE = 'must not contain a NUL character (U+0000)';
+export const text = () => z.string().refine((s) => !s.includes('\0'), { message: NUL_MESSAGE });
+
+/** Adds an issue for every string (key or value) holding a NUL inside an arbitrary JSON value, at its path. */
+export function rejectNul(value: unknown, ctx: z.RefinementCtx, path: Array<string | number> = []): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => rejectNul(v, ctx, [...path, i]));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\0')) ctx.addIssue({ code: 'custom', path: [...path, k], message: `key ${NUL_MESSAGE}` });
+      rejectNul(v, ctx, [...path, k]);
+    }
+  }
+}
+
 const id = (name: string, description: string) =>
-  z.string().min(1).max(256).openapi({ param: { name, in: 'path' }, description });
+  text().min(1).max(256).openapi({ param: { name, in: 'path' }, description });
 
 export const RunIdParams = z.object({ id: id('id', 'The run id.') });
 export const ArtifactIdParams = z.object({ id: id('id', 'The artifact id (sha256).') });
@@ -141,11 +178,35 @@ export const StartedRunSchema = z
   })
   .openapi('StartedRun');
 
+/** A cursor `GET /v1/runs` handed out (an unreadable one is a 422 naming `query.cursor`, not a database error). */
+function isRunCursor(cursor: string): boolean {
+  try {
+    const c = decodeRunCursor(cursor);
+    const year = c.createdAt.getUTCFullYear();
+    return year >= 1970 && year <= 9999 && !c.id.includes('\0') && c.id.length <= 256;
+  } catch {
+    return false;
+  }
+}
+
+export const LIST_LIMIT = { min: 1, max: 500, default: 50 } as const;
+
 export const ListRunsQuery = z.strictObject({
-  recipe: z.string().min(1).optional().openapi({ description: 'Only runs of the recipe with this name.' }),
+  recipe: text().min(1).max(256).optional().openapi({ description: 'Only runs of the recipe with this name.' }),
   status: RunStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'Page size, 1 to 500.', type: 'integer' }),
-  cursor: z.string().min(1).optional().openapi({ description: '`nextCursor` of the previous page.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(LIST_LIMIT.min)
+    .max(LIST_LIMIT.max)
+    .default(LIST_LIMIT.default)
+    .openapi({ description: 'Page size, 1 to 500.', type: 'integer', minimum: LIST_LIMIT.min, maximum: LIST_LIMIT.max, default: LIST_LIMIT.default }),
+  cursor: text()
+    .min(1)
+    .max(1024)
+    .refine(isRunCursor, { message: 'not a cursor from GET /v1/runs: pass `nextCursor` of the previous page unchanged, or leave it out for the first page' })
+    .optional()
+    .openapi({ description: '`nextCursor` of the previous page.' }),
 });
 
 export const RunSummarySchema = z
@@ -171,11 +232,11 @@ export const RunListSchema = z
 const StageViewSchema = z
   .object({
     id: z.string(),
-    kind: z.string(),
-    status: z.string(),
+    kind: StageKindSchema,
+    status: StageStatusSchema,
     attempts: z.number().int(),
     durationMs: z.number().nullable(),
-    outputs: z.array(z.object({ port: z.string(), artifactId: z.string(), kind: z.string() })),
+    outputs: z.array(z.object({ port: z.string(), artifactId: z.string(), kind: ArtifactKindSchema })),
     metrics: z.record(z.string(), z.number()),
     error: z.string().nullable().optional(),
     progress: z.object({ step: z.number(), totalSteps: z.number(), loss: z.number().nullable() }).nullable().optional(),
@@ -194,8 +255,8 @@ export const RunViewSchema = z
   .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
 
 export const MetricsQuery = z.strictObject({
-  stage: z.string().min(1).optional().openapi({ description: 'Only this stage.' }),
-  name: z.string().min(1).optional().openapi({ description: 'Only this metric (e.g. `loss`).' }),
+  stage: text().min(1).max(256).optional().openapi({ description: 'Only this stage.' }),
+  name: text().min(1).max(256).optional().openapi({ description: 'Only this metric (e.g. `loss`).' }),
 });
 
 export const MetricsSchema = z
@@ -216,6 +277,7 @@ export const ResumeRequestSchema = z
   .object({
     with: z
       .record(z.string(), z.unknown())
+      .superRefine((v, ctx) => rejectNul(v, ctx))
       .optional()
       .openapi({ description: 'Changed stage settings, e.g. `{ "stages.base.lr": 0.001 }`; validated like the recipe.', example: { 'stages.base.lr': 0.001 } }),
   })
@@ -237,7 +299,7 @@ export const ResumeResultSchema = z
 export const ArtifactSchema = z
   .object({
     id: z.string().openapi({ description: 'sha256 of the content.' }),
-    kind: z.enum(['dataset', 'model', 'report']),
+    kind: ArtifactKindSchema,
     uri: z.string(),
     bytes: z.number().int(),
     meta: z.record(z.string(), z.unknown()),
@@ -248,7 +310,7 @@ export const ArtifactSchema = z
 const LineageEntrySchema = z
   .object({
     artifact: ArtifactSchema,
-    producedBy: z.object({ runId: z.string(), stageId: z.string(), kind: z.string() }).nullable(),
+    producedBy: z.object({ runId: z.string(), stageId: z.string(), kind: StageKindSchema }).nullable(),
     depth: z.number().int(),
   })
   .openapi('LineageEntry');

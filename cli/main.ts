@@ -85,14 +85,15 @@ program
 
 program
   .command('down')
-  .description('stop the embedded Temporal dev server')
-  .action(() =>
-    exitWith(
-      stopDevServer(loadConfig()).then((stopped) => {
-        say(stopped ? 'Temporal dev server stopped' : 'no embedded Temporal dev server is running');
+  .description("stop this home's embedded Temporal dev server (never another home's)")
+  .action(() => {
+    const config = loadConfig();
+    return exitWith(
+      stopDevServer(config).then((stopped) => {
+        say(stopped ? `Temporal dev server of ${config.home} stopped` : `no embedded Temporal dev server of ${config.home} is running`);
         return 0;
       }),
-    ),
-  );
+    );
+  });
 
 await program.parseAsync(process.argv);

@@ -1,10 +1,13 @@
 /**
  * Configuration from the environment. The embedded defaults live under
  * `.braise/`; TEMPORAL_ADDRESS, DATABASE_URL and BRAISE_ARTIFACTS switch each
- * part to a real deployment.
+ * part to a real deployment. The embedded dev server's namespace is derived
+ * from the home, so two homes never poll each other's task queues.
  */
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseByteSize } from '../recipe/limits.ts';
 
 export interface BraiseConfig {
@@ -12,6 +15,10 @@ export interface BraiseConfig {
   home: string;
   /** A running Temporal frontend (`host:port`); unset means: start or reuse the embedded dev server. */
   temporalAddress: string | null;
+  /**
+   * The Temporal namespace runs and workers use: TEMPORAL_NAMESPACE, else `default` on a server named by
+   * TEMPORAL_ADDRESS (a deployment shares it on purpose), else this home's own (`braise-<hash of the home>`).
+   */
   namespace: string;
   /** Port of the embedded dev server and its Web UI. */
   devServerPort: number;
@@ -36,10 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const home = resolve(cwd, env.BRAISE_HOME ?? '.braise');
   const devServerPort = intEnv(env, 'BRAISE_TEMPORAL_PORT', 7233);
   const devUiPort = intEnv(env, 'BRAISE_TEMPORAL_UI_PORT', devServerPort + 1000);
+  const temporalAddress = env.TEMPORAL_ADDRESS || null;
   return {
     home,
-    temporalAddress: env.TEMPORAL_ADDRESS || null,
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress,
+    namespace: env.TEMPORAL_NAMESPACE || (temporalAddress ? 'default' : homeNamespace(home)),
     devServerPort,
     devUiPort,
     temporalUiUrl: (env.TEMPORAL_UI_URL || `http://localhost:${devUiPort}`).replace(/\/$/, ''),
@@ -70,6 +78,25 @@ function queuesEnv(env: NodeJS.ProcessEnv, name: string): string[] {
   const bad = queues.find((q) => !/^braise-[a-z0-9-]{1,64}$/.test(q));
   if (bad !== undefined) throw new Error(`${name}: expected comma-separated task queue names such as braise-gpu-a100 ("braise-" then lowercase letters, digits or "-"), got "${bad}"`);
   return queues;
+}
+
+/**
+ * The namespace of a home on its embedded dev server: `braise-` and 12 hex digits of the sha256 of the home's
+ * canonical path, so the same directory always gets the same namespace and another directory never does.
+ */
+export function homeNamespace(home: string): string {
+  return `braise-${createHash('sha256').update(canonicalPath(home)).digest('hex').slice(0, 12)}`;
+}
+
+/** `path` with symlinks resolved in the part that exists (a home may not exist yet; /tmp may be a link). */
+export function canonicalPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync.native(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(canonicalPath(parent), basename(abs));
+  }
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {

@@ -4,7 +4,6 @@
  * set), and optionally workers for some queues. `braise run`, `braise up`,
  * `braise worker` and the integration tests all start from here.
  */
-import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -13,6 +12,7 @@ import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, type BraiseConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
+import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
@@ -67,10 +67,10 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const logger = opts.logger ?? createLogger();
   installTemporalRuntime(logger);
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
+  await prepareHome(config.home, (m) => logger.warn(m));
   const temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
   let releaseLock: (() => Promise<void>) | null = null;
   if (!config.databaseUrl) {
-    await mkdir(config.home, { recursive: true });
     try {
       releaseLock = await acquirePidLock(`${config.pgliteDir}.lock`);
     } catch (err) {
@@ -96,7 +96,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const store = new ArtifactStore(config.artifactsRoot);
   const connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
   const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
-  if (client && config.temporalAddress) {
+  // The embedded dev server is started with them; a server of TEMPORAL_ADDRESS (or a namespace created later) may lack them.
+  if (client) {
     await ensureSearchAttributes(client, config.namespace).catch((err: unknown) =>
       logger.warn({ err }, 'could not register the BraiseRecipe/BraiseStatus search attributes; runs will fail to start if they are missing'),
     );

@@ -171,11 +171,14 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
 
     async cancel(runId) {
       const run = await requireRun(runId);
-      if (TERMINAL.has(run.status)) return { runId, status: run.status };
+      // A run that already ended has nothing to cancel: 409, as the API documents (not a 202 that changes nothing).
+      const ended = () => new ConflictError(`run ${runId} already ended (${run.status === 'running' || run.status === 'paused' ? 'its execution is closed' : run.status}); there is nothing to cancel`);
+      if (TERMINAL.has(run.status)) throw ended();
       try {
         await client().workflow.getHandle(run.workflowId).cancel();
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (err instanceof WorkflowNotFoundError) throw ended();
+        throw err;
       }
       return { runId, status: run.status };
     },

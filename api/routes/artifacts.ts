@@ -1,12 +1,13 @@
 /** `/v1/artifacts`: artifact metadata and lineage. */
 import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp } from '../context.ts';
-import { authenticated, errorResponses, json } from '../openapi.ts';
+import { asDocumented, authenticated, errorResponses, json } from '../openapi.ts';
 import { ArtifactIdParams, ArtifactSchema, LineageQuery, LineageSchema } from '../schemas.ts';
 import type { RunService } from '../service.ts';
 
 const getArtifact = createRoute({
   method: 'get',
+  operationId: 'getArtifact',
   path: '/v1/artifacts/{id}',
   tags: ['artifacts'],
   summary: "An artifact's metadata",
@@ -17,6 +18,7 @@ const getArtifact = createRoute({
 
 const getLineage = createRoute({
   method: 'get',
+  operationId: 'getArtifactLineage',
   path: '/v1/artifacts/{id}/lineage',
   tags: ['artifacts'],
   summary: 'Everything upstream (what it was made from) or downstream (what was made from it) of an artifact',
@@ -28,5 +30,8 @@ const getLineage = createRoute({
 export function registerArtifactRoutes(app: ApiApp, service: RunService): void {
   app.openapi(getArtifact, async (c) => c.json(await service.getArtifact(c.req.valid('param').id), 200));
 
-  app.openapi(getLineage, async (c) => c.json(await service.lineage(c.req.valid('param').id, c.req.valid('query').direction), 200));
+  app.openapi(getLineage, async (c) => {
+    const lineage = await service.lineage(c.req.valid('param').id, c.req.valid('query').direction);
+    return c.json(asDocumented(LineageSchema, lineage, 'GET /v1/artifacts/{id}/lineage'), 200);
+  });
 }

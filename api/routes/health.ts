@@ -11,6 +11,7 @@ import type { RunService } from '../service.ts';
 
 const healthz = createRoute({
   method: 'get',
+  operationId: 'getHealth',
   path: '/healthz',
   tags: ['health'],
   summary: 'Liveness',
@@ -19,6 +20,7 @@ const healthz = createRoute({
 
 const readyz = createRoute({
   method: 'get',
+  operationId: 'getReadiness',
   path: '/readyz',
   tags: ['health'],
   summary: 'Readiness: Temporal and the database are reachable',

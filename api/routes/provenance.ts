@@ -6,12 +6,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp } from '../context.ts';
 import { authenticated, errorResponses, json } from '../openapi.ts';
+import { text } from '../schemas.ts';
 import type { DocumentTraining } from '../service.ts';
 import type { RunService } from '../service.ts';
 
 const DocumentParams = z.object({
-  id: z.string().min(1).max(256).openapi({ param: { name: 'id', in: 'path' }, description: 'A dataset artifact id (sha256).' }),
-  docId: z.string().min(1).max(1024).openapi({ param: { name: 'docId', in: 'path' }, description: 'A document id of that dataset (URL-encoded).' }),
+  id: text().min(1).max(256).openapi({ param: { name: 'id', in: 'path' }, description: 'A dataset artifact id (sha256).' }),
+  docId: text().min(1).max(1024).openapi({ param: { name: 'docId', in: 'path' }, description: 'A document id of that dataset (URL-encoded).' }),
 });
 
 const TokenRangeSchema = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);

@@ -8,6 +8,7 @@ import type { RunService } from '../service.ts';
 
 const validateRecipe = createRoute({
   method: 'post',
+  operationId: 'validateRecipe',
   path: '/v1/recipes/validate',
   tags: ['recipes'],
   summary: 'Validate and compile a recipe',

@@ -4,9 +4,10 @@ import type { Context } from 'hono';
 import { RECIPE_MEDIA_TYPES, isYamlBody, recipeBody, readYamlBody, requireContentType } from '../body.ts';
 import type { ApiApp, ApiEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { authenticated, errorResponses, json } from '../openapi.ts';
+import { asDocumented, authenticated, errorResponses, json } from '../openapi.ts';
 import {
   CancelResultSchema,
+  ErrorSchema,
   ResumeRequestSchema,
   ResumeResultSchema,
   IdempotencyHeaders,
@@ -25,6 +26,7 @@ import { parseOrThrow } from '../validation.ts';
 
 const startRun = createRoute({
   method: 'post',
+  operationId: 'startRun',
   path: '/v1/runs',
   tags: ['runs'],
   summary: 'Start a run',
@@ -45,6 +47,7 @@ const startRun = createRoute({
 
 const listRuns = createRoute({
   method: 'get',
+  operationId: 'listRuns',
   path: '/v1/runs',
   tags: ['runs'],
   summary: 'List runs, newest first',
@@ -55,6 +58,7 @@ const listRuns = createRoute({
 
 const getRun = createRoute({
   method: 'get',
+  operationId: 'getRun',
   path: '/v1/runs/{id}',
   tags: ['runs'],
   summary: "A run's status and stages",
@@ -65,6 +69,7 @@ const getRun = createRoute({
 
 const getMetrics = createRoute({
   method: 'get',
+  operationId: 'getRunMetrics',
   path: '/v1/runs/{id}/metrics',
   tags: ['runs'],
   summary: "A run's metric series (loss curves)",
@@ -75,16 +80,22 @@ const getMetrics = createRoute({
 
 const cancelRun = createRoute({
   method: 'post',
+  operationId: 'cancelRun',
   path: '/v1/runs/{id}/cancel',
   tags: ['runs'],
   summary: 'Request cancellation of a run',
   security: authenticated,
   request: { params: RunIdParams },
-  responses: { 202: { description: 'Cancellation requested', content: json(CancelResultSchema) }, ...errorResponses(401, 404, 409, 422, 500) },
+  responses: {
+    202: { description: 'Cancellation requested', content: json(CancelResultSchema) },
+    ...errorResponses(401, 404, 422, 500),
+    409: { description: 'The run already ended (completed, failed or cancelled): nothing to cancel', content: json(ErrorSchema) },
+  },
 });
 
 const resumeRun = createRoute({
   method: 'post',
+  operationId: 'resumeRun',
   path: '/v1/runs/{id}/resume',
   tags: ['runs'],
   summary: 'Resume a paused run in place, or an ended one as a new execution that reuses every finished stage',
@@ -131,7 +142,7 @@ export function registerRunRoutes(app: ApiApp, service: RunService): void {
     return c.json(await service.listRuns(withoutUndefined(c.req.valid('query'))), 200);
   });
 
-  app.openapi(getRun, async (c) => c.json(await service.getRun(c.req.valid('param').id), 200));
+  app.openapi(getRun, async (c) => c.json(asDocumented(RunViewSchema, await service.getRun(c.req.valid('param').id), 'GET /v1/runs/{id}'), 200));
 
   app.openapi(getMetrics, async (c) => {
     return c.json(await service.metrics(c.req.valid('param').id, withoutUndefined(c.req.valid('query'))), 200);

@@ -23,7 +23,7 @@ export async function serveCommand(opts: { queues: QueueName[]; api: boolean }):
   const rt = await openRuntime({ queues: opts.queues, log: say });
   let server: Awaited<ReturnType<typeof serveApi>> | null = null;
   try {
-    if (opts.queues.length > 0) say(`braise: workers polling ${opts.queues.map((q) => `braise-${q}`).join(', ')} on ${rt.temporalAddress}`);
+    if (opts.queues.length > 0) say(`braise: workers polling ${opts.queues.map((q) => `braise-${q}`).join(', ')} on ${rt.temporalAddress} (namespace ${rt.config.namespace})`);
     if (opts.api) {
       const tokens = new TokenStore(rt.database);
       await ensureLocalToken(rt.config.home, tokens);

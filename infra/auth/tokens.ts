@@ -4,12 +4,13 @@
  * on the same machine never needs one pasted.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiTokens } from '../db/schema.ts';
 import type { TokenVerifier } from '../../api/service.ts';
+import { PRIVATE_FILE_MODE } from '../home.ts';
 
 const PREFIX = 'brs_';
 
@@ -52,11 +53,38 @@ export async function readLocalToken(home: string): Promise<string | null> {
   }
 }
 
-/** Ensures `<home>/token` holds a valid token, creating one named "local" on first start. */
+/**
+ * Ensures `<home>/token` holds a valid token, creating one named "local" on first start. The file is mode 0600
+ * whatever it was before: a kept token file with looser permissions is tightened, a new one is written 0600.
+ */
 export async function ensureLocalToken(home: string, tokens: TokenStore): Promise<string> {
+  const path = localTokenPath(home);
   const existing = await readLocalToken(home);
-  if (existing && (await tokens.verify(existing))) return existing;
+  if (existing && (await tokens.verify(existing))) {
+    if (((await stat(path)).mode & 0o777) !== PRIVATE_FILE_MODE) await chmod(path, PRIVATE_FILE_MODE);
+    return existing;
+  }
   const token = await tokens.create('local');
-  await writeFile(localTokenPath(home), `${token}\n`, { mode: 0o600 });
+  await writeSecret(path, `${token}\n`);
   return token;
+}
+
+/**
+ * Writes a secret file that is never readable by others, not even for a moment: a fresh temporary file created
+ * 0600 (chmod too, past the umask) and renamed over `path`, so an old file's mode does not carry over.
+ */
+export async function writeSecret(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await fh.chmod(PRIVATE_FILE_MODE);
+    await fh.writeFile(content);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, path);
 }

@@ -12,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { redactUrl as redact } from './redact-url.ts';
 import * as schema from './schema.ts';
 
 /** The drizzle query API shared by both drivers; code above this file sees only this. */
@@ -114,11 +115,6 @@ async function openPglite(dataDir: string): Promise<Database> {
 function once(fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   return () => (done ??= fn());
-}
-
-/** The URL with its password replaced, fit for an error message. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function errorMessage(err: unknown): string {

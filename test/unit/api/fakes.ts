@@ -22,6 +22,7 @@ import {
   type StartedRunResponse,
   type TokenVerifier,
 } from '../../../api/service.ts';
+import { decodeRunCursor, encodeRunCursor } from '../../../infra/db/run-cursor.ts';
 import { RecipeError, compileRecipe, parseRecipeText, parseRecipeValue, type Plan } from '../../../recipe/index.ts';
 
 export const TOKEN = 'brs_test-token';
@@ -139,10 +140,13 @@ export class FakeRunService implements RunService {
       .map((r) => r.summary)
       .filter((s) => (q.recipe === undefined || s.recipe === q.recipe) && (q.status === undefined || s.status === q.status))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const start = q.cursor ? Number(q.cursor) : 0;
+    // Cursors in the real format (the API checks them), naming the last run of the page.
+    const after = q.cursor ? decodeRunCursor(q.cursor).id : null;
+    const start = after ? all.findIndex((s) => s.runId === after) + 1 : 0;
     const limit = q.limit ?? 50;
     const page = all.slice(start, start + limit);
-    return { runs: page, nextCursor: start + limit < all.length ? String(start + limit) : null };
+    const last = page.at(-1);
+    return { runs: page, nextCursor: start + limit < all.length && last ? encodeRunCursor({ createdAt: new Date(last.createdAt), id: last.runId }) : null };
   }
 
   private run(runId: string): RunSummary {

@@ -132,8 +132,43 @@ describe('GET /v1/runs', () => {
     expect(service.listQueries).toEqual([
       { limit: 50 },
       { recipe: 'tiny', status: 'completed', limit: 1 },
-      { recipe: 'tiny', status: 'completed', limit: 1, cursor: '1' },
+      { recipe: 'tiny', status: 'completed', limit: 1, cursor: page.nextCursor },
     ]);
+  });
+
+  it('answers 422 naming query.cursor for a cursor it did not hand out, without asking the service', async () => {
+    const { call, service } = setup();
+    const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const cursor of ['garbage', '%00', 'eyJ', forged(['not a date', 'r-1']), forged(['-271821-04-20T00:00:00.000Z', 'r-1']), forged(['2025-01-01T00:00:00Z', 'r\u0000']), forged({ a: 1 })]) {
+      const res = await call(`/v1/runs?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.status, cursor).toBe(422);
+      const err = await errorOf(res);
+      expect(err.details.map((d) => d.path), cursor).toEqual(['query.cursor']);
+      expect(err.details[0]!.message, cursor).toMatch(/nextCursor|NUL/);
+    }
+    expect(service.listQueries).toHaveLength(0);
+  });
+
+  it('answers 422 naming the parameter for a NUL in any query or path string (Postgres cannot store it)', async () => {
+    const { call, service } = setup();
+    service.addRun({ runId: 'a', recipe: 'tiny', status: 'completed' });
+    const cases: Array<[string, string]> = [
+      ['/v1/runs?recipe=ti%00ny', 'query.recipe'],
+      ['/v1/runs/a%00b', 'params.id'],
+      ['/v1/runs/a/metrics?stage=%00', 'query.stage'],
+      ['/v1/runs/a/metrics?name=lo%00ss', 'query.name'],
+      ['/v1/artifacts/x%00', 'params.id'],
+      ['/v1/artifacts/x%00/lineage', 'params.id'],
+    ];
+    for (const [path, where] of cases) {
+      const res = await call(path);
+      expect(res.status, path).toBe(422);
+      const err = await errorOf(res);
+      expect(err.details.map((d) => d.path), path).toEqual([where]);
+      expect(err.details[0]!.message).toMatch(/NUL/);
+    }
+    expect(service.listQueries).toHaveLength(0);
+    expect(service.metricsQueries).toHaveLength(0);
   });
 
   it('answers 422 with the path of each bad query parameter', async () => {
@@ -208,6 +243,17 @@ describe('POST /v1/runs/:id/resume', () => {
     const bare = await call('/v1/runs/r2/resume', { method: 'POST' });
     expect(bare.status).toBe(202);
     expect(await bare.json()).toMatchObject({ resumedFrom: 'r2', mode: 'new-execution' });
+  });
+
+  it('answers 422 with the path of a NUL anywhere in `with` (keys and nested values), resuming nothing', async () => {
+    const { call, service } = setup();
+    service.addRun({ runId: 'r1', recipe: 'tiny', status: 'paused' });
+    const res = await call('/v1/runs/r1/resume', json({ with: { 'stages.base.lr': 0.001, 'stages.base.note': 'a\u0000b', 'stages.x\u0000': 1, 'stages.base.tags': [{ t: ['ok', '\u0000'] }] } }));
+    expect(res.status).toBe(422);
+    const err = await errorOf(res);
+    expect(err.details.map((d) => d.path).sort()).toEqual(['body.with.stages.base.note', 'body.with.stages.base.tags[0].t[1]', 'body.with.stages.x\u0000'].sort());
+    expect(err.details.every((d) => /NUL/.test(d.message))).toBe(true);
+    expect(service.resumeRequests).toHaveLength(0);
   });
 
   it('answers 409 for a run still running, 404 for an unknown one, 422 for unknown body keys', async () => {

@@ -42,6 +42,35 @@ describe('serveApi', () => {
     expect(service.startRequests).toHaveLength(0);
   });
 
+  it('answers 413 with connection: close, and a keep-alive client (fetch/undici) goes on without a dropped socket', async () => {
+    const { app, service } = setup();
+    serving = await serveApi(app, { host: '127.0.0.1', port: 0 });
+    const big = 'a'.repeat(8 * MiB);
+    const chunked = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 32; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(0x61));
+          controller.close();
+        },
+      });
+    // Each oversized body is followed at once by another request on the same agent (the one that used to fail with UND_ERR_SOCKET).
+    for (const body of [big, chunked(), big, chunked()]) {
+      const res = await fetch(`${serving!.url}/v1/runs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/yaml' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(res.status).toBe(413);
+      expect(res.headers.get('connection')).toBe('close');
+      expect((await errorOf(res)).code).toBe('payload_too_large');
+      const next = await fetch(`${serving!.url}/v1/runs`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(next.status).toBe(200);
+      await next.body?.cancel();
+    }
+    expect(service.startRequests).toHaveLength(0);
+  });
+
   it('rejects when the port is taken, and close() stops listening', async () => {
     serving = await serveApi(setup().app, { host: '127.0.0.1', port: 0 });
     const port = Number(new URL(serving.url).port);
