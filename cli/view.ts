@@ -34,6 +34,8 @@ export interface RunView {
 }
 
 const RunOptionsSchema = z.object({ noCache: z.boolean().optional() }).loose();
+/** The plan as lineage stored it; a run started with a malformed one still has a view (its stages in step order). */
+const StoredPlanSchema = z.object({ nodes: z.array(z.object({ id: z.string(), kind: z.string() }).loose()) }).loose();
 
 export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
   return {
@@ -75,7 +77,7 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
     const a = await lineage.getArtifact(o.artifactId);
     if (a) artifactKinds.set(a.id, a.kind);
   }
-  const plan = run.plan as { nodes?: Array<{ id: string; kind: string }> } | null;
+  const plan = StoredPlanSchema.safeParse(run.plan).data;
   const order = plan?.nodes?.map((n) => n.id) ?? [...latest.keys()];
   return {
     runId: run.id,

@@ -5,7 +5,9 @@
  * neither progress nor handle a cancellation request.
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: no named exports under plain Node
+
+const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 import type { RunStatus } from '../../activities/types.ts';
 
 export type ExecutionOutcome =
@@ -28,7 +30,7 @@ async function lastTaskFailure(handle: WorkflowHandle): Promise<string> {
   for (const ev of [...(history.events ?? [])].reverse()) {
     const attrs = ev.workflowTaskFailedEventAttributes;
     if (!attrs) continue;
-    const cause = temporal.api.enums.v1.WorkflowTaskFailedCause[attrs.cause ?? 0] ?? String(attrs.cause);
+    const cause = WorkflowTaskFailedCause[attrs.cause ?? 0] ?? String(attrs.cause);
     return `${cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '')}: ${attrs.failure?.message ?? 'no message'}`;
   }
   return 'no failure recorded in the history yet';
