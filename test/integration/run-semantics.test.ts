@@ -3,7 +3,8 @@
  * PGlite, real training and real files: `noCache` retrains from scratch and
  * says so; a cached run serves the curves of the run that computed each stage
  * and names it; a plan Temporal would reject, or one the interpreter chokes on,
- * ends the run as failed with the reason instead of "running" forever; and
+ * ends the run as failed with the reason instead of "running" forever (so does
+ * a run terminated from outside, once read); and
  * cancelling a run whose stage is stuck (reading a FIFO no one writes) ends it
  * within seconds, not at the stage's 30-minute timeout.
  */
@@ -147,6 +148,16 @@ describe('run semantics', () => {
     expect((err as WorkflowFailedError).cause?.message).toBe('the workflow failed: plan.nodes.map is not a function');
     expect(await rt.lineage.getRun(runId)).toMatchObject({ status: 'failed', error: 'the workflow failed: plan.nodes.map is not a function' });
     expect(await view(runId)).toMatchObject({ status: 'failed', error: 'the workflow failed: plan.nodes.map is not a function' });
+  });
+
+  it('a run terminated from outside (Temporal CLI or UI) reads as failed with the reason, in lineage too', async () => {
+    const runId = await startHttp({ recipe: tinyRecipe({ name: 'sem-terminated', steps: 5000 }) });
+    const run = (await rt.lineage.getRun(runId))!;
+    await rt.client!.workflow.getHandle(run.workflowId).terminate('stopped by an operator');
+    const v = await view(runId);
+    expect(v).toMatchObject({ status: 'failed', error: 'terminated: stopped by an operator' });
+    expect(v.stages.some((s) => s.status === 'running' || s.status === 'pending')).toBe(false);
+    expect(await rt.lineage.getRun(runId)).toMatchObject({ status: 'failed', error: 'terminated: stopped by an operator' });
   });
 
   it('cancelling a run whose stage is stuck ends it within seconds', async () => {
