@@ -18,6 +18,11 @@ export interface StageRequest {
   node: PlanNode;
   inputs: StageInput[];
   cacheKey: string;
+  /**
+   * The run recomputes every stage (`--no-cache`): training keeps its checkpoints in a scope of its own run
+   * instead of the cache key's, so it neither resumes from nor overwrites other runs' checkpoints.
+   */
+  noCache?: boolean;
 }
 
 export interface StageOutput {
@@ -31,6 +36,8 @@ export interface StageResult {
   metrics: Record<string, number>;
   /** The Temporal attempt that produced this result (1 = first try). */
   attempt?: number;
+  /** Set on a cache hit: the step that computed these outputs (its metrics and curves are theirs). */
+  producedBy?: { runId: string; stageId: string };
 }
 
 export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'paused';

@@ -229,6 +229,8 @@ export const RunListSchema = z
   })
   .openapi('RunList');
 
+const StepOriginSchema = z.object({ runId: z.string(), stageId: z.string() }).openapi('StepOrigin');
+
 const StageViewSchema = z
   .object({
     id: z.string(),
@@ -240,6 +242,9 @@ const StageViewSchema = z
     metrics: z.record(z.string(), z.number()),
     error: z.string().nullable().optional(),
     progress: z.object({ step: z.number(), totalSteps: z.number(), loss: z.number().nullable() }).nullable().optional(),
+    cachedFrom: StepOriginSchema.nullable()
+      .optional()
+      .openapi({ description: 'A `cached` stage: the run and stage that computed its outputs (its metrics and curves are theirs).' }),
   })
   .openapi('StageView');
 
@@ -250,6 +255,7 @@ export const RunViewSchema = z
     status: RunStatusSchema,
     temporalUiUrl: z.string(),
     error: z.string().nullable().optional(),
+    noCache: z.boolean().optional().openapi({ description: 'Started with `noCache`: every stage recomputed, training from scratch.' }),
     stages: z.array(StageViewSchema),
   })
   .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
@@ -265,6 +271,9 @@ export const MetricsSchema = z
       z.object({
         stage: z.string(),
         name: z.string(),
+        producedBy: StepOriginSchema.openapi({
+          description: 'The run and stage that recorded the curve: this run, or for a stage taken from the cache the run that computed it.',
+        }),
         points: z.array(z.tuple([z.number(), z.number()])).openapi({ description: '`[step, value]` pairs in step order.' }),
       }),
     ),

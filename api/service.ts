@@ -117,7 +117,8 @@ export interface RunService {
   listRuns(q: { recipe?: string; status?: RunStatus; limit?: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }>;
   /** Live while the run works (the workflow's progress query + heartbeats); from lineage once no worker answers. */
   getRun(runId: string): Promise<RunView>;
-  metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; points: Array<[number, number]> }> }>;
+  /** Curves by stage; a cached stage's are those of the run that computed it (`producedBy`). */
+  metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; producedBy: { runId: string; stageId: string }; points: Array<[number, number]> }> }>;
   cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
   /**
    * Resumes a run. Paused: retries its failed stage in the same execution. Ended (failed, cancelled): starts a new

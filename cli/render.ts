@@ -36,14 +36,14 @@ export function renderRun(view: RunView): string {
     rows.push([
       s.id,
       s.kind,
-      s.status,
+      s.cachedFrom ? `cached (from ${s.cachedFrom.runId}${s.cachedFrom.stageId === s.id ? '' : `/${s.cachedFrom.stageId}`})` : s.status,
       String(s.attempts),
       formatDuration(s.durationMs),
       s.outputs.map((o) => `${o.port}=${o.artifactId.slice(0, 10)}`).join(' '),
       keys.filter((k) => k in s.metrics).map((k) => `${k}=${fmt(s.metrics[k]!)}`).join(' '),
     ]);
   }
-  const lines = [`run ${view.runId}: ${view.status}`, '', table(rows)];
+  const lines = [`run ${view.runId}: ${view.status}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, '', table(rows)];
   for (const s of view.stages) {
     const rejections = Object.entries(s.metrics).filter(([k]) => k.startsWith('rejected/'));
     if (s.kind === 'filter' && rejections.length > 0) {

@@ -3,6 +3,7 @@
  * `GET /v1/runs/:id` print. Built from the workflow's live state or, for runs
  * no worker is serving, from lineage.
  */
+import { z } from 'zod';
 import type { RunStatus } from '../activities/types.ts';
 import type { LineageStore } from '../infra/db/lineage.ts';
 import type { RunState } from '../workflows/state.ts';
@@ -17,6 +18,8 @@ export interface StageView {
   metrics: Record<string, number>;
   error?: string | null;
   progress?: { step: number; totalSteps: number; loss: number | null } | null;
+  /** A cached stage: the run and stage that computed its outputs. */
+  cachedFrom?: { runId: string; stageId: string } | null;
 }
 
 export interface RunView {
@@ -25,8 +28,14 @@ export interface RunView {
   status: RunStatus;
   temporalUiUrl: string;
   error?: string | null;
+  /** Started with --no-cache: every stage recomputed, training from scratch. */
+  noCache?: boolean;
   stages: StageView[];
 }
+
+const RunOptionsSchema = z.object({ noCache: z.boolean().optional() }).loose();
+/** The plan as lineage stored it; a run started with a malformed one still has a view (its stages in step order). */
+const StoredPlanSchema = z.object({ nodes: z.array(z.object({ id: z.string(), kind: z.string() }).loose()) }).loose();
 
 export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
   return {
@@ -35,6 +44,7 @@ export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
     status: state.status,
     temporalUiUrl,
     error: state.error,
+    noCache: state.noCache ?? false,
     stages: state.stages.map((s) => ({
       id: s.id,
       kind: s.kind,
@@ -45,6 +55,7 @@ export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
       metrics: s.metrics,
       error: s.error,
       progress: s.progress ? { step: s.progress.step, totalSteps: s.progress.totalSteps, loss: s.progress.loss } : null,
+      ...(s.status === 'cached' && { cachedFrom: s.cachedFrom ?? null }),
     })),
   };
 }
@@ -66,7 +77,7 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
     const a = await lineage.getArtifact(o.artifactId);
     if (a) artifactKinds.set(a.id, a.kind);
   }
-  const plan = run.plan as { nodes?: Array<{ id: string; kind: string }> } | null;
+  const plan = StoredPlanSchema.safeParse(run.plan).data;
   const order = plan?.nodes?.map((n) => n.id) ?? [...latest.keys()];
   return {
     runId: run.id,
@@ -74,6 +85,7 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
     status: run.status as RunStatus,
     temporalUiUrl: run.temporalUiUrl ?? '',
     error: run.error,
+    noCache: RunOptionsSchema.safeParse(run.options).data?.noCache ?? false,
     stages: order.map((id) => {
       const s = latest.get(id);
       const kind = plan?.nodes?.find((n) => n.id === id)?.kind ?? s?.kind ?? 'unknown';
@@ -87,6 +99,7 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
         outputs: s.outputs.map((o) => ({ port: o.port, artifactId: o.artifactId, kind: artifactKinds.get(o.artifactId) ?? 'unknown' })),
         metrics: (s.metrics ?? {}) as Record<string, number>,
         error: s.error,
+        ...(s.status === 'cached' && { cachedFrom: s.cachedFrom }),
       };
     }),
   };

@@ -14,6 +14,7 @@ import { workflowUiUrl } from './config.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import type { BraiseRuntime } from './runtime.ts';
+import { executionOutcome } from './temporal/execution.ts';
 import { liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -101,6 +102,26 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
         return 'failed'; // FAILED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW
     }
   };
+  /**
+   * A view that says running or paused, checked against the execution: one that ended without the interpreter
+   * saying so (terminated, timed out, failed outside it) ends in the view and in lineage, with the reason; one whose
+   * workflow task keeps failing says why.
+   */
+  const reconcile = async (run: RunRow, view: RunView): Promise<RunView> => {
+    if (TERMINAL.has(view.status) || !rt.client) return view;
+    const outcome = await executionOutcome(rt.client.workflow.getHandle(run.workflowId));
+    if (!outcome) return view;
+    if (outcome.open) {
+      if (outcome.failingTask) view.error = `the workflow task keeps failing (attempt ${outcome.failingTask.attempt}): ${outcome.failingTask.reason}`;
+      return view;
+    }
+    const recorded = TERMINAL.has(run.status) ? run.error : null;
+    view.status = outcome.status;
+    view.error = recorded ?? outcome.error ?? view.error ?? null;
+    for (const s of view.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
+    if (!TERMINAL.has(run.status)) await rt.lineage.setRunStatus(run.id, outcome.status, view.error);
+    return view;
+  };
   const requireRun = async (runId: string): Promise<RunRow> => {
     const run = await rt.lineage.getRun(runId);
     if (!run) throw new NotFoundError(`no run "${runId}"`);
@@ -157,11 +178,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (rt.client) {
         const handle = rt.client.workflow.getHandle(run.workflowId);
         const state = await rt.client.connection.withDeadline(Date.now() + 5000, () => readRunState(handle)).catch(() => null);
-        if (state) return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
+        if (state) return reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
       }
       const view = (await viewFromLineage(rt.lineage, runId))!;
       if (!TERMINAL.has(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
-      return view;
+      return reconcile(run, view);
     },
 
     async metrics(runId, q) {
@@ -174,11 +195,22 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       // A run that already ended has nothing to cancel: 409, as the API documents (not a 202 that changes nothing).
       const ended = () => new ConflictError(`run ${runId} already ended (${run.status === 'running' || run.status === 'paused' ? 'its execution is closed' : run.status}); there is nothing to cancel`);
       if (TERMINAL.has(run.status)) throw ended();
+      const handle = client().workflow.getHandle(run.workflowId);
       try {
-        await client().workflow.getHandle(run.workflowId).cancel();
+        await handle.cancel();
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw ended();
         throw err;
+      }
+      // A workflow whose task keeps failing never sees the request: end it here, saying why.
+      const outcome = await executionOutcome(handle);
+      if (outcome?.open && outcome.failingTask) {
+        const reason = `cancelled while its workflow task kept failing (attempt ${outcome.failingTask.attempt}): ${outcome.failingTask.reason}`;
+        await handle.terminate(reason).catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+        await rt.lineage.setRunStatus(runId, 'cancelled', reason);
+        return { runId, status: 'cancelled' as const };
       }
       return { runId, status: run.status };
     },

@@ -12,8 +12,11 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -22,6 +25,7 @@ import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
 import { BraiseStatus, statusAttribute } from './search-attributes.ts';
+import { activityOptionProblems } from './activity-guard.ts';
 import type { RunStatus } from '../activities/types.ts';
 
 const control = proxyActivities<ControlActivities>({
@@ -34,7 +38,60 @@ const control = proxyActivities<ControlActivities>({
 /** A dependency failed or was skipped, so this node never ran. */
 class Skipped extends Error {}
 
+/**
+ * Behaviour added after histories were recorded. Each is asked for only where it changes what the workflow does,
+ * so runs that never reach that point (and every recorded history) emit exactly the commands they did before.
+ */
+const PATCH = {
+  /** A stage whose activity options Temporal would reject fails (instead of the workflow task failing forever). */
+  optionGuard: 'braise-activity-option-guard',
+  /** An error in the interpreter itself ends the run as failed, with the reason, in lineage too. */
+  workflowError: 'braise-workflow-error-ends-run',
+  /** A cancelled run waits at most CANCEL_GRACE for a stage's activity to confirm, then ends. */
+  boundedCancel: 'braise-bounded-cancel',
+  /** A --no-cache run's training uses checkpoints of its own run only. */
+  noCacheScope: 'braise-nocache-checkpoint-scope',
+} as const;
+
+/** How long a cancelled run waits for a stage to confirm (the trainer child checkpoints and exits well within it). */
+const CANCEL_GRACE = '10s';
+
 export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
+  try {
+    return await interpret(input);
+  } catch (err) {
+    // The interpreter's own outcomes (a failed stage, cancellation) and Temporal's failures end the run as they are.
+    if (err instanceof TemporalFailure || isCancellation(err) || !patched(PATCH.workflowError)) throw err;
+    // Anything else is a bug or a malformed plan: failing the workflow task would retry it forever, the run "running".
+    const error = `the workflow failed: ${failureMessage(err)}`;
+    const runId: unknown = (input as Partial<RecipeRunInput> | undefined)?.runId;
+    if (typeof runId === 'string') {
+      await CancellationScope.nonCancellable(() => control.setRunStatus({ runId, status: 'failed', error })).catch(() => undefined);
+    }
+    throw ApplicationFailure.nonRetryable(error, 'BraiseWorkflowError');
+  }
+}
+
+/**
+ * Settles as `call` does, except that once the run is cancelled it waits at most CANCEL_GRACE for the activity to
+ * confirm: an activity that is stuck (not heartbeating, so it never hears of the cancellation) cannot hold the run.
+ */
+function boundedByCancellation<T>(call: Promise<T>): Promise<T> {
+  let settled = false;
+  const tracked = call.finally(() => {
+    settled = true;
+  });
+  const giveUp = new Promise<never>((_, reject) => {
+    CancellationScope.current().cancelRequested.catch(async (err: unknown) => {
+      if (settled || !patched(PATCH.boundedCancel)) return;
+      await CancellationScope.nonCancellable(() => sleep(CANCEL_GRACE));
+      if (!settled) reject(err);
+    });
+  });
+  return Promise.race([tracked, giveUp]);
+}
+
+async function interpret(input: RecipeRunInput): Promise<RunState> {
   const { runId, plan, options } = input;
   const { workflowId } = workflowInfo();
   const state: RunState = {
@@ -44,6 +101,7 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
     status: 'running',
     error: null,
     resumedFrom: input.resumedFrom ?? null,
+    noCache: options.noCache,
     stages: plan.nodes.map((n) => ({
       id: n.id,
       kind: n.kind,
@@ -57,6 +115,7 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
       metrics: {},
       error: null,
       progress: null,
+      cachedFrom: null,
     })),
   };
   const stageState = new Map(state.stages.map((s) => [s.id, s]));
@@ -113,15 +172,27 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
         s.status = 'cached';
         s.outputs = outputsOf(prepared.cached.outputs);
         s.metrics = prepared.cached.metrics;
+        s.cachedFrom = prepared.cached.producedBy ?? null;
         s.durationMs = 0;
         return prepared.cached;
+      }
+      const activityId = `${node.id}#${round}`;
+      const problems = activityOptionProblems(node, activityId);
+      if (problems.length > 0 && patched(PATCH.optionGuard)) {
+        // Temporal would reject the activity and fail the workflow task over and over: fail the stage and the run.
+        const message = `invalid activity options: ${problems.join('; ')}`;
+        s.status = 'failed';
+        s.error = message;
+        s.durationMs = 0;
+        await control.completeStep({ runId, node, attempt: round, inputs, status: 'failed', result: null, error: message, durationMs: 0 });
+        throw ApplicationFailure.nonRetryable(`stage "${node.id}": ${message}`, 'BraiseInvalidActivityOptions');
       }
       s.status = 'running';
       s.error = null;
       s.startedAt = Date.now();
       const activities = proxyActivities<StageActivities>({
         // Named after the stage, so the UI's pending activities and heartbeats say which stage they belong to.
-        activityId: `${node.id}#${round}`,
+        activityId,
         taskQueue: node.queue,
         startToCloseTimeout: node.timeouts.startToCloseMs,
         heartbeatTimeout: node.timeouts.heartbeatMs ?? undefined,
@@ -132,7 +203,8 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
       const activity = activities[node.kind as keyof StageActivities];
       if (!activity) throw ApplicationFailure.nonRetryable(`no activity for stage kind "${node.kind}"`);
       try {
-        const result = await activity({ runId, workflowId, node, inputs, cacheKey: prepared.cacheKey });
+        const noCache = options.noCache && patched(PATCH.noCacheScope) ? { noCache: true } : {};
+        const result = await boundedByCancellation(activity({ runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache }));
         s.attempts += result.attempt ?? 1;
         s.durationMs = Date.now() - s.startedAt;
         await control.completeStep({ runId, node, attempt: round, inputs, status: 'completed', result, error: null, durationMs: s.durationMs });

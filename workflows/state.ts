@@ -19,6 +19,8 @@ export interface StageState {
   error: string | null;
   /** The latest progress a long stage reported (at each checkpoint). */
   progress: TrainingProgress | null;
+  /** A cached stage: the run and stage that computed its outputs (absent in states recorded before it existed). */
+  cachedFrom?: { runId: string; stageId: string } | null;
 }
 
 export interface RunState {
@@ -28,6 +30,8 @@ export interface RunState {
   status: RunStatus;
   error: string | null;
   resumedFrom: string | null;
+  /** Started with --no-cache: every stage recomputed, training from scratch (absent in older states). */
+  noCache?: boolean;
   stages: StageState[];
 }
 

@@ -3,6 +3,7 @@
  * lineage writes. Every write is idempotent, so a retried activity never
  * duplicates a row.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { workflowUiUrl } from '../../infra/config.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { ControlActivities, StageResult } from '../types.ts';
@@ -38,6 +39,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
           const cached: StageResult = {
             outputs: await Promise.all(outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
             metrics: hit.metrics,
+            producedBy: { runId: hit.runId, stageId: hit.stageId },
           };
           await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
           await lineage.finishStep({
@@ -49,6 +51,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
             outputs: cached.outputs.map((o) => ({ port: o.port, artifactId: o.artifact.id })),
             metrics: cached.metrics,
             durationMs: 0,
+            cachedFrom: hit.stepId,
           });
           return { cacheKey, cached };
         }
@@ -73,7 +76,13 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
     },
 
     async setRunStatus({ runId, status, error }) {
-      await lineage.setRunStatus(runId, status, error ?? null);
+      try {
+        await lineage.setRunStatus(runId, status, error ?? null);
+      } catch (err) {
+        // No such run (a workflow started without its lineage row): retrying cannot help.
+        if ((await lineage.getRun(runId).catch(() => undefined)) === null) throw ApplicationFailure.nonRetryable(`no run "${runId}" in lineage`, 'BraiseNoSuchRun');
+        throw err;
+      }
     },
   };
 }

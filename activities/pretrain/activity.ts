@@ -3,7 +3,8 @@
  * (the worker's event loop stays free for heartbeats), heartbeating
  * `{ step, totalSteps, loss, checkpoint }`. A retried attempt resumes from the
  * checkpoint named in the last heartbeat, or the latest one on disk for this
- * cache key; cancellation kills the child.
+ * cache key (a --no-cache run: for this cache key in this run only, so it
+ * trains from scratch); cancellation kills the child.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +33,14 @@ export async function resumePoint(fromHeartbeat: string | null, checkpointDir: s
   for (const c of candidates) if (await stat(join(c, 'state.json')).then(() => true, () => false)) usable.push(c);
   const step = (dir: string) => Number(/step-(\d+)$/.exec(dir)?.[1] ?? -1);
   return usable.sort((a, b) => step(b) - step(a))[0];
+}
+
+/**
+ * Where a stage's checkpoints live. Runs that share a cache key share them, so a resumed run continues where an
+ * earlier one stopped; a --no-cache run keeps its own (retries and resumes within the run still find them).
+ */
+export function checkpointScope(req: Pick<StageRequest, 'cacheKey' | 'runId' | 'noCache'>): string {
+  return req.noCache ? `${req.cacheKey}.nocache-${req.runId.replace(/[^A-Za-z0-9_-]/g, '_')}` : req.cacheKey;
 }
 
 function prefixed(prefix: string, values: Record<string, number> | undefined): Record<string, number> {
@@ -82,7 +91,7 @@ export function createPretrain(deps: ActivityDeps) {
       const trainRef = await writeDataset(deps.store, train, { meta: { stage: req.node.id, split: 'train' } });
       const heldoutRef = await writeDataset(deps.store, heldout, { meta: { stage: req.node.id, split: 'heldout' } });
 
-      const checkpointDir = join(deps.config.checkpointsRoot, req.cacheKey);
+      const checkpointDir = join(deps.config.checkpointsRoot, checkpointScope(req));
       const previous = ctx.info.heartbeatDetails as Partial<TrainingProgress> | undefined;
       const resumeFrom = await resumePoint(previous?.checkpoint ?? null, checkpointDir);
       const outputDir = await deps.store.stage();

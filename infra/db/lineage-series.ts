@@ -1,18 +1,25 @@
 /**
  * Per-step series: metric curves (loss by optimizer step) and training order
  * (which document ranges each checkpoint window consumed). Batched, idempotent writes.
+ * Curves are recorded once, by the step that computes them; a run whose stage came
+ * from the cache reads them through the cached step's `cached_from_step`.
  */
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { BraiseDb } from './client.ts';
-import { metrics, trainingOrder, type TrainingOrderRow } from './schema.ts';
+import type { StepOrigin } from './lineage-types.ts';
+import { metrics, steps, trainingOrder, type TrainingOrderRow } from './schema.ts';
 
 /** Rows per INSERT: well under Postgres's 65535 bind parameters for the widest table (8 columns). */
 const BATCH = 1000;
 
 /** One curve: `points` are `[step, value]`, ordered by step. */
 export interface MetricSeries {
+  /** The stage of the run asked about. */
   stage: string;
   name: string;
+  /** The run and stage that recorded the curve: the run itself, or for a cached stage the one that computed it. */
+  producedBy: StepOrigin;
   points: Array<[number, number]>;
 }
 
@@ -48,14 +55,28 @@ export async function recordMetrics(
   }
 }
 
-export async function metricsForRun(
-  db: BraiseDb,
-  runId: string,
-  q: { stage?: string; name?: string },
-): Promise<MetricSeries[]> {
-  const where: SQL[] = [eq(metrics.runId, runId)];
-  if (q.stage !== undefined) where.push(eq(metrics.stageId, q.stage));
-  if (q.name !== undefined) where.push(eq(metrics.name, q.name));
+/** Stages of a run whose latest step came from the cache, with the step that computed their outputs. */
+async function cachedStages(db: BraiseDb, runId: string, stage: string | undefined): Promise<Map<string, StepOrigin>> {
+  const producer = alias(steps, 'producer');
+  const where: SQL[] = [eq(steps.runId, runId)];
+  if (stage !== undefined) where.push(eq(steps.stageId, stage));
+  const rows = await db
+    .select({ stageId: steps.stageId, status: steps.status, producer: { runId: producer.runId, stageId: producer.stageId } })
+    .from(steps)
+    .leftJoin(producer, eq(producer.id, steps.cachedFromStep))
+    .where(and(...where))
+    .orderBy(asc(steps.stageId), asc(steps.attempt));
+  const latest = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) latest.set(r.stageId, r); // ordered by attempt: the last one wins
+  const out = new Map<string, StepOrigin>();
+  for (const [stageId, r] of latest) if (r.status === 'cached' && r.producer) out.set(stageId, r.producer);
+  return out;
+}
+
+async function seriesOf(db: BraiseDb, origin: { runId: string; stageId?: string }, name: string | undefined): Promise<MetricSeries[]> {
+  const where: SQL[] = [eq(metrics.runId, origin.runId)];
+  if (origin.stageId !== undefined) where.push(eq(metrics.stageId, origin.stageId));
+  if (name !== undefined) where.push(eq(metrics.name, name));
   const rows = await db
     .select()
     .from(metrics)
@@ -65,12 +86,26 @@ export async function metricsForRun(
   let current: MetricSeries | undefined;
   for (const r of rows) {
     if (!current || current.stage !== r.stageId || current.name !== r.name) {
-      current = { stage: r.stageId, name: r.name, points: [] };
+      current = { stage: r.stageId, name: r.name, producedBy: { runId: r.runId, stageId: r.stageId }, points: [] };
       series.push(current);
     }
     current.points.push([r.step, r.value]);
   }
   return series;
+}
+
+export async function metricsForRun(
+  db: BraiseDb,
+  runId: string,
+  q: { stage?: string; name?: string },
+): Promise<MetricSeries[]> {
+  const cached = await cachedStages(db, runId, q.stage);
+  // The run's own curves, except those of stages it took from the cache (points of an earlier, failed attempt).
+  const series = (await seriesOf(db, { runId, ...(q.stage !== undefined && { stageId: q.stage }) }, q.name)).filter((s) => !cached.has(s.stage));
+  for (const [stage, origin] of cached) {
+    for (const s of await seriesOf(db, origin, q.name)) series.push({ ...s, stage });
+  }
+  return series.sort((a, b) => (a.stage === b.stage ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.stage < b.stage ? -1 : 1));
 }
 
 export async function recordTrainingOrder(db: BraiseDb, rows: TrainingOrderInput[]): Promise<void> {

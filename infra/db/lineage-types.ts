@@ -40,6 +40,8 @@ export interface FinishStepInput {
   /** Measured by the caller; when absent, the time since beginStep. */
   durationMs?: number;
   error?: string | null;
+  /** For a `cached` step: the id of the `completed` step whose outputs it reuses. */
+  cachedFrom?: string;
 }
 
 export interface RecordArtifactInput {
@@ -59,12 +61,22 @@ export interface ListRunsQuery {
   cursor?: string;
 }
 
-/** A step with the artifacts it consumed (`inputs`) and produced (`outputs`). */
-export type StepWithEdges = StepRow & { inputs: PortArtifact[]; outputs: PortArtifact[] };
+/** Which run and stage computed something. */
+export interface StepOrigin {
+  runId: string;
+  stageId: string;
+}
+
+/**
+ * A step with the artifacts it consumed (`inputs`) and produced (`outputs`); a `cached` step also names the step that
+ * computed its outputs (`cachedFrom`, null otherwise).
+ */
+export type StepWithEdges = StepRow & { inputs: PortArtifact[]; outputs: PortArtifact[]; cachedFrom: StepOrigin | null };
 
 export interface CachedOutputs {
   stepId: string;
   runId: string;
+  stageId: string;
   outputs: Array<{ port: string; artifact: ArtifactRow }>;
   metrics: Record<string, number>;
 }

@@ -5,6 +5,7 @@
  * calling it again with the same arguments leaves the same rows, never more.
  */
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { BraiseDb, Database } from './client.ts';
 import { downstream, upstream, type LineageNode } from './lineage-graph.ts';
 import { recordMetrics, metricsForRun, recordTrainingOrder, trainingOrderForDocument } from './lineage-series.ts';
@@ -170,6 +171,7 @@ export class LineageStore {
           status: s.status,
           error: s.error ?? null,
           metrics: s.metrics ?? null,
+          ...(s.cachedFrom !== undefined && { cachedFromStep: s.cachedFrom }),
           finishedAt: sql`coalesce(${steps.finishedAt}, now())`,
           durationMs:
             s.durationMs ??
@@ -178,6 +180,7 @@ export class LineageStore {
         .where(eq(steps.id, id))
         .returning({ id: steps.id });
       if (updated.length === 0) throw new Error(`${where}: no such step; call beginStep first`);
+      if (s.cachedFrom !== undefined && s.status !== 'cached') throw new Error(`${where}: cachedFrom is only for cached steps, not ${s.status}`);
       if (ports.length > 0) {
         await tx
           .insert(edges)
@@ -221,7 +224,7 @@ export class LineageStore {
       .innerJoin(artifacts, eq(artifacts.id, edges.artifactId))
       .where(and(eq(edges.stepId, step.id), eq(edges.direction, 'produced')))
       .orderBy(asc(edges.port), asc(edges.artifactId));
-    return { stepId: step.id, runId: step.runId, outputs, metrics: step.metrics ?? {} };
+    return { stepId: step.id, runId: step.runId, stageId: step.stageId, outputs, metrics: step.metrics ?? {} };
   }
 
   /** Upserts curve points `[step, value]`; a point already stored for that step takes the new value. */
@@ -229,18 +232,24 @@ export class LineageStore {
     return recordMetrics(this.db, runId, stageId, name, points);
   }
 
-  /** Curves of a run, one per (stage, name), points ordered by step. */
+  /**
+   * Curves of a run, one per (stage, name), points ordered by step. A stage that came from the cache has the curves
+   * of the step that computed its outputs; every series says whose they are (`producedBy`).
+   */
   metricsForRun(runId: string, q: { stage?: string; name?: string } = {}): Promise<MetricSeries[]> {
     return metricsForRun(this.db, runId, q);
   }
 
   /** Every step (attempt) of a run in start order, with its edges. */
   async stepsForRun(runId: string): Promise<StepWithEdges[]> {
-    const rows = await this.db
-      .select()
+    const producer = alias(steps, 'producer');
+    const joined = await this.db
+      .select({ step: steps, producer: { runId: producer.runId, stageId: producer.stageId } })
       .from(steps)
+      .leftJoin(producer, eq(producer.id, steps.cachedFromStep))
       .where(eq(steps.runId, runId))
       .orderBy(asc(steps.startedAt), asc(steps.stageId), asc(steps.attempt));
+    const rows = joined.map((r) => ({ ...r.step, cachedFrom: r.producer }));
     if (rows.length === 0) return [];
     const stepEdges = await this.db
       .select({ stepId: edges.stepId, direction: edges.direction, port: edges.port, artifactId: edges.artifactId })

@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -88,6 +89,8 @@ export const steps = pgTable(
     durationMs: integer('duration_ms'),
     error: text('error'),
     metrics: jsonb('metrics').$type<Record<string, number>>(),
+    /** A `cached` step: the `completed` step whose outputs (and metric curves) it reused. */
+    cachedFromStep: text('cached_from_step').references((): AnyPgColumn => steps.id),
   },
   (t) => [
     unique('steps_run_stage_attempt_uq').on(t.runId, t.stageId, t.attempt),

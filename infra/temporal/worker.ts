@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection} from '@temporalio/worker';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
+import { RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
 
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
 export type QueueName = keyof typeof QUEUES;
@@ -61,6 +62,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
         await Worker.create({
           ...common,
           workflowBundle: await workflowBundle(),
+          // Any error the interpreter throws, non-determinism after a bad deploy included, fails the run (which
+          // `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
+          workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'] },
           activities: opts.activities.control,
           maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
         }),

@@ -184,8 +184,8 @@ export class FakeRunService implements RunService {
     this.run(runId);
     this.metricsQueries.push({ runId, q });
     const series = [
-      { stage: 'base', name: 'loss', points: [[1, 5.5], [2, 4.75]] as Array<[number, number]> },
-      { stage: 'base', name: 'lr', points: [[1, 0.001], [2, 0.002]] as Array<[number, number]> },
+      { stage: 'base', name: 'loss', producedBy: { runId, stageId: 'base' }, points: [[1, 5.5], [2, 4.75]] as Array<[number, number]> },
+      { stage: 'base', name: 'lr', producedBy: { runId, stageId: 'base' }, points: [[1, 0.001], [2, 0.002]] as Array<[number, number]> },
     ];
     return { series: series.filter((s) => (q.stage === undefined || s.stage === q.stage) && (q.name === undefined || s.name === q.name)) };
   }

@@ -214,7 +214,7 @@ describe('one run', () => {
     service.addRun({ runId: 'r1', recipe: 'tiny', status: 'running' });
     const res = await call('/v1/runs/r1/metrics?stage=base&name=loss');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ series: [{ stage: 'base', name: 'loss', points: [[1, 5.5], [2, 4.75]] }] });
+    expect(await res.json()).toEqual({ series: [{ stage: 'base', name: 'loss', producedBy: { runId: 'r1', stageId: 'base' }, points: [[1, 5.5], [2, 4.75]] }] });
     expect(service.metricsQueries).toEqual([{ runId: 'r1', q: { stage: 'base', name: 'loss' } }]);
     expect((await call('/v1/runs/nope/metrics')).status).toBe(404);
   });

@@ -183,7 +183,7 @@ describe.each(testDatabases())('LineageStore on $name', (target) => {
     ]);
     expect(all[1]?.points).toEqual(loss);
     expect(await store.metricsForRun('metrics-run', { stage: 'sft', name: 'train/loss' })).toEqual([
-      { stage: 'sft', name: 'train/loss', points: [[10, 1.5], [20, 1.2], [21, 1.1]] },
+      { stage: 'sft', name: 'train/loss', producedBy: { runId: 'metrics-run', stageId: 'sft' }, points: [[10, 1.5], [20, 1.2], [21, 1.1]] },
     ]);
     await expect(store.recordMetrics('metrics-run', 'base', 'x', [[1.5, 1]])).rejects.toThrow(
       'recordMetrics metrics-run/base/x: points[0][0] (step) must be an integer, got 1.5',

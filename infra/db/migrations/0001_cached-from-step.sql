@@ -1,0 +1,2 @@
+ALTER TABLE "steps" ADD COLUMN "cached_from_step" text;--> statement-breakpoint
+ALTER TABLE "steps" ADD CONSTRAINT "steps_cached_from_step_steps_id_fk" FOREIGN KEY ("cached_from_step") REFERENCES "public"."steps"("id") ON DELETE no action ON UPDATE no action;
