@@ -17,6 +17,9 @@ export interface ShardDoc {
   line: number;
 }
 
+/** Documents without a `domain` are scored and mixed under this name. */
+export const DEFAULT_DOMAIN = 'default';
+
 /**
  * Reads every document of JSONL(.gz) shards, in order. Each non-blank line must be an object with a
  * non-empty string `id`, a string `text` and optionally a string `domain`; anything else throws a

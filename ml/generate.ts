@@ -8,10 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backend.ts';
 import { loadModel } from './checkpoint.ts';
 import { forward, type GptModel } from './gpt.ts';
-import type { GenerateJob, GenerateResult } from './jobs.ts';
+import type { GenerateJob, GenerateResult, TrainerIO } from './jobs.ts';
 import { hashSeed, mulberry32, type Rng } from './random.ts';
 import type { Tokenizer } from './tokenizer.ts';
-import type { TrainerIO } from './trainer/pretrain.ts';
 
 /** How to sample. */
 export interface SamplingOptions {

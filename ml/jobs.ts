@@ -120,3 +120,10 @@ export type ChildMessage =
   | { type: 'mixture'; step: number; weights: Record<string, number> }
   | { type: 'done'; result: PretrainResult | EvaluateResult | GenerateResult }
   | { type: 'error'; message: string; permanent: boolean };
+
+/** How a job's loop talks to the outside world (the child's IPC, or a test). Here, not in a job's module, so the jobs share it without importing each other. */
+export interface TrainerIO {
+  send(m: ChildMessage): Promise<void>;
+  /** Polled between steps: true once a graceful stop (SIGTERM) was requested. */
+  stopRequested(): boolean;
+}

@@ -1,14 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { JobInputError } from './errors.ts';
 import type { ChildMessage, Job } from './jobs.ts';
 
-/** A failed trainer job. `permanent` is true for bad input (retrying cannot help). */
+/** A trainer job that failed for a reason retrying may fix (a crash, a child that could not start). */
 export class TrainerError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'TrainerError';
   }
@@ -62,9 +60,10 @@ function isChildMessage(m: unknown): m is ChildMessage {
 
 /**
  * Runs one job in a forked trainer process (`ml/trainer/child.ts` under tsx) and resolves with the
- * result of its `done` message. Rejects with a {@link TrainerError} when the child reports an error
- * or exits without a result, and with an `AbortError` when `signal` aborts. Settles only after the
- * child has exited, so no trainer outlives the promise.
+ * result of its `done` message. Rejects with a {@link JobInputError} (permanent) when the child reports
+ * bad input, with a {@link TrainerError} when it reports another error or exits without a result, and
+ * with an `AbortError` when `signal` aborts. Settles only after the child has exited, so no trainer
+ * outlives the promise.
  */
 export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
   const { signal, onMessage } = opts;
@@ -77,7 +76,7 @@ export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
     });
     live.add(child);
     let result: { value: R } | null = null;
-    let failure: TrainerError | null = null;
+    let failure: TrainerError | JobInputError | null = null;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     const stderrTail: string[] = [];
@@ -118,7 +117,7 @@ export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
         // The child exits right after 'done'; make sure it does.
         killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
       } else if (m.type === 'error') {
-        failure = new TrainerError(m.message, m.permanent);
+        failure = m.permanent ? new JobInputError(m.message) : new TrainerError(m.message);
       }
       deliver(m);
     });
@@ -129,7 +128,7 @@ export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
       live.delete(child);
       signal?.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
-      reject(new TrainerError(`could not start trainer: ${err.message}`, false));
+      reject(new TrainerError(`could not start trainer: ${err.message}`));
     });
 
     child.on('exit', (code, sig) => {
@@ -142,7 +141,7 @@ export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
       else {
         const how = sig !== null ? `signal ${sig}` : `code ${code}`;
         const tail = stderrTail.length > 0 ? `: ${stderrTail.slice(-5).join(' | ')}` : '';
-        reject(new TrainerError(`trainer exited with ${how} without a result${tail}`, false));
+        reject(new TrainerError(`trainer exited with ${how} without a result${tail}`));
       }
     });
 

@@ -5,7 +5,7 @@
  * settings and the cache key of a stage changes exactly when its behaviour can.
  */
 import { z } from 'zod';
-import { ruleOptionSchemas } from '../activities/filter/rules/options.ts';
+import { ruleOptionSchemas } from './stages/filter-rules.ts';
 
 export const STAGE_KINDS = [
   'filter',

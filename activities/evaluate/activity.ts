@@ -6,7 +6,7 @@ import type { EvaluateJob, EvaluateResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
 import type { EvaluateWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted } from '../errors.ts';
+import { sorted, StageInputError } from '../errors.ts';
 import type { StageRequest, StageResult } from '../types.ts';
 
 export function createEvaluate(deps: ActivityDeps) {
@@ -15,10 +15,10 @@ export function createEvaluate(deps: ActivityDeps) {
       const ctx = Context.current();
       const settings = req.node.with as EvaluateWith;
       const unsupported = settings.tasks.filter((t) => t !== 'perplexity-by-domain');
-      if (unsupported.length > 0) throw Object.assign(new Error(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`), { permanent: true });
+      if (unsupported.length > 0) throw new StageInputError(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`);
       const models = req.inputs.filter((i) => i.kind === 'model');
       const datasets = req.inputs.filter((i) => i.kind === 'dataset');
-      if (datasets.length === 0) throw Object.assign(new Error(`evaluate "${req.node.id}": no evaluation dataset among its inputs`), { permanent: true });
+      if (datasets.length === 0) throw new StageInputError(`evaluate "${req.node.id}": no evaluation dataset among its inputs`);
       const shards = (await Promise.all(datasets.map((d) => shardPaths(deps.store, d.artifact.id)))).flat();
       const metrics: Record<string, number> = {};
       const reports: Array<{ model: string; result: EvaluateResult }> = [];

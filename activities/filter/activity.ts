@@ -13,7 +13,7 @@ import { readDataset, readDatasetAll, writeDataset } from '../../datasets/datase
 import type { Doc } from '../../datasets/types.ts';
 import type { FilterWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted } from '../errors.ts';
+import { sorted, StageInputError } from '../errors.ts';
 import type { StageInput, StageRequest, StageResult } from '../types.ts';
 import { Decontaminator, evalItemsFromDocs } from './decontaminate.ts';
 import { createLicenseRule } from './license.ts';
@@ -121,7 +121,7 @@ export async function classifierFor(deps: ActivityDeps, req: StageRequest, setti
   const high = await docsOf(deps, req.inputs, 'high');
   const low = await docsOf(deps, req.inputs, 'low');
   if (high.length === 0 || low.length === 0) {
-    throw Object.assign(new Error(`${req.node.kind} "${req.node.id}": the quality classifier needs high and low examples (got ${high.length} and ${low.length} documents)`), { permanent: true });
+    throw new StageInputError(`${req.node.kind} "${req.node.id}": the quality classifier needs high and low examples (got ${high.length} and ${low.length} documents)`);
   }
   return trainQualityClassifier(high, low, { epochs: settings.classifier.epochs, seed: settings.classifier.seed });
 }

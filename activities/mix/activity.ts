@@ -24,9 +24,9 @@ import type { Doc } from '../../datasets/types.ts';
 import type { MixtureJobSpec } from '../../ml/jobs.ts';
 import type { mixWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted } from '../errors.ts';
+import { sorted, StageInputError } from '../errors.ts';
 import type { StageRequest, StageResult } from '../types.ts';
-import { groupByDomain, MixInputError, mixDocs, normalize, OFFLINE_METHODS, tokensByDomain, type OfflineMethod } from './mix.ts';
+import { groupByDomain, mixDocs, normalize, OFFLINE_METHODS, tokensByDomain, type OfflineMethod } from './mix.ts';
 
 export type MixSettings = z.output<typeof mixWith>;
 
@@ -89,7 +89,7 @@ export function planMixture(docs: Doc[], settings: MixSettings, seed: number): {
   }
   const tokens = tokensByDomain(groupByDomain(docs));
   for (const domain of Object.keys(settings.weights ?? {})) {
-    if (!(domain in tokens)) throw new MixInputError(`with.weights.${domain}: no input document has domain '${domain}' (domains: ${Object.keys(tokens).join(', ') || '(none)'})`);
+    if (!(domain in tokens)) throw new StageInputError(`with.weights.${domain}: no input document has domain '${domain}' (domains: ${Object.keys(tokens).join(', ') || '(none)'})`);
   }
   const initial = Object.fromEntries(Object.keys(tokens).map((d) => [d, tokens[d]! > 0 ? (settings.weights === undefined ? 1 : (settings.weights[d] ?? 0)) : 0]));
   const total = Object.values(tokens).reduce((a, b) => a + b, 0);
@@ -121,12 +121,12 @@ export function createMix(deps: ActivityDeps) {
           if (docs.length % 1000 === 0) heartbeat({ docs: docs.length });
         }
       }
-      if (docs.length === 0) throw new MixInputError(`mix "${req.node.id}": its inputs hold no documents`);
+      if (docs.length === 0) throw new StageInputError(`mix "${req.node.id}": its inputs hold no documents`);
       let plan;
       try {
         plan = planMixture(docs, settings, req.node.context.seed);
       } catch (err) {
-        if (err instanceof MixInputError) err.message = `mix "${req.node.id}": ${err.message}`;
+        if (err instanceof StageInputError) err.message = `mix "${req.node.id}": ${err.message}`;
         throw err;
       }
       const { mixture } = plan;

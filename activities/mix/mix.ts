@@ -18,20 +18,11 @@
 import { UNKNOWN_DOMAIN } from '../../datasets/dataset.ts';
 import type { Doc } from '../../datasets/types.ts';
 import { hashSeed, mulberry32, type Rng } from '../../ml/random.ts';
+import { StageInputError } from '../errors.ts';
 
 /** Methods the mix stage computes from the data itself. */
 export const OFFLINE_METHODS = ['static', 'temperature', 'stratified'] as const;
 export type OfflineMethod = (typeof OFFLINE_METHODS)[number];
-
-/** Bad mix settings or data (unknown domain in weights, all-zero weights). Permanent: never retried. */
-export class MixInputError extends Error {
-  readonly permanent = true;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'MixInputError';
-  }
-}
 
 /** Tokens of a document: its text's UTF-8 bytes. */
 export function docTokens(doc: Doc): number {
@@ -64,7 +55,7 @@ export function tokensByDomain(groups: ReadonlyMap<string, readonly Doc[]>): Rec
 /** Weights normalised to sum 1 (same keys); throws when they sum to 0. */
 export function normalize(weights: Record<string, number>, where: string): Record<string, number> {
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new MixInputError(`${where}: the weights of domains with data sum to 0`);
+  if (!(total > 0)) throw new StageInputError(`${where}: the weights of domains with data sum to 0`);
   return Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v / total]));
 }
 
@@ -80,35 +71,35 @@ export interface WeightSettings {
 /**
  * The mixture weights (summing to 1, one per domain of `tokens`, in its key order) of a method, given
  * each domain's tokens. Domains without tokens get 0 (nothing can be sampled from them). Throws a
- * {@link MixInputError} naming the field for weights of unknown or empty domains, a non-positive
+ * {@link StageInputError} naming the field for weights of unknown or empty domains, a non-positive
  * temperature, or weights on a method that does not use them.
  */
 export function mixtureWeights(settings: WeightSettings, tokens: Record<string, number>): Record<string, number> {
   const domains = Object.keys(tokens);
   const known = domains.join(', ') || '(none)';
   if (settings.method !== 'static' && settings.weights !== undefined) {
-    throw new MixInputError(`with.weights: only method 'static' (and the online methods, as initial weights) use weights; method is '${settings.method}'`);
+    throw new StageInputError(`with.weights: only method 'static' (and the online methods, as initial weights) use weights; method is '${settings.method}'`);
   }
   switch (settings.method) {
     case 'static': {
       // Without weights: the natural proportions (as the trainer's static policy does).
       if (settings.weights === undefined) return normalize({ ...tokens }, 'mix');
       for (const [domain, w] of Object.entries(settings.weights)) {
-        if (!(domain in tokens)) throw new MixInputError(`with.weights.${domain}: no input document has domain '${domain}' (domains: ${known})`);
-        if (!(w >= 0) || !Number.isFinite(w)) throw new MixInputError(`with.weights.${domain}: expected a finite number >= 0, got ${w}`);
-        if (w > 0 && tokens[domain] === 0) throw new MixInputError(`with.weights.${domain}: domain '${domain}' has no tokens to sample`);
+        if (!(domain in tokens)) throw new StageInputError(`with.weights.${domain}: no input document has domain '${domain}' (domains: ${known})`);
+        if (!(w >= 0) || !Number.isFinite(w)) throw new StageInputError(`with.weights.${domain}: expected a finite number >= 0, got ${w}`);
+        if (w > 0 && tokens[domain] === 0) throw new StageInputError(`with.weights.${domain}: domain '${domain}' has no tokens to sample`);
       }
       return normalize(Object.fromEntries(domains.map((d) => [d, settings.weights?.[d] ?? 0])), 'with.weights');
     }
     case 'temperature': {
       const t = settings.temperature ?? 1;
-      if (!(t > 0) || !Number.isFinite(t)) throw new MixInputError(`with.temperature: expected a finite number > 0, got ${t}`);
+      if (!(t > 0) || !Number.isFinite(t)) throw new StageInputError(`with.temperature: expected a finite number > 0, got ${t}`);
       return normalize(Object.fromEntries(domains.map((d) => [d, tokens[d]! > 0 ? tokens[d]! ** (1 / t) : 0])), 'mix');
     }
     case 'stratified':
       return normalize(Object.fromEntries(domains.map((d) => [d, tokens[d]! > 0 ? 1 : 0])), 'mix');
     default:
-      throw new MixInputError(`with.method: '${String(settings.method)}' is not an offline method (${OFFLINE_METHODS.join(', ')})`);
+      throw new StageInputError(`with.method: '${String(settings.method)}' is not an offline method (${OFFLINE_METHODS.join(', ')})`);
   }
 }
 
@@ -176,7 +167,7 @@ export function mixDocs(docs: Iterable<Doc>, settings: MixSettings): MixOutcome 
   const weights = mixtureWeights(settings, inputTokens);
   const totalInput = Object.values(inputTokens).reduce((a, b) => a + b, 0);
   const targetTokens = settings.tokens ?? totalInput;
-  if (!Number.isInteger(targetTokens) || targetTokens < 0) throw new MixInputError(`with.tokens: expected an integer >= 0, got ${targetTokens}`);
+  if (!Number.isInteger(targetTokens) || targetTokens < 0) throw new StageInputError(`with.tokens: expected an integer >= 0, got ${targetTokens}`);
 
   const picked: Doc[] = [];
   const outTokens: Record<string, number> = {};

@@ -17,7 +17,7 @@ import type { ChildMessage, MixtureJobSpec, PretrainJob, PretrainResult } from '
 import { runJob } from '../../ml/runner.ts';
 import type { PretrainWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted } from '../errors.ts';
+import { sorted, StageInputError } from '../errors.ts';
 import type { StageRequest, StageResult, TrainingProgress } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
 import { recordTrainingOrder } from './training-order.ts';
@@ -87,7 +87,7 @@ export function createPretrain(deps: ActivityDeps) {
       const docs: Doc[] = [];
       for (const input of req.inputs) if ((input.role ?? 'data') === 'data') docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
       const { train, heldout } = splitHoldout(docs, seed, settings.holdout);
-      if (train.length === 0) throw Object.assign(new Error(`pretrain "${req.node.id}": no training documents (inputs had ${docs.length})`), { permanent: true });
+      if (train.length === 0) throw new StageInputError(`pretrain "${req.node.id}": no training documents (inputs had ${docs.length})`);
       const trainRef = await writeDataset(deps.store, train, { meta: { stage: req.node.id, split: 'train' } });
       const heldoutRef = await writeDataset(deps.store, heldout, { meta: { stage: req.node.id, split: 'heldout' } });
 

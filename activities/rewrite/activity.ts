@@ -15,9 +15,9 @@ import type { rewriteWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { classifierFor } from '../filter/activity.ts';
 import { scoreDoc } from '../filter/quality-classifier.ts';
-import { sorted } from '../errors.ts';
+import { sorted, StageInputError } from '../errors.ts';
 import type { StageRequest, StageResult } from '../types.ts';
-import { RewriteConfigError, type RewriteEngine } from './engine.ts';
+import type { RewriteEngine } from './engine.ts';
 import { modelEngine } from './engines/model.ts';
 import { openaiEngine } from './engines/openai.ts';
 import { rulesEngine } from './engines/rules.ts';
@@ -51,13 +51,13 @@ export interface RewriteActivityOptions {
 async function modelDirFor(deps: ActivityDeps, req: StageRequest, settings: RewriteSettings): Promise<string> {
   const where = `rewrite "${req.node.id}"`;
   const models = req.inputs.filter((i) => i.kind === 'model');
-  if (models.length > 1) throw new RewriteConfigError(`${where}: engine 'model' takes one model input, got ${models.length} (${models.map((m) => m.node).join(', ')})`);
+  if (models.length > 1) throw new StageInputError(`${where}: engine 'model' takes one model input, got ${models.length} (${models.map((m) => m.node).join(', ')})`);
   if (models[0] !== undefined) return deps.store.dir(models[0].artifact.id);
   if (settings.model === undefined) {
-    throw new RewriteConfigError(`${where}: engine 'model' needs a model: add a model-producing stage to inputs or set with.model to a model artifact id`);
+    throw new StageInputError(`${where}: engine 'model' needs a model: add a model-producing stage to inputs or set with.model to a model artifact id`);
   }
   const ref = await deps.store.get(settings.model);
-  if (ref.kind !== 'model') throw new RewriteConfigError(`${where}: with.model: artifact ${settings.model} is a ${ref.kind}, not a model`);
+  if (ref.kind !== 'model') throw new StageInputError(`${where}: with.model: artifact ${settings.model} is a ${ref.kind}, not a model`);
   return deps.store.dir(ref.id);
 }
 
@@ -79,7 +79,7 @@ function defaultScorer(deps: ActivityDeps) {
   };
 }
 
-/** Builds the stage's engine from its settings; bad settings throw a permanent {@link RewriteConfigError}. */
+/** Builds the stage's engine from its settings; bad settings throw a permanent {@link StageInputError}. */
 export async function engineFor(deps: ActivityDeps, req: StageRequest, settings: RewriteSettings, onActivity: () => void): Promise<RewriteEngine> {
   const where = `rewrite "${req.node.id}"`;
   const temperature = settings.temperature ?? GENERATION_DEFAULTS.temperature;
@@ -99,8 +99,8 @@ export async function engineFor(deps: ActivityDeps, req: StageRequest, settings:
         },
       });
     case 'openai':
-      if (settings.baseUrl === undefined) throw new RewriteConfigError(`${where}: engine 'openai' needs with.baseUrl`);
-      if (settings.modelName === undefined) throw new RewriteConfigError(`${where}: engine 'openai' needs with.modelName`);
+      if (settings.baseUrl === undefined) throw new StageInputError(`${where}: engine 'openai' needs with.baseUrl`);
+      if (settings.modelName === undefined) throw new StageInputError(`${where}: engine 'openai' needs with.modelName`);
       return openaiEngine({
         baseUrl: settings.baseUrl,
         modelName: settings.modelName,
@@ -113,7 +113,7 @@ export async function engineFor(deps: ActivityDeps, req: StageRequest, settings:
         seed: req.node.context.seed,
       });
     default:
-      throw new RewriteConfigError(`${where}: with.engine: unknown engine '${String(settings.engine)}'`);
+      throw new StageInputError(`${where}: with.engine: unknown engine '${String(settings.engine)}'`);
   }
 }
 
@@ -123,7 +123,7 @@ export function createRewrite(deps: ActivityDeps, options: RewriteActivityOption
       const ctx = Context.current();
       const settings = req.node.with as RewriteSettings;
       const datasets = req.inputs.filter((i) => i.kind === 'dataset' && (i.role ?? 'data') === 'data');
-      if (datasets.length === 0) throw new RewriteConfigError(`rewrite "${req.node.id}": no dataset among its inputs`);
+      if (datasets.length === 0) throw new StageInputError(`rewrite "${req.node.id}": no dataset among its inputs`);
       let done = 0;
       const beat = (): void => heartbeat({ docs: done });
       const engine = await engineFor(deps, req, settings, beat);

@@ -1,4 +1,4 @@
-/** What every rewrite engine implements, and the error for a misconfigured one. */
+/** What every rewrite engine implements. A misconfigured engine throws a StageInputError (activities/errors.ts). */
 
 /** Per-call context an engine may use: cancellation and progress. */
 export interface RewriteCallContext {
@@ -14,7 +14,7 @@ export interface RewriteCallContext {
  * `rewrite` answers one entry per input text, in order: the rewritten text, or null when the
  * engine produced nothing usable for it (an empty answer, a document that was all boilerplate).
  * It rejects only for failures of the engine itself (an endpoint that keeps failing, a model
- * directory that cannot be read); such errors carry `permanent: true` when retrying cannot help.
+ * directory that cannot be read); such errors are a PermanentError when retrying cannot help.
  */
 export interface RewriteEngine {
   /** Recorded as `meta.engine` on every rewritten document: `rules`, `model` or `openai`. */
@@ -22,14 +22,4 @@ export interface RewriteEngine {
   /** How many texts {@link rewrite} should receive per call (amortises a child process, fills a request pool). */
   readonly batchSize: number;
   rewrite(texts: readonly string[], ctx?: RewriteCallContext): Promise<Array<string | null>>;
-}
-
-/** A rewrite stage or engine configured wrongly (missing model, bad URL). Permanent: never retried. */
-export class RewriteConfigError extends Error {
-  readonly permanent = true;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'RewriteConfigError';
-  }
 }

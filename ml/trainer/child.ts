@@ -9,12 +9,12 @@
  * - IPC disconnect (the parent died, even by SIGKILL): exit immediately, so no orphan keeps training.
  * - Failure: sends `{ type: 'error', permanent }` (permanent for bad input) and exits 1.
  */
-import { isPermanent } from '../errors.ts';
+import { isPermanent } from '../../errors/permanent.ts';
 import { runGenerate } from '../generate.ts';
 import { parseJob } from '../job-schema.ts';
-import type { ChildMessage } from '../jobs.ts';
+import type { ChildMessage, TrainerIO } from '../jobs.ts';
 import { runEvaluate } from './evaluate.ts';
-import { runPretrain, type TrainerIO } from './pretrain.ts';
+import { runPretrain } from './pretrain.ts';
 
 if (process.send === undefined) {
   console.error('ml/trainer/child.ts must be started with an IPC channel (child_process.fork)');

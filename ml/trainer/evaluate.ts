@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend.ts';
 import { loadModel } from '../checkpoint.ts';
-import { readDocs, type ShardDoc } from '../data.ts';
+import { DEFAULT_DOMAIN, readDocs, type ShardDoc } from '../data.ts';
 import type { GptModel } from '../gpt.ts';
-import type { EvaluateJob, EvaluateResult } from '../jobs.ts';
+import type { EvaluateJob, EvaluateResult, TrainerIO } from '../jobs.ts';
 import { sequenceNll } from '../loss.ts';
 import type { Tokenizer } from '../tokenizer.ts';
-import type { TrainerIO } from './pretrain.ts';
-
-/** Documents without a `domain` are scored under this name. */
-export const DEFAULT_DOMAIN = 'default';
 
 /** One scoring window: `context` inputs, their targets, and which targets count (1) or are context/padding (0). */
 interface Window {

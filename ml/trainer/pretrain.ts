@@ -15,19 +15,12 @@ import {
 } from '../decomposition.ts';
 import { JobInputError } from '../errors.ts';
 import { createModel, modelFromWeights, readWeights, type GptModel } from '../gpt.ts';
-import type { ChildMessage, PretrainJob, PretrainResult } from '../jobs.ts';
+import type { ChildMessage, PretrainJob, PretrainResult, TrainerIO } from '../jobs.ts';
 import { trainStepWithRowNll } from '../mixing/row-loss-step.ts';
 import { loadMixtureCheckpoint, MIXTURE_STATE_FILE, MixtureRun } from '../mixing/run.ts';
 import { AdamW, lrAt } from '../optim.ts';
 import { byteTokenizer } from '../tokenizer.ts';
 import { trainStep } from '../train-step.ts';
-
-/** How the training loop talks to the outside world (the child's IPC, or a test). */
-export interface TrainerIO {
-  send(m: ChildMessage): Promise<void>;
-  /** Polled between steps: true once a graceful stop (SIGTERM) was requested. */
-  stopRequested(): boolean;
-}
 
 /** Lets queued signals and IPC events run; the training loop otherwise never yields to I/O. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -3,7 +3,7 @@
  * other rules this one edits the document: it drops the lines it dislikes and keeps the rest, and it rejects
  * the whole document for "lorem ipsum", a curly bracket, or too few sentences left.
  */
-import type { C4QualityOptions } from './options.ts';
+import type { C4QualityOptions } from '../../../recipe/stages/filter-rules.ts';
 import { endsWithAny, pySplit, pySplitlines, pyLen, pyStrip } from './text/py-str.ts';
 import { countSentences, splitIntoSentences } from './tokenizer/sentencizer.ts';
 import type { Doc, FilterRule, RuleResult } from './types.ts';

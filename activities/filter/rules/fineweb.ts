@@ -4,7 +4,7 @@
  * newlines per word (a list rather than prose). The first check that fails names the reason.
  */
 import { findDuplicates } from './gopher-repetition.ts';
-import type { FinewebQualityOptions } from './options.ts';
+import type { FinewebQualityOptions } from '../../../recipe/stages/filter-rules.ts';
 import { endsWithAny, pyCount, pyLen, pyStrip } from './text/py-str.ts';
 import { TERMINAL_PUNCTUATION } from './text/punctuation.ts';
 import { wordTokenize } from './tokenizer/spacy-en.ts';

@@ -2,7 +2,7 @@
  * Gopher quality heuristics (Rae et al. 2021, table A1), ported from datatrove 0.10's
  * `GopherQualityFilter.filter`. Checks run in datatrove's order; the first that fails names the reason.
  */
-import type { GopherQualityOptions } from './options.ts';
+import type { GopherQualityOptions } from '../../../recipe/stages/filter-rules.ts';
 import { endsWithAny, hasAlpha, pyCount, pyLen, pyLstrip, pyRstrip, pySplitlines } from './text/py-str.ts';
 import { hasNonPunctuation } from './text/punctuation.ts';
 import { wordTokenize } from './tokenizer/spacy-en.ts';

@@ -3,7 +3,7 @@
  * `GopherRepetitionFilter.filter`: duplicated paragraphs and lines, then the most frequent 2–4-grams, then
  * characters covered by repeated 5–10-grams. The first check that fails names the reason.
  */
-import type { GopherRepetitionOptions } from './options.ts';
+import type { GopherRepetitionOptions } from '../../../recipe/stages/filter-rules.ts';
 import { pyLen, pyStrip } from './text/py-str.ts';
 import { SpanSet } from './text/span-set.ts';
 import { wordTokenize } from './tokenizer/spacy-en.ts';

@@ -6,7 +6,7 @@ import { c4Quality } from './c4.ts';
 import { finewebQuality } from './fineweb.ts';
 import { gopherQuality } from './gopher-quality.ts';
 import { gopherRepetition } from './gopher-repetition.ts';
-import { ruleOptionSchemas, type RuleName } from './options.ts';
+import { ruleOptionSchemas, type RuleName } from '../../../recipe/stages/filter-rules.ts';
 import type { FilterRule } from './types.ts';
 
 /**
@@ -29,7 +29,7 @@ export function createRule(name: RuleName, options?: unknown): FilterRule {
 }
 
 export { ExactDedup, exactDedup, normalizeForDedup } from './exact-dedup.ts';
-export { ruleOptionSchemas, type RuleName } from './options.ts';
+export { ruleOptionSchemas, type RuleName } from '../../../recipe/stages/filter-rules.ts';
 export type { Doc, FilterRule, RuleResult } from './types.ts';
 export { c4Quality, finewebQuality, gopherQuality, gopherRepetition };
 export { wordTokenize } from './tokenizer/spacy-en.ts';

@@ -15,7 +15,8 @@ import { parseModelConfig } from '../../../ml/config.ts';
 import type { ChildMessage, GenerateJob, GenerateResult } from '../../../ml/jobs.ts';
 import { hashSeed } from '../../../ml/random.ts';
 import { runJob } from '../../../ml/runner.ts';
-import { RewriteConfigError, type RewriteCallContext, type RewriteEngine } from '../engine.ts';
+import { StageInputError } from '../../errors.ts';
+import type { RewriteCallContext, RewriteEngine } from '../engine.ts';
 import { extractRewrite, fitPrompt, promptParts, REWIRE_TEMPLATE } from '../prompt.ts';
 
 /** Settings of {@link modelEngine}. */
@@ -56,12 +57,12 @@ export async function modelContext(modelDir: string): Promise<number> {
   try {
     raw = await readFile(file, 'utf8');
   } catch {
-    throw new RewriteConfigError(`model engine: ${file}: not found (is '${modelDir}' a Braise model directory?)`);
+    throw new StageInputError(`model engine: ${file}: not found (is '${modelDir}' a Braise model directory?)`);
   }
   try {
     return parseModelConfig(JSON.parse(raw), file).context;
   } catch (err) {
-    throw new RewriteConfigError(err instanceof Error ? err.message : String(err));
+    throw new StageInputError(err instanceof Error ? err.message : String(err));
   }
 }
 

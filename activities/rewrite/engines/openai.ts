@@ -6,7 +6,9 @@
  * Other 4xx answers (bad key, unknown model) fail at once as permanent errors.
  */
 import { z } from 'zod';
-import { RewriteConfigError, type RewriteCallContext, type RewriteEngine } from '../engine.ts';
+import { PermanentError } from '../../../errors/permanent.ts';
+import { StageInputError } from '../../errors.ts';
+import type { RewriteCallContext, RewriteEngine } from '../engine.ts';
 import { buildPrompt, extractRewrite, promptParts, REWIRE_SYSTEM, REWIRE_TEMPLATE } from '../prompt.ts';
 
 /** Settings of {@link openaiEngine}. */
@@ -36,15 +38,25 @@ export interface OpenAiEngineOptions {
   template?: string;
 }
 
-/** A request that failed for good; `permanent` when retrying the stage cannot help either. */
+/** A request that failed after its retries (5xx, 429, timeouts, garbled answers); retrying the stage later may help. */
 export class EndpointError extends Error {
   constructor(
     message: string,
-    readonly permanent: boolean,
     readonly status: number | null,
   ) {
     super(message);
     this.name = 'EndpointError';
+  }
+}
+
+/** A request the endpoint refused for good (a wrong key, an unknown model: other 4xx); retrying cannot help. */
+export class EndpointRefusedError extends PermanentError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+    this.name = 'EndpointRefusedError';
   }
 }
 
@@ -58,9 +70,9 @@ export function chatCompletionsUrl(baseUrl: string): string {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new RewriteConfigError(`openai engine: baseUrl: not a URL: '${baseUrl}'`);
+    throw new StageInputError(`openai engine: baseUrl: not a URL: '${baseUrl}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RewriteConfigError(`openai engine: baseUrl: expected http(s), got '${baseUrl}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StageInputError(`openai engine: baseUrl: expected http(s), got '${baseUrl}'`);
   const root = url.href.replace(/\/+$/u, '');
   return root.endsWith('/v1') ? `${root}/chat/completions` : `${root}/v1/chat/completions`;
 }
@@ -112,12 +124,12 @@ export async function pool(n: number, limit: number, task: (i: number) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
-/** An engine that rewrites through an OpenAI-compatible endpoint. Throws {@link RewriteConfigError} for bad settings. */
+/** An engine that rewrites through an OpenAI-compatible endpoint. Throws {@link StageInputError} for bad settings. */
 export function openaiEngine(opts: OpenAiEngineOptions): RewriteEngine {
   const url = chatCompletionsUrl(opts.baseUrl);
-  if (opts.modelName.trim() === '') throw new RewriteConfigError('openai engine: modelName: must not be empty');
-  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new RewriteConfigError(`openai engine: concurrency: expected an integer >= 1, got ${opts.concurrency}`);
-  if (!Number.isInteger(opts.maxRetries) || opts.maxRetries < 0) throw new RewriteConfigError(`openai engine: maxRetries: expected an integer >= 0, got ${opts.maxRetries}`);
+  if (opts.modelName.trim() === '') throw new StageInputError('openai engine: modelName: must not be empty');
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new StageInputError(`openai engine: concurrency: expected an integer >= 1, got ${opts.concurrency}`);
+  if (!Number.isInteger(opts.maxRetries) || opts.maxRetries < 0) throw new StageInputError(`openai engine: maxRetries: expected an integer >= 0, got ${opts.maxRetries}`);
   const parts = promptParts(opts.template ?? REWIRE_TEMPLATE, 'openai engine: template');
   const apiKey = opts.apiKey ?? process.env['OPENAI_API_KEY'];
   const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -151,12 +163,12 @@ export function openaiEngine(opts: OpenAiEngineOptions): RewriteEngine {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new EndpointError(`POST ${url}: answer is not JSON: ${text.slice(0, 200)}`, false, res.status);
+      throw new EndpointError(`POST ${url}: answer is not JSON: ${text.slice(0, 200)}`, res.status);
     }
     const parsed = completionSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new EndpointError(`POST ${url}: answer is not a chat completion: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, false, res.status);
+      throw new EndpointError(`POST ${url}: answer is not a chat completion: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, res.status);
     }
     return { ok: true, content: parsed.data.choices[0]!.message.content };
   }
@@ -176,9 +188,9 @@ export function openaiEngine(opts: OpenAiEngineOptions): RewriteEngine {
       const r = await attempt(body, signal);
       if (r.ok) return r.content === null ? null : extractRewrite(r.content);
       const attempts = tries + 1;
-      if (!r.retryable) throw new EndpointError(`POST ${url} ${r.detail}`, true, r.status);
+      if (!r.retryable) throw new EndpointRefusedError(`POST ${url} ${r.detail}`, r.status);
       if (tries >= opts.maxRetries) {
-        throw new EndpointError(`POST ${url} ${r.detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, false, r.status);
+        throw new EndpointError(`POST ${url} ${r.detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, r.status);
       }
       const backoff = Math.min(maxBackoffMs, backoffMs * 2 ** tries);
       await sleep(Math.min(maxBackoffMs, Math.max(backoff, r.waitMs ?? 0)), signal);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { docTokens, MixInputError, mixDocs, mixtureWeights, sampleDomain } from '../../../activities/mix/mix.ts';
+import { StageInputError } from '../../../activities/errors.ts';
+import { docTokens, mixDocs, mixtureWeights, sampleDomain } from '../../../activities/mix/mix.ts';
 import type { Doc } from '../../../datasets/types.ts';
 import { mulberry32 } from '../../../ml/random.ts';
 
@@ -45,7 +46,7 @@ describe('mixture weights', () => {
     expect(() => mixtureWeights({ method: 'static', weights: { a: 0 } }, tokens)).toThrow(/sum to 0/);
     expect(() => mixtureWeights({ method: 'temperature', weights: { a: 1 } }, tokens)).toThrow(/only method 'static'/);
     expect(() => mixtureWeights({ method: 'temperature', temperature: 0 }, tokens)).toThrow(/with\.temperature/);
-    expect(() => mixtureWeights({ method: 'static', weights: { zz: 1 } }, tokens)).toThrow(MixInputError);
+    expect(() => mixtureWeights({ method: 'static', weights: { zz: 1 } }, tokens)).toThrow(StageInputError);
   });
 });
 

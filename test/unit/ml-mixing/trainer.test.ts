@@ -135,9 +135,9 @@ describe('pretrain with a mixture', () => {
 
   it('rejects a mixture combined with decomposition, and weights for a domain the data lacks', async () => {
     const mixed = inProcess(job('bad-combo', { mixture: { method: 'stratified' }, sequenceLength: { curriculum: 'decomposition', buckets: [8, 16] } }));
-    await expect(mixed).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.sequenceLength: cannot be combined with job.mixture') });
+    await expect(mixed).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('job.sequenceLength: cannot be combined with job.mixture') });
     const badDomain = inProcess(job('bad-domain', { mixture: { method: 'static', weights: { code: 1 } } }));
-    await expect(badDomain).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.mixture.weights.code: no such domain') });
+    await expect(badDomain).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('job.mixture.weights.code: no such domain') });
   });
 
   it('validates the mixture and sequenceLength fields of a job, naming the path', () => {
@@ -188,11 +188,11 @@ describe('pretrain with dataset decomposition', () => {
 
   it('rejects resuming a mixture run from a checkpoint written without a mixture', async () => {
     const noState = inProcess(job('bad-resume', { mixture: aioli, resumeFrom: path.join(root, 'dd', 'ck', 'step-00000017') }));
-    await expect(noState).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('step-00000017 has no mixture.json') });
+    await expect(noState).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('step-00000017 has no mixture.json') });
   });
 
   it('rejects a bucket longer than the model context, naming it', async () => {
     const bad = inProcess(job('dd-bad', { sequenceLength: { curriculum: 'decomposition', buckets: [16, 64] } }));
-    await expect(bad).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job.sequenceLength.buckets[1]: 64 exceeds model.context 32') });
+    await expect(bad).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('job.sequenceLength.buckets[1]: 64 exceeds model.context 32') });
   });
 });

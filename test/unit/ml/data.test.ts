@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PermanentError } from '../../../errors/permanent.ts';
 import { batchAt, buildTokenStream, consumedDocs, readDocs } from '../../../ml/data.ts';
 import { byteTokenizer } from '../../../ml/tokenizer.ts';
 
@@ -35,7 +36,7 @@ describe('readDocs', () => {
     await expect(readDocs([notJson])).rejects.toThrow(`${notJson}:1: invalid JSON`);
     const noText = shard('nt.jsonl', ['{"id":"x","text":5}']);
     await expect(readDocs([noText])).rejects.toThrow(`${noText}:1: text: expected a string`);
-    await expect(readDocs([path.join(dir, 'missing.jsonl')])).rejects.toMatchObject({ permanent: true });
+    await expect(readDocs([path.join(dir, 'missing.jsonl')])).rejects.toBeInstanceOf(PermanentError);
   });
 });
 

@@ -10,7 +10,8 @@ import { latestCheckpoint, loadCheckpoint, saveModel } from '../../../ml/checkpo
 import { consumedChain } from '../../../ml/consumed.ts';
 import { createModel, readWeights } from '../../../ml/gpt.ts';
 import type { ChildMessage, EvaluateResult, PretrainJob, PretrainResult } from '../../../ml/jobs.ts';
-import { runJob, trainerPids, TrainerError } from '../../../ml/runner.ts';
+import { PermanentError } from '../../../errors/permanent.ts';
+import { runJob, trainerPids } from '../../../ml/runner.ts';
 import { byteTokenizer } from '../../../ml/tokenizer.ts';
 
 /*
@@ -189,10 +190,10 @@ runJob(${JSON.stringify(job('orphan', { steps: 100_000, checkpointEvery: 100_000
 
   it('reports bad input as a permanent error naming the problem', async () => {
     const missing = runJob(job('bad1', { shards: [path.join(root, 'nope.jsonl')] }));
-    await expect(missing).rejects.toBeInstanceOf(TrainerError);
-    await expect(missing).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('nope.jsonl: shard file not found') });
+    await expect(missing).rejects.toBeInstanceOf(PermanentError);
+    await expect(missing).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('nope.jsonl: shard file not found') });
     const invalid = runJob(job('bad2', { model: { ...model, heads: 3 } }));
-    await expect(invalid).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job: model.dModel') });
+    await expect(invalid).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('job: model.dModel') });
   });
 });
 

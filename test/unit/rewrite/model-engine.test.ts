@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInChild, modelEngine } from '../../../activities/rewrite/engines/model.ts';
+import { PermanentError } from '../../../errors/permanent.ts';
 import { loadModel } from '../../../ml/checkpoint.ts';
 import { generateTexts } from '../../../ml/generate.ts';
 import type { GenerateJob } from '../../../ml/jobs.ts';
-import { TrainerError } from '../../../ml/runner.ts';
 import { freshModelDir } from './model-dir.ts';
 
 /* These tests fork real trainer children (tsx + TensorFlow.js WASM) running `generate` jobs. */
@@ -46,9 +46,9 @@ describe('model engine', () => {
 
   it('fails permanently, naming the file, for a directory that is not a model', async () => {
     const engine = modelEngine({ modelDir: path.join(root, 'nope'), maxNewTokens: 4, temperature: 1, topK: 0, seed: 1 });
-    await expect(engine.rewrite(['x'])).rejects.toMatchObject({ permanent: true, message: expect.stringContaining(`${path.join(root, 'nope', 'config.json')}: not found`) });
+    await expect(engine.rewrite(['x'])).rejects.toMatchObject({ name: 'StageInputError', message: expect.stringContaining(`${path.join(root, 'nope', 'config.json')}: not found`) });
     const bad = generateInChild({ type: 'generate', modelDir, prompts: ['x'], maxNewTokens: 0, temperature: 1, topK: 0, seed: 1 });
-    await expect(bad).rejects.toBeInstanceOf(TrainerError);
-    await expect(bad).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('job: maxNewTokens') });
+    await expect(bad).rejects.toBeInstanceOf(PermanentError);
+    await expect(bad).rejects.toMatchObject({ name: 'JobInputError', message: expect.stringContaining('job: maxNewTokens') });
   });
 });

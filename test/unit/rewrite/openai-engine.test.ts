@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletionsUrl, openaiEngine, type OpenAiEngineOptions } from '../../../activities/rewrite/engines/openai.ts';
 import { REWIRE_SYSTEM } from '../../../activities/rewrite/prompt.ts';
+import { PermanentError } from '../../../errors/permanent.ts';
 import { startOpenAiServer, type OpenAiServer, type OpenAiServerOptions } from '../../support/openai-server.ts';
 import { freshModelDir } from './model-dir.ts';
 
@@ -81,7 +82,8 @@ describe('openai engine against the loopback server', () => {
   it('gives up after maxRetries with an error naming the URL and the status', async () => {
     const server = await serve({ failFirst: { count: 100, status: 503 } });
     const err = await engine(server, { concurrency: 1, maxRetries: 2 }).rewrite(['x']).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'EndpointError', permanent: false, status: 503 });
+    expect(err).toMatchObject({ name: 'EndpointError', status: 503 });
+    expect(err).not.toBeInstanceOf(PermanentError);
     expect((err as Error).message).toContain(`POST ${server.url}/v1/chat/completions answered 503 Service Unavailable`);
     expect((err as Error).message).toContain('(gave up after 3 attempts)');
     expect(server.stats.chatRequests).toBe(3);
@@ -90,9 +92,11 @@ describe('openai engine against the loopback server', () => {
   it('fails at once, permanently, on a wrong API key or model name', async () => {
     const server = await serve({ apiKey: 'sekret' });
     const denied = await engine(server, { apiKey: 'wrong', maxRetries: 5 }).rewrite(['x']).catch((e: unknown) => e);
-    expect(denied).toMatchObject({ permanent: true, status: 401, message: expect.stringContaining(`POST ${server.url}/v1/chat/completions answered 401`) });
+    expect(denied).toBeInstanceOf(PermanentError);
+    expect(denied).toMatchObject({ name: 'EndpointRefusedError', status: 401, message: expect.stringContaining(`POST ${server.url}/v1/chat/completions answered 401`) });
     const unknown = await engine(server, { apiKey: 'sekret', modelName: 'gpt-9', maxRetries: 5 }).rewrite(['x']).catch((e: unknown) => e);
-    expect(unknown).toMatchObject({ permanent: true, status: 404, message: expect.stringContaining("The model 'gpt-9' does not exist") });
+    expect(unknown).toBeInstanceOf(PermanentError);
+    expect(unknown).toMatchObject({ name: 'EndpointRefusedError', status: 404, message: expect.stringContaining("The model 'gpt-9' does not exist") });
     expect(server.stats.injectedFailures).toBe(0);
     expect(server.bodies).toHaveLength(1); // the 401 never reached the chat handler
     const saved = process.env['OPENAI_API_KEY'];

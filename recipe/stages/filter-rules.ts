@@ -1,7 +1,9 @@
 /**
- * Options of the quality rules, with datatrove's defaults. PURE: imports only zod, because the recipe schema
- * imports this file. Field names are camelCase versions of datatrove's constructor arguments (the FineWeb ones
- * follow the FineWeb paper's names; each field says which argument it is). Where datatrove accepts `None` to turn
+ * Options of the filter stage's quality rules, with datatrove's defaults. Part of the recipe language (the
+ * filter's `with.rules` entries), so it lives in recipe/ next to the filter's spec and the filter activity
+ * imports it from here (recipe/ never imports activities/). PURE: imports only zod. Field names are camelCase
+ * versions of datatrove's constructor arguments (the FineWeb ones follow the FineWeb paper's names; each field
+ * says which argument it is). Where datatrove accepts `None` to turn
  * a check off, `null` (or 0, which Python also treats as false) does the same here.
  */
 import { z } from 'zod';
