@@ -3,14 +3,16 @@
  * topological order, resolved defaults, typed inputs, a fingerprint per node.
  * Everything knowable before a run starts is checked here, each problem with
  * its path (and line, for a recipe parsed from text): references, kinds,
- * dataset sources and options, timeouts, queues, a training stage's memory and
- * the plan's size. Pure and linear in the recipe's size: runs outside the
- * workflow so replay never depends on it.
+ * features not built yet (availability.ts), dataset sources and options,
+ * timeouts, queues, a training stage's memory and the plan's size. Pure and
+ * linear in the recipe's size: runs outside the workflow so replay never
+ * depends on it.
  */
 import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import type { Recipe, Stage } from './schema.ts';
-import { KINDS, IMPLEMENTED_KINDS, type ArtifactKind } from './kinds.ts';
+import { unbuiltIssues } from './availability.ts';
+import { KINDS, type ArtifactKind } from './kinds.ts';
 import { RecipeError, type RecipeIssue } from './errors.ts';
 import { addLines } from './loader.ts';
 import { LIMITS, formatBytes } from './limits.ts';
@@ -57,14 +59,12 @@ export function compileRecipe(recipe: Recipe, options: CompileOptions = {}): Pla
   const queues = new Set([...STAGE_QUEUES, ...(options.queues ?? [])]);
 
   for (const [name, spec] of Object.entries(recipe.datasets)) issues.push(...checkDatasetSource(name, spec));
+  issues.push(...unbuiltIssues(recipe));
 
   recipe.stages.forEach((stage, i) => {
     if (stageIndex.has(stage.id)) issues.push({ path: `stages[${i}].id`, message: `duplicate stage id "${stage.id}" (also stages[${stageIndex.get(stage.id)}])` });
     else if (datasetNames.has(stage.id)) issues.push({ path: `stages[${i}].id`, message: `stage id "${stage.id}" is also a dataset name` });
     else stageIndex.set(stage.id, i);
-    if (KINDS[stage.kind].implVersion === null) {
-      issues.push({ path: `stages[${i}].kind`, message: `stage kind "${stage.kind}" is not available in this version of Braise (available: ${IMPLEMENTED_KINDS.join(', ')})` });
-    }
     if (stage.queue !== undefined && !queues.has(stage.queue)) {
       const served = [...queues];
       issues.push({

@@ -115,9 +115,15 @@ export const pretrainWith = z
     path: ['sequenceLength'],
   });
 
+/** Evaluation tasks the recipe format declares. */
+export const EVALUATE_TASKS = ['perplexity-by-domain', 'exact-match', 'multiple-choice'] as const;
+export type EvaluateTask = (typeof EVALUATE_TASKS)[number];
+/** The ones this version of Braise can run; the compiler refuses the others (recipe/availability.ts). */
+export const AVAILABLE_EVALUATE_TASKS: readonly EvaluateTask[] = ['perplexity-by-domain'];
+
 export const evaluateWith = z
   .object({
-    tasks: z.array(z.enum(['perplexity-by-domain', 'exact-match', 'multiple-choice'])).min(1).default(['perplexity-by-domain']),
+    tasks: z.array(z.enum(EVALUATE_TASKS)).min(1).default(['perplexity-by-domain']),
     maxDocsPerDomain: posInt.optional(),
   })
   .strict();

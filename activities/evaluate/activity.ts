@@ -4,7 +4,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { shardPaths } from '../../datasets/dataset.ts';
 import type { EvaluateJob, EvaluateResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
-import type { EvaluateWith } from '../../recipe/stage-with.ts';
+import { AVAILABLE_EVALUATE_TASKS, type EvaluateWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { sorted, StageInputError } from '../errors.ts';
 import type { StageRequest, StageResult } from '../types.ts';
@@ -14,7 +14,8 @@ export function createEvaluate(deps: ActivityDeps) {
     return sorted(async () => {
       const ctx = Context.current();
       const settings = req.node.with as EvaluateWith;
-      const unsupported = settings.tasks.filter((t) => t !== 'perplexity-by-domain');
+      // The compiler refuses these already; this guards plans that reach the activity another way.
+      const unsupported = settings.tasks.filter((t) => !AVAILABLE_EVALUATE_TASKS.includes(t));
       if (unsupported.length > 0) throw new StageInputError(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`);
       const models = req.inputs.filter((i) => i.kind === 'model');
       const datasets = req.inputs.filter((i) => i.kind === 'dataset');

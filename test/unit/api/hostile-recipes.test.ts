@@ -4,6 +4,7 @@
  * from validate and from starting a run.
  */
 import { describe, expect, it } from 'vitest';
+import { REFUSALS } from '../recipe/refusals.ts';
 import { errorOf, RECIPE_JSON, RECIPE_YAML, setup } from './fakes.ts';
 
 const yaml = { 'content-type': 'application/yaml' };
@@ -65,6 +66,12 @@ describe.each(['/v1/recipes/validate', '/v1/runs'])('hostile recipes: POST %s', 
       ['stages[0].queue', 'line 13:'],
       ['stages[0].timeouts.startToClose', 'line 14:'],
     ]);
+  });
+
+  it.each(REFUSALS)('$name is a 422 naming the path and line', async ({ text, path: at, line, message }) => {
+    const err = await rejected(path, yaml, text);
+    expect(err.code).toBe('invalid_recipe');
+    expect(err.details).toEqual([{ path: at, message: `line ${line}: ${message}` }]);
   });
 
   it('the largest model the schema allows is a 422 naming the estimate', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../../../cli/commands/run.ts';
 import { EXIT } from '../../../cli/io.ts';
+import { REFUSALS } from '../recipe/refusals.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -58,5 +59,11 @@ describe('braise run validation', () => {
     const { code, stderr } = await run('big.yaml', big);
     expect(code).toBe(EXIT.invalid);
     expect(stderr).toMatch(/stages\[0\]\.with: estimated training memory .* exceeds the worker's/);
+  });
+
+  it.each(REFUSALS)('exits 2 on $name, naming the path and line', async ({ text, path, line, message }) => {
+    const { code, stderr } = await run(`refusal-${line}-${path.replace(/\W/g, '')}.yaml`, text);
+    expect(code).toBe(EXIT.invalid);
+    expect(stderr).toContain(`line ${line}: ${path}: ${message}`);
   });
 });

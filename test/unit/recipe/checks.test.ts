@@ -9,6 +9,7 @@ import { SUPPORTED_SOURCES } from '../../../datasets/sources.ts';
 import { compileRecipe, parseRecipeText, RecipeError, type CompileOptions, type RecipeIssue } from '../../../recipe/index.ts';
 import { BROWN_GENRES, BUILTIN_DATASETS, SPAM_ASSASSIN_GROUPS } from '../../../recipe/sources.ts';
 import { VALID } from './fixtures.ts';
+import { REFUSALS } from './refusals.ts';
 
 function issuesOf(text: string, options?: CompileOptions): RecipeIssue[] {
   const t0 = performance.now();
@@ -157,5 +158,17 @@ describe('errors name what is allowed', () => {
       ['stages[3].kind', 20],
     ]);
     expect(issues[0]!.message).toMatch(/unknown input "claen" \(did you mean "clean"\?\)/);
+  });
+});
+
+describe('what is not built or not known', () => {
+  it.each(REFUSALS)('refuses $name with its path, line and what is available', ({ text, path, line, message }) => {
+    expect(issuesOf(text)).toEqual([expect.objectContaining({ path, line, message })]);
+  });
+
+  it('refuses every evaluate task that is not built, and accepts the ones that are', () => {
+    const evaluate = (tasks: string) => VALID.replace('    inputs: [base]\n', `    inputs: [base]\n    with: { tasks: ${tasks} }\n`);
+    expect(issuesOf(evaluate('[multiple-choice, perplexity-by-domain, exact-match]')).map((i) => i.path)).toEqual(['stages[2].with.tasks[0]', 'stages[2].with.tasks[2]']);
+    expect(compileRecipe(parseRecipeText(evaluate('[perplexity-by-domain]'))).nodes.find((n) => n.id === 'eval')?.with).toMatchObject({ tasks: ['perplexity-by-domain'] });
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * Recipes naming what this version of Braise does not build or know: a sweep block, an evaluate task
+ * without an implementation, a misspelt stage kind, a misspelt built-in dataset. Shared by the
+ * compiler's, the CLI's and the API's tests, which each assert the same path, line and message.
+ */
+const BASE = `apiVersion: braise/v1
+name: refusals
+model: { layers: 1, dModel: 32, heads: 2, context: 32 }
+datasets:
+  web: { source: builtin:brown, genres: [a] }
+stages:
+  - id: base
+    kind: pretrain
+    inputs: [web]
+    with: { steps: 2, batchSize: 4 }
+`;
+
+export interface Refusal {
+  name: string;
+  text: string;
+  path: string;
+  line: number;
+  message: string;
+}
+
+export const REFUSALS: readonly Refusal[] = [
+  {
+    name: 'a sweep block',
+    text: `${BASE}sweep:\n  matrix:\n    seed: [1, 2]\n`,
+    path: 'sweep',
+    line: 12,
+    message: 'sweeps are not available in this version of Braise; remove the block',
+  },
+  {
+    name: 'an evaluate task that is not built',
+    text: `${BASE}  - id: eval\n    kind: evaluate\n    inputs: [base, web]\n    with: { tasks: [perplexity-by-domain, exact-match] }\n`,
+    path: 'stages[1].with.tasks[1]',
+    line: 14,
+    message: 'evaluate task "exact-match" is not available in this version of Braise (available: perplexity-by-domain)',
+  },
+  {
+    name: 'an unknown stage kind',
+    text: `${BASE}  - id: tuned\n    kind: pretrian\n    inputs: [web]\n`,
+    path: 'stages[1].kind',
+    line: 12,
+    message: 'unknown kind "pretrian" (did you mean "pretrain"?): expected one of filter, rewrite, mix, pretrain, upsample, sft, dpo, rlvr, merge, evaluate',
+  },
+  {
+    name: 'an unknown built-in dataset',
+    text: BASE.replace('builtin:brown', 'builtin:brwn'),
+    path: 'datasets.web.source',
+    line: 5,
+    message: 'unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:eval/brown-cloze',
+  },
+];
