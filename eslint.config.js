@@ -1,8 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.braise/**', 'infra/db/migrations/**'] },
+  // test/lint/fixtures/ break the layering on purpose: test/unit/lint/layers.test.ts lints them itself.
+  { ignores: ['node_modules/**', '.braise/**', 'infra/db/migrations/**', 'test/lint/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,24 +17,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed: it must be deterministic. Only the workflow SDK,
-    // type-only imports of activities, and pure modules are allowed.
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
-  {
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*', 'fs', 'path', 'child_process', 'crypto', 'os'], message: 'Workflows are deterministic: no Node built-ins.' },
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows import only @temporalio/workflow.' },
-            { group: ['../activities/*', '../activities/**', '../infra/**', '../ml/**', '../datasets/**'], message: 'Workflows may only `import type` from activities; no I/O modules.', allowTypeImports: true },
-          ],
-        },
-      ],
-    },
-  },
+  // Which folder may import which, workflows' determinism, and no cycles: eslint.layers.js.
+  ...layerConfigs(),
 );

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
-import { loadConfig, type BraiseConfig } from './config.ts';
+import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
@@ -112,6 +112,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       lineage,
       config,
       logger,
+      workflowUiUrl: (workflowId) => workflowUiUrl(config, workflowId),
       reportProgress: async (workflowId, stageId, progress) => {
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
       },

@@ -4,7 +4,6 @@
  * duplicates a row.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowUiUrl } from '../../infra/config.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { ControlActivities, StageResult } from '../types.ts';
 import { cacheKeyFor } from './cache-key.ts';
@@ -22,7 +21,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         options,
         status: 'running',
         resumedFrom,
-        temporalUiUrl: workflowUiUrl(deps.config, workflowId),
+        temporalUiUrl: deps.workflowUiUrl(workflowId),
       });
     },
 

@@ -15,7 +15,7 @@ import {
 } from '../decomposition.ts';
 import { JobInputError } from '../errors.ts';
 import { createModel, modelFromWeights, readWeights, type GptModel } from '../gpt.ts';
-import type { ChildMessage, PretrainJob, PretrainResult, TrainerIO } from '../jobs.ts';
+import type { PretrainJob, PretrainResult, TrainerIO } from '../jobs.ts';
 import { trainStepWithRowNll } from '../mixing/row-loss-step.ts';
 import { loadMixtureCheckpoint, MIXTURE_STATE_FILE, MixtureRun } from '../mixing/run.ts';
 import { AdamW, lrAt } from '../optim.ts';

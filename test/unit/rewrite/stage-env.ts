@@ -31,6 +31,7 @@ export async function stageDeps(): Promise<ActivityDeps> {
     lineage: {} as ActivityDeps['lineage'],
     config: { checkpointsRoot: path.join(home, 'checkpoints') } as ActivityDeps['config'],
     logger: pino({ level: 'silent' }),
+    workflowUiUrl: (workflowId) => `http://localhost:8233/namespaces/test/workflows/${workflowId}`,
     reportProgress: () => Promise.resolve(),
   };
 }
