@@ -31,6 +31,8 @@ export interface BraiseConfig {
   artifactsRoot: string;
   checkpointsRoot: string;
   toolsDir: string;
+  /** Derived files kept between processes (the workflow bundle); safe to delete. */
+  cacheDir: string;
   apiHost: string;
   apiPort: number;
   /** Memory a training stage may use on a worker (BRAISE_WORKER_MEMORY); recipes whose estimate exceeds it are refused. */
@@ -56,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     artifactsRoot: resolve(cwd, env.BRAISE_ARTIFACTS ?? resolve(home, 'artifacts')),
     checkpointsRoot: resolve(home, 'checkpoints'),
     toolsDir: resolve(home, 'tools'),
+    cacheDir: resolve(home, 'cache'),
     apiHost: env.BRAISE_HOST || '127.0.0.1',
     apiPort: intEnv(env, 'BRAISE_PORT', 8080),
     workerMemoryBytes: byteSizeEnv(env, 'BRAISE_WORKER_MEMORY', totalmem()),

@@ -4,6 +4,7 @@
  * set), and optionally workers for some queues. `braise run`, `braise up`,
  * `braise worker` and the integration tests all start from here.
  */
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -117,7 +118,13 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
       },
     });
-    workers = await createWorkers({ connection: nativeConnection, namespace: config.namespace, activities, queues: opts.queues });
+    workers = await createWorkers({
+      connection: nativeConnection,
+      namespace: config.namespace,
+      activities,
+      queues: opts.queues,
+      bundleCacheDir: join(config.cacheDir, 'workflow-bundle'),
+    });
     void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
   }
 

@@ -4,20 +4,28 @@
  * One process may poll any subset of the queues (`braise up` polls all three).
  */
 import { fileURLToPath } from 'node:url';
-import type { NativeConnection} from '@temporalio/worker';
-import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
 import { RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
+import { cachedWorkflowBundle, type CachedBundle } from './bundle-cache.ts';
 
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
 export type QueueName = keyof typeof QUEUES;
 
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
-let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+const bundles = new Map<string, Promise<CachedBundle>>();
 
-/** Bundles the workflow code once per process (webpack takes seconds; three workers share it). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+/**
+ * The workflow code, bundled once per process (webpack takes seconds) and, with a `cacheDir`, once per change of the
+ * workflow sources: later processes read it from disk (bundle-cache.ts).
+ */
+export function workflowBundle(cacheDir: string | null = null): Promise<CachedBundle> {
+  let bundle = bundles.get(cacheDir ?? '');
+  if (!bundle) {
+    bundle = cachedWorkflowBundle({ bundle: { workflowsPath, logger: quietBundlerLogger }, cacheDir, warn: (m) => console.error(`braise: ${m}`) });
+    bundles.set(cacheDir ?? '', bundle);
+  }
   return bundle;
 }
 
@@ -29,6 +37,8 @@ export interface WorkerSetOptions {
   namespace: string;
   activities: Activities;
   queues: QueueName[];
+  /** Where the workflow bundle is cached (BRAISE_HOME/cache); null bundles in memory. */
+  bundleCacheDir?: string | null;
   /** Per-queue concurrency; GPU workers default to one training stage at a time. */
   concurrency?: Partial<Record<QueueName, number>>;
 }
@@ -61,7 +71,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> 
       workers.push(
         await Worker.create({
           ...common,
-          workflowBundle: await workflowBundle(),
+          workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
           // Any error the interpreter throws, non-determinism after a bad deploy included, fails the run (which
           // `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
           workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'] },
