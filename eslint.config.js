@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { layerConfigs } from './eslint.layers.js';
+import { layerConfigs, WORKFLOW_PATTERNS } from './eslint.layers.js';
 
 export default tseslint.config(
   // test/lint/fixtures/ break the layering on purpose: test/unit/lint/layers.test.ts lints them itself.
@@ -22,4 +22,6 @@ export default tseslint.config(
   },
   // Which folder may import which, workflows' determinism, and no cycles: eslint.layers.js.
   ...layerConfigs(),
+  // The bench's baseline workflow is bundled and replayed like workflows/: the same determinism rules.
+  { files: ['bench/workflows.ts'], rules: { 'no-restricted-imports': ['error', { patterns: WORKFLOW_PATTERNS }] } },
 );

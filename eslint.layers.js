@@ -44,7 +44,7 @@ function folderRegex(folder, except) {
 }
 
 /** Workflow code is replayed: it must be deterministic, so no Node built-ins and no SDK but the workflow one. */
-const WORKFLOW_PATTERNS = [
+export const WORKFLOW_PATTERNS = [
   { group: ['node:*', 'fs', 'path', 'child_process', 'crypto', 'os'], message: 'Workflows are deterministic: no Node built-ins.' },
   { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows import only @temporalio/workflow.' },
 ];

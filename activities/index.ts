@@ -2,16 +2,15 @@
  * `createActivities(deps)`: every activity, wired to its dependencies. The
  * worker registers `control` on `braise-control` and `stages` on the CPU and
  * GPU queues.
+ *
+ * A stage's implementation (filter rules, tokenizers, TensorFlow.js for the
+ * training stages) is imported the first time that stage runs in this
+ * process, not at start: a process that only serves cached runs, or the
+ * control queue, never loads them.
  */
 import { createControlActivities } from './control/activities.ts';
 import type { ActivityDeps } from './deps.ts';
-import { createEvaluate } from './evaluate/activity.ts';
-import { createFilter } from './filter/activity.ts';
-import { createIngest } from './ingest/activity.ts';
-import { createPretrain } from './pretrain/activity.ts';
-import { createMix } from './mix/activity.ts';
-import { createRewrite } from './rewrite/activity.ts';
-import type { ControlActivities, StageActivities } from './types.ts';
+import type { ControlActivities, StageActivities, StageRequest, StageResult } from './types.ts';
 
 export type { ActivityDeps } from './deps.ts';
 
@@ -20,16 +19,33 @@ export interface Activities {
   stages: StageActivities;
 }
 
+type StageActivity = (req: StageRequest) => Promise<StageResult>;
+
+/** An activity whose module is imported on its first call (once; a failed import is tried again next call). */
+function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => StageActivity>): StageActivity {
+  let activity: Promise<StageActivity> | null = null;
+  return async (req) => {
+    activity ??= load().then(
+      (create) => create(deps),
+      (err: unknown) => {
+        activity = null;
+        throw err;
+      },
+    );
+    return (await activity)(req);
+  };
+}
+
 export function createActivities(deps: ActivityDeps): Activities {
   return {
     control: createControlActivities(deps),
     stages: {
-      ingest: createIngest(deps),
-      filter: createFilter(deps),
-      rewrite: createRewrite(deps),
-      mix: createMix(deps),
-      pretrain: createPretrain(deps),
-      evaluate: createEvaluate(deps),
+      ingest: lazy(deps, async () => (await import('./ingest/activity.ts')).createIngest),
+      filter: lazy(deps, async () => (await import('./filter/activity.ts')).createFilter),
+      rewrite: lazy(deps, async () => (await import('./rewrite/activity.ts')).createRewrite),
+      mix: lazy(deps, async () => (await import('./mix/activity.ts')).createMix),
+      pretrain: lazy(deps, async () => (await import('./pretrain/activity.ts')).createPretrain),
+      evaluate: lazy(deps, async () => (await import('./evaluate/activity.ts')).createEvaluate),
     },
   };
 }

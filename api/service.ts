@@ -121,6 +121,11 @@ export interface RunService {
   metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; producedBy: { runId: string; stageId: string }; points: Array<[number, number]> }> }>;
   cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
   /**
+   * Resolves with the run's final view the moment its execution closes (completed, failed, cancelled), without
+   * polling. Optional: a service that cannot wait (the HTTP client) leaves followers to poll `getRun`.
+   */
+  awaitRun?(runId: string): Promise<RunView>;
+  /**
    * Resumes a run. Paused: retries its failed stage in the same execution. Ended (failed, cancelled): starts a new
    * execution of the same plan that reuses every cached stage and the latest checkpoint (`resumedFrom` links them).
    * `with` changes stage settings first (`{ "stages.base.lr": 1e-3 }`), validated like a recipe.

@@ -1,4 +1,9 @@
-/** Follows a run until it ends or pauses, feeding a progress display. */
+/**
+ * Follows a run until it ends or pauses, feeding a progress display. The end
+ * comes from the service's `awaitRun` (the workflow's result, the moment it
+ * closes) where it has one; the progress display and pauses come from
+ * polling `getRun`.
+ */
 import type { RunService } from '../api/service.ts';
 import type { ProgressDisplay } from './progress.ts';
 import type { RunView } from './view.ts';
@@ -6,23 +11,47 @@ import type { RunView } from './view.ts';
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'paused']);
 
 export async function followRun(service: RunService, runId: string, display: ProgressDisplay, pollMs = 1000): Promise<RunView> {
+  let final: RunView | null = null;
+  // If waiting fails (the server gone for longer than awaitRun rides out), polling alone carries on.
+  let ended: Promise<void> | null = service.awaitRun
+    ? service.awaitRun(runId).then(
+        (view) => {
+          final = view;
+        },
+        () => {
+          ended = null;
+        },
+      )
+    : null;
   let failures = 0;
-  for (;;) {
-    try {
-      const view = await service.getRun(runId);
-      failures = 0;
-      display.update(view);
-      if (SETTLED.has(view.status)) {
-        display.stop();
-        return view;
+  try {
+    for (;;) {
+      if (final) {
+        display.update(final);
+        return final;
       }
-    } catch (err) {
-      // A restarting server or database is not the end of the run: keep asking for a while.
-      if (++failures > 60) {
-        display.stop();
-        throw err;
+      try {
+        const view = await service.getRun(runId);
+        failures = 0;
+        display.update(view);
+        if (SETTLED.has(view.status)) return view;
+      } catch (err) {
+        // A restarting server or database is not the end of the run: keep asking for a while.
+        if (++failures > 60) throw err;
       }
+      await nextPoll(pollMs, ended);
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+  } finally {
+    display.stop();
+  }
+}
+
+/** Sleeps `ms`, or less when the run ends first; leaves no timer behind. */
+async function nextPoll(ms: number, ended: Promise<void> | null): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), ...(ended ? [ended] : [])]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -12,6 +12,7 @@ import { createActivities } from '../activities/index.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
+import { mark } from './timings.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
@@ -19,7 +20,7 @@ import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
-import { createWorkers, type QueueName, type WorkerSet } from './temporal/worker.ts';
+import { createWorkers, workflowBundle, type QueueName, type WorkerSet } from './temporal/worker.ts';
 
 export interface BraiseRuntime {
   config: BraiseConfig;
@@ -69,33 +70,29 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   installTemporalRuntime(logger);
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
   await prepareHome(config.home, (m) => logger.warn(m));
-  const temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
-  let releaseLock: (() => Promise<void>) | null = null;
-  if (!config.databaseUrl) {
-    try {
-      releaseLock = await acquirePidLock(`${config.pgliteDir}.lock`);
-    } catch (err) {
-      if (err instanceof LockHeldError) {
-        throw new Error(
-          `the embedded lineage database (${config.pgliteDir}) is in use by process ${err.pid} (braise run/up). ` +
-            'Wait for it, or use a Postgres server with DATABASE_URL.',
-          { cause: err },
-        );
-      }
-      throw err;
-    }
+  const bundleCacheDir = join(config.cacheDir, 'workflow-bundle');
+  // Start-up work that does not depend on each other runs at once: the database opens (PGlite takes a while)
+  // while Temporal is reached and the workflow bundle is read.
+  if (opts.queues?.includes('control')) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
+  const lineageDb = openLineageDatabase(config, logger);
+  let temporalAddress: string | null;
+  let connection: Connection | null;
+  try {
+    temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
+    mark('temporal server ready');
+    connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
+    mark('temporal client connected');
+  } catch (err) {
+    await lineageDb.then((l) => l.close(), () => undefined);
+    throw err;
   }
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { url: config.databaseUrl, onPoolError: (err) => logger.warn(`database connection lost (${err.message}); reconnecting`) }
-      : { dataDir: config.pgliteDir },
-  ).catch(async (err: unknown) => {
-    await releaseLock?.();
+  const { database, close: closeDatabase } = await lineageDb.catch(async (err: unknown) => {
+    await connection?.close();
     throw err;
   });
+  mark('lineage database open');
   const lineage = new LineageStore(database);
   const store = new ArtifactStore(config.artifactsRoot);
-  const connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
   const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
   // The embedded dev server is started with them; a server of TEMPORAL_ADDRESS (or a namespace created later) may lack them.
   if (client) {
@@ -123,8 +120,9 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       namespace: config.namespace,
       activities,
       queues: opts.queues,
-      bundleCacheDir: join(config.cacheDir, 'workflow-bundle'),
+      bundleCacheDir,
     });
+    mark('workers created');
     void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
   }
 
@@ -141,6 +139,39 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       await workers?.shutdown();
       await nativeConnection?.close();
       await connection?.close();
+      await closeDatabase();
+    },
+  };
+}
+
+/** The lineage database: a Postgres pool, or PGlite under the home behind its one-process lock. */
+async function openLineageDatabase(config: BraiseConfig, logger: Logger): Promise<{ database: Database; close(): Promise<void> }> {
+  let releaseLock: (() => Promise<void>) | null = null;
+  if (!config.databaseUrl) {
+    try {
+      releaseLock = await acquirePidLock(`${config.pgliteDir}.lock`);
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        throw new Error(
+          `the embedded lineage database (${config.pgliteDir}) is in use by process ${err.pid} (braise run/up). ` +
+            'Wait for it, or use a Postgres server with DATABASE_URL.',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+  const database = await openDatabase(
+    config.databaseUrl
+      ? { url: config.databaseUrl, onPoolError: (err) => logger.warn(`database connection lost (${err.message}); reconnecting`) }
+      : { dataDir: config.pgliteDir },
+  ).catch(async (err: unknown) => {
+    await releaseLock?.();
+    throw err;
+  });
+  return {
+    database,
+    async close() {
       await database.close();
       await releaseLock?.();
     },

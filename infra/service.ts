@@ -15,7 +15,7 @@ import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
-import { liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
+import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
@@ -188,6 +188,12 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
     async metrics(runId, q) {
       await requireRun(runId);
       return { series: await rt.lineage.metricsForRun(runId, q) };
+    },
+
+    async awaitRun(runId) {
+      const run = await requireRun(runId);
+      const state = await awaitRunState(client().workflow.getHandle(run.workflowId));
+      return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
     },
 
     async cancel(runId) {

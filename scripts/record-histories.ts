@@ -5,11 +5,14 @@
  * change that breaks replay of these histories would break running workflows
  * (use `patched()` instead).
  *
- *     npx tsx scripts/record-histories.ts
+ *     npx tsx scripts/record-histories.ts <generation>
  *
- * Uses the embedded platform in a temporary home.
+ * writes test/fixtures/histories/<generation>/*.json: one folder per
+ * generation of workflow behaviour, so the histories of earlier generations
+ * stay and keep being replayed (the top folder holds the first one). Uses the
+ * embedded platform in a temporary home.
  */
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +24,17 @@ import { openRuntime } from '../infra/runtime.ts';
 import { createRunService } from '../infra/service.ts';
 import { NOISE, tinyRecipe } from '../test/integration/recipes.ts';
 
-const OUT = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
+const generation = process.argv[2] ?? '';
+if (!/^[a-z0-9][a-z0-9-]*$/.test(generation)) {
+  console.error('usage: npx tsx scripts/record-histories.ts <generation>   (a new folder name, e.g. local-control-activities)');
+  process.exit(2);
+}
+const OUT = fileURLToPath(new URL(`../test/fixtures/histories/${generation}/`, import.meta.url));
+if ((await readdir(OUT).catch(() => [])).length > 0) {
+  console.error(`${OUT} already holds histories; recorded histories are never replaced (pick a new generation name)`);
+  process.exit(2);
+}
+await mkdir(OUT, { recursive: true });
 const home = await mkdtemp(join(tmpdir(), 'braise-record-'));
 const config = loadConfig({ ...process.env, BRAISE_HOME: home, BRAISE_TEMPORAL_PORT: '17999', BRAISE_TEMPORAL_UI_PORT: '18999', TEMPORAL_ADDRESS: '', DATABASE_URL: '' }, home);
 const rt = await openRuntime({ config, queues: ['control', 'cpu', 'gpu'] });

@@ -4,6 +4,9 @@
  *
  * Deterministic: it imports only @temporalio/workflow and types. Cache look-ups
  * and lineage writes happen in control activities, so replays see recorded results.
+ * They run as local activities, in the worker that runs this workflow (the
+ * `braise-control` worker, which has the lineage database): no task-queue round
+ * trip per call, so a stage costs one activity round trip, not three.
  */
 import {
   ActivityCancellationType,
@@ -14,6 +17,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   TemporalFailure,
@@ -28,11 +32,23 @@ import { BraiseStatus, statusAttribute } from './search-attributes.ts';
 import { activityOptionProblems } from './activity-guard.ts';
 import type { RunStatus } from '../activities/types.ts';
 
-const control = proxyActivities<ControlActivities>({
+// Lineage writes are idempotent: retry them through database restarts (50 attempts, about 24 minutes).
+const CONTROL_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 } as const;
+
+/** Control activities as local activities (runs with the `local-control-activities` patch). */
+const localControl = proxyLocalActivities<ControlActivities>({
+  startToCloseTimeout: '2m',
+  retry: CONTROL_RETRY,
+  // Backoffs past 10 s wait on a workflow timer rather than in the worker, so a long database outage holds no
+  // workflow task open (queries keep answering) and survives the control worker restarting.
+  localRetryThreshold: '10s',
+});
+
+/** Control activities on the `braise-control` queue: how runs recorded before the patch scheduled them. */
+const remoteControl = proxyActivities<ControlActivities>({
   taskQueue: 'braise-control',
   startToCloseTimeout: '2m',
-  // Lineage writes are idempotent: retry them through database restarts.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 },
+  retry: CONTROL_RETRY,
 });
 
 /** A dependency failed or was skipped, so this node never ran. */
@@ -51,10 +67,27 @@ const PATCH = {
   boundedCancel: 'braise-bounded-cancel',
   /** A --no-cache run's training uses checkpoints of its own run only. */
   noCacheScope: 'braise-nocache-checkpoint-scope',
+  /**
+   * Control work (cache look-ups, lineage writes) runs as local activities, and a finished stage's lineage is written
+   * while its successors start. Asked once, at the start: it changes every command from there on.
+   */
+  localControl: 'local-control-activities',
 } as const;
+
+/** The control activities this run uses: local with the patch, on `braise-control` in histories recorded before it. */
+function controlActivities(): ControlActivities {
+  return patched(PATCH.localControl) ? localControl : remoteControl;
+}
 
 /** How long a cancelled run waits for a stage to confirm (the trainer child checkpoints and exits well within it). */
 const CANCEL_GRACE = '10s';
+
+/** A finished stage's lineage could not be written, after the control activities' retries. */
+class LineageWriteFailed extends Error {
+  constructor(stageId: string, cause: string) {
+    super(`recording stage "${stageId}" in lineage failed: ${cause}`);
+  }
+}
 
 export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
   try {
@@ -66,7 +99,7 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
     const error = `the workflow failed: ${failureMessage(err)}`;
     const runId: unknown = (input as Partial<RecipeRunInput> | undefined)?.runId;
     if (typeof runId === 'string') {
-      await CancellationScope.nonCancellable(() => control.setRunStatus({ runId, status: 'failed', error })).catch(() => undefined);
+      await CancellationScope.nonCancellable(() => controlActivities().setRunStatus({ runId, status: 'failed', error })).catch(() => undefined);
     }
     throw ApplicationFailure.nonRetryable(error, 'BraiseWorkflowError');
   }
@@ -94,6 +127,12 @@ function boundedByCancellation<T>(call: Promise<T>): Promise<T> {
 async function interpret(input: RecipeRunInput): Promise<RunState> {
   const { runId, plan, options } = input;
   const { workflowId } = workflowInfo();
+  // With the patch, control work runs as local activities and a finished stage's lineage is written while its
+  // successors start (below). Histories recorded before it replay with the remote activities, in order.
+  const localControlPatch = patched(PATCH.localControl);
+  const control = localControlPatch ? localControl : remoteControl;
+  /** Lineage writes of finished stages (each resolving to its failure, if any); the run ends only after all of them. */
+  const lineageWrites: Array<Promise<LineageWriteFailed | null>> = [];
   const state: RunState = {
     runId,
     workflowId,
@@ -207,7 +246,15 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
         const result = await boundedByCancellation(activity({ runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache }));
         s.attempts += result.attempt ?? 1;
         s.durationMs = Date.now() - s.startedAt;
-        await control.completeStep({ runId, node, attempt: round, inputs, status: 'completed', result, error: null, durationMs: s.durationMs });
+        const completed = { runId, node, attempt: round, inputs, status: 'completed' as const, result, error: null, durationMs: s.durationMs };
+        if (localControlPatch) {
+          // Successors need only the outputs: their cache look-ups run alongside this write (completeStep records the
+          // input artifacts it names, so it depends on no other write). Not cancellable: a finished stage stays recorded.
+          const write = CancellationScope.nonCancellable(() => control.completeStep(completed));
+          lineageWrites.push(write.then(() => null, (err: unknown) => new LineageWriteFailed(node.id, failureMessage(err))));
+        } else {
+          await control.completeStep(completed);
+        }
         s.status = 'completed';
         s.outputs = outputsOf(result.outputs);
         s.metrics = result.metrics;
@@ -244,7 +291,8 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   }
 
   const settled = await Promise.allSettled(results.values());
-  const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const writeFailures = (await Promise.all(lineageWrites)).filter((f) => f !== null);
+  const failures = [...settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown), ...writeFailures];
   const cancelled = failures.some(isCancellation);
   const real = failures.filter((f) => !isCancellation(f) && !(f instanceof Skipped));
 
@@ -254,7 +302,11 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     throw failures.find(isCancellation);
   }
   if (real.length > 0) {
-    const error = state.stages.filter((s) => s.status === 'failed').map((s) => `stage "${s.id}" failed: ${s.error}`).join('; ') || failureMessage(real[0]);
+    const error =
+      [
+        ...state.stages.filter((s) => s.status === 'failed').map((s) => `stage "${s.id}" failed: ${s.error}`),
+        ...writeFailures.map((f) => f.message),
+      ].join('; ') || failureMessage(real[0]);
     await setStatus('failed', error);
     throw ApplicationFailure.nonRetryable(error, 'BraiseRunFailed', state);
   }

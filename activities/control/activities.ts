@@ -1,7 +1,9 @@
 /**
  * Control-plane activities (`braise-control`): run records, cache look-ups and
  * lineage writes. Every write is idempotent, so a retried activity never
- * duplicates a row.
+ * duplicates a row. They run as local activities of the interpreter workflow,
+ * so several may run at once: a step's writes record every artifact its edges
+ * name (its inputs too), and depend on no other step's writes.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.ts';
@@ -41,6 +43,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
             producedBy: { runId: hit.runId, stageId: hit.stageId },
           };
           await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+          for (const i of inputs) await lineage.recordArtifact(i.artifact); // the outputs are recorded: the hit found them
           await lineage.finishStep({
             runId,
             stageId: node.id,
@@ -60,7 +63,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
     },
 
     async completeStep({ runId, node, attempt, inputs, status, result, error, durationMs }) {
-      for (const o of result?.outputs ?? []) await lineage.recordArtifact(o.artifact);
+      for (const a of [...inputs.map((i) => i.artifact), ...(result?.outputs ?? []).map((o) => o.artifact)]) await lineage.recordArtifact(a);
       await lineage.finishStep({
         runId,
         stageId: node.id,

@@ -12,6 +12,7 @@ import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
 import { renderRun } from '../render.ts';
 import { EXIT, exitCodeFor, say } from '../io.ts';
+import { mark } from '../../infra/timings.ts';
 
 export interface RunCommandOptions {
   json?: boolean;
@@ -28,6 +29,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     // Every error now, before anything starts, with this machine's worker memory and queues.
     const plan = compileRecipe(recipe, { workerMemoryBytes: config.workerMemoryBytes, queues: config.extraQueues });
     for (const w of plan.warnings ?? []) say(`${file}: warning: ${formatIssue(w)}`);
+    mark('recipe compiled');
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);
@@ -37,6 +39,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   }
 
   const conn = await connect({ queues: ['control', 'cpu', 'gpu'] });
+  mark(`connected (${conn.mode})`);
   try {
     let started;
     try {
@@ -49,6 +52,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       }
       throw err;
     }
+    mark('run started');
     say(`run ${started.runId} started${conn.mode === 'api' ? ' on the Braise API' : ''} — ${started.temporalUiUrl}`);
     let interrupted = false;
     const onSigint = () => {
@@ -60,6 +64,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     process.on('SIGINT', onSigint);
     const view = await followRun(conn.service, started.runId, createProgress());
     process.off('SIGINT', onSigint);
+    mark(`run ${view.status}`);
     process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRun(view)}\n`);
     if (view.status === 'paused') {
       say(`run paused: ${view.error}\nFix the cause, then resume it with: braise resume ${view.runId} (a worker must be running: braise up)`);
@@ -67,5 +72,6 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     return interrupted ? EXIT.interrupted : exitCodeFor(view.status);
   } finally {
     await conn.close();
+    mark('closed');
   }
 }

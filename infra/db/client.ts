@@ -1,17 +1,12 @@
 /**
  * Opens the lineage database — embedded PGlite or a real Postgres server — and
- * brings its schema up to date with the committed migrations.
+ * brings its schema up to date with the committed migrations. Each driver is
+ * imported only when it is used.
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { redactUrl as redact } from './redact-url.ts';
 import * as schema from './schema.ts';
 
@@ -61,6 +56,11 @@ async function openPostgres(url: string, onPoolError?: (err: Error) => void): Pr
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new Error(`openDatabase: url must start with postgres:// or postgresql://, got ${JSON.stringify(redact(url))}`);
   }
+  const [{ default: pg }, { drizzle: drizzleNodePg }, { migrate: migrateNodePg }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+    import('drizzle-orm/node-postgres/migrator'),
+  ]);
   const pool = new pg.Pool({ connectionString: url });
   // Without a listener, an idle client's error (server restart) would crash the process.
   pool.on('error', (err) => onPoolError?.(err));
@@ -93,6 +93,11 @@ async function openPostgres(url: string, onPoolError?: (err: Error) => void): Pr
 
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   const client = await PGlite.create(dataDir);
   try {
     const pgliteDb = drizzlePglite({ client, schema });

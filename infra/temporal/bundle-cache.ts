@@ -64,8 +64,7 @@ function sdkVersion(): string {
  * source text). What the workflows pulled in is checked from the manifest.
  */
 export function bundleKey(options: BundleOptions): string {
-  const { logger: _logger, ...rest } = options;
-  const described = JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'function' ? `fn:${v.toString()}` : v));
+  const described = JSON.stringify({ ...options, logger: undefined }, (_k, v: unknown) => (typeof v === 'function' ? `fn:${v.toString()}` : v));
   return sha256(`${FORMAT}\0${sdkVersion()}\0${described}`).slice(0, 24);
 }
 
@@ -117,7 +116,7 @@ async function unchanged(entry: SourceEntry): Promise<boolean> {
 }
 
 async function store(cacheDir: string, key: string, manifestPath: string, code: string): Promise<string> {
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(cacheDir, { recursive: true, mode: 0o700 });
   const bundleSha256 = sha256(code);
   const bundle = `${key}-${bundleSha256.slice(0, 16)}.js`;
   const manifest: Manifest = { format: FORMAT, key, bundle, bundleSha256, sources: sourcesOf(code) };
@@ -133,7 +132,7 @@ async function store(cacheDir: string, key: string, manifestPath: string, code: 
 
 async function atomicWrite(path: string, data: string): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data);
+  await writeFile(tmp, data, { mode: 0o600 }); // private like everything in the home
   await rename(tmp, path);
 }
 

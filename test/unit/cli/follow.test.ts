@@ -1,0 +1,77 @@
+/**
+ * followRun: the end of a run is taken from the service's awaitRun as soon as
+ * it resolves (not at the next poll), the display sees every view, pauses are
+ * still found by polling, and a failing awaitRun leaves polling in charge.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RunService } from '../../../api/service.ts';
+import { followRun } from '../../../cli/follow.ts';
+import type { ProgressDisplay } from '../../../cli/progress.ts';
+import type { RunView } from '../../../cli/view.ts';
+
+const view = (status: RunView['status'], stage = 'pending'): RunView => ({
+  runId: 'r-1',
+  workflowId: 'braise-x-r-1',
+  status,
+  temporalUiUrl: 'http://ui',
+  stages: [{ id: 'a', kind: 'filter', status: stage, attempts: 0, durationMs: null, outputs: [], metrics: {} }],
+});
+
+/** A RunService answering getRun from `reads` (the last one repeats) and awaitRun with `ended`. */
+function service(reads: RunView[], awaitRun?: () => Promise<RunView>): RunService & { gets: number } {
+  const unused = () => Promise.reject(new Error('not used by followRun'));
+  const s = {
+    gets: 0,
+    validate: unused,
+    startRun: unused,
+    listRuns: unused,
+    metrics: unused,
+    cancel: unused,
+    resume: unused,
+    getArtifact: unused,
+    lineage: unused,
+    readiness: unused,
+    documentTraining: unused,
+    async getRun() {
+      return reads[Math.min(s.gets++, reads.length - 1)]!;
+    },
+    ...(awaitRun ? { awaitRun } : {}),
+  };
+  return s;
+}
+
+function display(): ProgressDisplay & { seen: string[]; stopped: boolean } {
+  const d = { seen: [] as string[], stopped: false, update: (v: RunView) => void d.seen.push(`${v.status}/${v.stages[0]!.status}`), stop: () => void (d.stopped = true) };
+  return d;
+}
+
+describe('followRun', () => {
+  it('returns the awaited final view at once instead of at the next poll', async () => {
+    const svc = service([view('running', 'running')], () => new Promise((r) => setTimeout(() => r(view('completed', 'completed')), 50)));
+    const d = display();
+    const t0 = Date.now();
+    const final = await followRun(svc, 'r-1', d, 10_000);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(final.status).toBe('completed');
+    expect(d.seen).toEqual(['running/running', 'completed/completed']);
+    expect(d.stopped).toBe(true);
+    expect(svc.gets).toBe(1);
+  });
+
+  it('finds a pause by polling (awaitRun only resolves when the execution closes)', async () => {
+    const svc = service([view('running', 'running'), view('paused', 'paused')], () => new Promise<RunView>(() => {}));
+    const d = display();
+    const final = await followRun(svc, 'r-1', d, 10);
+    expect(final.status).toBe('paused');
+    expect(d.seen.at(-1)).toBe('paused/paused');
+  });
+
+  it('keeps polling when awaitRun fails, and without one', async () => {
+    for (const awaitRun of [() => Promise.reject(new Error('server gone')), undefined]) {
+      const svc = service([view('running'), view('running', 'running'), view('failed', 'failed')], awaitRun);
+      const final = await followRun(svc, 'r-1', display(), 10);
+      expect(final.status).toBe('failed');
+      expect(svc.gets).toBe(3);
+    }
+  });
+});
