@@ -70,21 +70,22 @@ function outside(display: string, roots: readonly string[], viaLink: boolean): s
  * Checks, before a run starts, that `abs` lies inside `roots` once symlinks are resolved. Returns the
  * problem (naming `display` and the roots) or null. A file that does not exist yet is fine if its
  * directory is inside: the run will say "file not found" at ingest and can be resumed once it is there.
- * A path outside is refused without looking at it, so the answer tells nothing about files outside.
+ * Every path outside gets the same answer, whether it exists or not, so nothing is learnt about it.
  */
 export async function dataRootProblem(abs: string, roots: DataRoots, display: string): Promise<string | null> {
   if (roots === null) return null;
   if (roots.length === 0) return noRoots(display);
   const lexical = path.resolve(abs);
   const rs = await resolvedRoots(roots);
-  if (!rs.some((r) => inside(lexical, r.lexical) || (r.real !== null && inside(lexical, r.real)))) return outside(display, roots, false);
+  const asWritten = rs.some((r) => inside(lexical, r.lexical) || (r.real !== null && inside(lexical, r.real)));
   let real: string;
   try {
     real = await realpathOfExisting(lexical);
   } catch (err) {
-    return `${display}: cannot resolve the path (${errCode(err) ?? 'error'})`;
+    return asWritten ? `${display}: cannot resolve the path (${errCode(err) ?? 'error'})` : outside(display, roots, false);
   }
-  return rs.some((r) => r.real !== null && inside(real, r.real)) ? null : outside(display, roots, true);
+  if (rs.some((r) => r.real !== null && inside(real, r.real))) return null;
+  return outside(display, roots, asWritten);
 }
 
 /**

@@ -47,8 +47,8 @@ export function parseDoc(value: unknown): Doc | string {
   return doc;
 }
 
-/** V8's JSON.parse messages that name only the grammar (never the input), before " in JSON at position N". */
-const SAFE_JSON_PROBLEM = /^(Expected [^"]*|Unterminated string|Bad control character in string literal|Bad escaped character|Unexpected non-whitespace character after JSON|No number after minus sign|Exponent part is missing a number|Unterminated fractional number|Unexpected end of JSON input)(?: in JSON at position (\d+))?/;
+/** V8's JSON.parse messages that name only the grammar, never the input (the part before " in JSON at position N"). */
+const SAFE_JSON_PROBLEM = /^(?:Expected [^"]*|Unterminated string|Bad control character in string literal|Bad escaped character|Unexpected non-whitespace character after JSON|No number after minus sign|Exponent part is missing a number|Unterminated fractional number|Unexpected end of JSON input)$/;
 
 /**
  * What is wrong with a line JSON.parse refused, without its content: V8's messages quote the first bytes
@@ -56,8 +56,9 @@ const SAFE_JSON_PROBLEM = /^(Expected [^"]*|Unterminated string|Bad control char
  * JSONL at all (`/etc/passwd`, `/proc/self/environ`) is exactly what must not reach an API client.
  */
 export function jsonProblem(err: unknown): string {
-  const m = SAFE_JSON_PROBLEM.exec(err instanceof Error ? err.message : '');
-  if (m === null) return 'invalid JSON (unexpected character; expected one JSON object per line)';
-  const at = m[2] !== undefined ? ` at character ${Number(m[2]) + 1}` : '';
-  return `invalid JSON: ${m[1]!.charAt(0).toLowerCase()}${m[1]!.slice(1)}${at}`;
+  const m = /^(.*?)(?: in JSON at position (\d+))?(?: \(line \d+ column \d+\))?$/s.exec(err instanceof Error ? err.message : '');
+  const phrase = m?.[1] ?? '';
+  if (!SAFE_JSON_PROBLEM.test(phrase)) return 'invalid JSON (unexpected character; expected one JSON object per line)';
+  const at = m?.[2] !== undefined ? ` at character ${Number(m[2]) + 1}` : '';
+  return `invalid JSON: ${phrase.charAt(0).toLowerCase()}${phrase.slice(1)}${at}`;
 }

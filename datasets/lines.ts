@@ -33,15 +33,13 @@ export async function* boundedLines(
       `${display}:${lineNo}: line longer than ${formatBytes(limits.maxLineBytes)} (${INGEST_LIMIT_ENV.maxLineBytes}); stopped reading there`,
       'maxLineBytes',
     );
-  for await (const chunk of stream) {
-    if (!Buffer.isBuffer(chunk)) throw new TypeError('boundedLines needs a byte stream (no encoding set)');
+  for await (const read of stream) {
+    if (!Buffer.isBuffer(read)) throw new TypeError('boundedLines needs a byte stream (no encoding set)');
+    // Only the bytes up to the limit count as read: the error names the line where it was crossed.
+    const room = limits.maxBytes - total;
+    const over = read.length > room;
+    const chunk = over ? read.subarray(0, room) : read;
     total += chunk.length;
-    if (total > limits.maxBytes) {
-      throw new IngestLimitError(
-        `${display}: more than ${formatBytes(limits.maxBytes)} of data${decompressed ? ' after decompression' : ''} (${INGEST_LIMIT_ENV.maxBytes}); stopped reading at line ${lineNo}`,
-        'maxBytes',
-      );
-    }
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
@@ -60,6 +58,12 @@ export async function* boundedLines(
       partBytes = 0;
       lineNo += 1;
       start = nl + 1;
+    }
+    if (over) {
+      throw new IngestLimitError(
+        `${display}: more than ${formatBytes(limits.maxBytes)} of data${decompressed ? ' after decompression' : ''} (${INGEST_LIMIT_ENV.maxBytes}); stopped reading at line ${lineNo}`,
+        'maxBytes',
+      );
     }
   }
   if (partBytes > 0) yield { lineNo, bytes: Buffer.concat(parts) };
