@@ -243,7 +243,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (status === 'running' || status === 'completed') throw new ConflictError(`run ${runId} is ${status}; only paused, failed or cancelled runs can be resumed`);
       const oldPlan = run.plan as Plan;
       const plan = req.with && Object.keys(req.with).length > 0 ? await compile(applyOverrides(oldPlan.recipe, req.with)) : oldPlan;
-      await checkFileSources(plan, dataRoots);
+      // In place, the run keeps its datasets and the roots it was started with; the worker checks each file as it opens it.
       if (status === 'paused') {
         const before = new Map(oldPlan.nodes.map((n) => [n.id, n.fingerprint]));
         const nodes = plan.nodes.filter((n) => before.get(n.id) !== n.fingerprint);
@@ -252,7 +252,9 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       }
       // Ended: a new execution of the (possibly changed) plan; cached stages and checkpoints make it continue, not restart.
       // The roots are this starter's, not those of whoever started the first execution.
-      const { dataRoots: _previousRoots, ...previous } = (run.options ?? { noCache: false }) as { noCache: boolean; onFailure?: 'pause' | 'fail'; dataRoots?: string[] };
+      await checkFileSources(plan, dataRoots);
+      const previous = { ...(run.options ?? { noCache: false }) } as { noCache: boolean; onFailure?: 'pause' | 'fail'; dataRoots?: string[] };
+      delete previous.dataRoots;
       const options = withRoots(previous);
       const id = newRunId();
       const workflowId = workflowIdFor(plan, id);
