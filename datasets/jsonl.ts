@@ -117,7 +117,7 @@ export async function* iterateJsonl(file: string, opts: JsonlOptions = {}): Asyn
       // The id is the file's content: name the lines, not the id.
       if (first !== undefined) throw new DatasetInputError(`${display}:${lineNo}: duplicate id (the same as on line ${first})`);
       if (count >= limits.maxDocs) {
-        throw new IngestLimitError(`${display}:${lineNo}: more than ${limits.maxDocs} documents (${INGEST_LIMIT_ENV.maxDocs}); stopped reading there`, 'maxDocs');
+        throw new IngestLimitError(`${display}:${lineNo}: more than ${limits.maxDocs} document${limits.maxDocs === 1 ? '' : 's'} (${INGEST_LIMIT_ENV.maxDocs}); stopped reading there`, 'maxDocs');
       }
       seen.set(doc.id, lineNo);
       yield doc;
