@@ -4,7 +4,10 @@
  * and CPU), so one bad file fails its own run with a clear error instead of taking the worker down.
  * Each limit has an environment variable; errors name it.
  */
+import { parseByteSize } from '../recipe/limits.ts';
 import { DatasetInputError } from './errors.ts';
+
+export { formatBytes } from '../recipe/limits.ts';
 
 export interface IngestLimits {
   /** Longest line, in bytes (after decompression, without the newline). */
@@ -41,17 +44,6 @@ export class IngestLimitError extends DatasetInputError {
   }
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
-
-/** `1048576`, `8MiB`, `512k`, `2G` → a positive integer (binary units); null for anything else. */
-export function parseSize(raw: string): number | null {
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(raw);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) return null;
-  const n = Number(m[1]) * unit;
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
-
 /** Limits from `BRAISE_INGEST_MAX_*`, defaults for unset ones; throws naming the variable on a bad value. */
 export function ingestLimitsFromEnv(env: NodeJS.ProcessEnv): IngestLimits {
   const out: IngestLimits = { ...DEFAULT_INGEST_LIMITS };
@@ -59,17 +51,11 @@ export function ingestLimitsFromEnv(env: NodeJS.ProcessEnv): IngestLimits {
     const name = INGEST_LIMIT_ENV[key];
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const n = parseSize(raw);
-    if (n === null) throw new Error(`${name}: expected a positive integer${key === 'maxDocs' ? '' : ' of bytes (units k, M, G allowed, e.g. 8MiB)'}, got "${raw}"`);
+    const n = key === 'maxDocs' ? (/^\s*\d+\s*$/.test(raw) && Number(raw) > 0 ? Number(raw) : null) : parseByteSize(raw);
+    if (n === null || !Number.isSafeInteger(n)) {
+      throw new Error(`${name}: expected ${key === 'maxDocs' ? 'a positive integer' : 'a size in bytes such as 8MiB, 1GiB or 1048576'}, got "${raw}"`);
+    }
     out[key] = n;
   }
   return out;
-}
-
-/** `8 MiB`, `1 GiB`, `1500 bytes`: how errors state a byte limit. */
-export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', 1024 * MiB], ['MiB', MiB], ['KiB', 1024]] as const) {
-    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  }
-  return `${n} bytes`;
 }

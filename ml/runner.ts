@@ -87,6 +87,7 @@ function isChildMessage(m: unknown): m is ChildMessage {
 const HEAP_OOM = /JavaScript heap out of memory|Reached heap limit|process out of memory/;
 const OOM_MESSAGE = /out of memory|Cannot enlarge memory|Array buffer allocation failed|Maximum memory size exceeded|Aborted\(OOM\)|Invalid typed array length|Invalid array length/i;
 
+/** `3.0 GiB`: memory for people (ml/ keeps its own: it imports nothing above errors/). */
 const gib = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GiB`;
 
 function outOfMemory(how: string, estimate: number | undefined): TrainerOutOfMemoryError {

@@ -162,7 +162,7 @@ describe('hostile inputs against one braise up', () => {
     expect(run.status).toBe('failed');
     const ingest = run.stages.find((s) => s.id === 'd')!;
     expect(ingest.status).toBe('failed');
-    expect(ingest.error).toMatch(/bomb\.jsonl\.gz: more than 1 GiB of data after decompression \(BRAISE_INGEST_MAX_BYTES\)/);
+    expect(ingest.error).toMatch(/bomb\.jsonl\.gz: more than 1\.0 GiB of data after decompression \(BRAISE_INGEST_MAX_BYTES\)/);
     expect(slowest).toBeLessThan(2000);
     expect(alive()).toBe(true);
   });
@@ -188,18 +188,9 @@ describe('hostile inputs against one braise up', () => {
 
   it('refuses the largest model the schema allows, and survives it', async () => {
     const res = await api('POST', '/v1/runs', JSON.stringify({ recipe: recipe('huge', 'builtin:brown', { model: '{ layers: 48, dModel: 4096, heads: 32, context: 4096 }', batchSize: 4096 }), onFailure: 'fail' }), 'application/json');
-    if (res.status === 201) {
-      // Until the compiler refuses what cannot fit the worker, cancel before training starts rather than let a
-      // 40 GB trainer loose on a shared test machine; the run must still end cleanly.
-      const runId = res.json.runId as string;
-      await waitFor(runId, (r) => r.stages.find((s) => s.id === 'd')?.status !== 'pending', 60_000);
-      await api('POST', `/v1/runs/${runId}/cancel`);
-      const ended = await waitFor(runId, (r) => r.status !== 'running', 120_000);
-      expect(ended.stages.find((s) => s.id === 'base')?.status).not.toBe('completed');
-    } else {
-      expect(res.status, res.text).toBe(422);
-      expect(res.text).toMatch(/memory/i);
-    }
+    expect(res.status, res.text).toBe(422);
+    expect(res.text).toMatch(/memory/i);
+    expect(((await api('GET', '/v1/runs?recipe=huge')).json.runs as unknown[]).length).toBe(0);
     expect(alive()).toBe(true);
   });
 

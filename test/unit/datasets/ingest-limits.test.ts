@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readDatasetAll, shardPaths, writeDataset } from '../../../datasets/dataset.ts';
 import { docToLine } from '../../../datasets/doc-json.ts';
 import { iterateJsonl, readJsonl } from '../../../datasets/jsonl.ts';
-import { DEFAULT_INGEST_LIMITS, IngestLimitError, ingestLimitsFromEnv, parseSize } from '../../../datasets/limits.ts';
+import { DEFAULT_INGEST_LIMITS, IngestLimitError, ingestLimitsFromEnv } from '../../../datasets/limits.ts';
 import { tempDir, tempStore } from './helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -40,7 +40,7 @@ describe('ingest limits', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err).toBeInstanceOf(IngestLimitError);
     expect(err).toMatchObject({ limit: 'maxLineBytes' });
-    expect(err.message).toBe('data/one-line.jsonl.gz:1: line longer than 8 MiB (BRAISE_INGEST_MAX_LINE_BYTES); stopped reading there');
+    expect(err.message).toBe('data/one-line.jsonl.gz:1: line longer than 8.0 MiB (BRAISE_INGEST_MAX_LINE_BYTES); stopped reading there');
   });
 
   it('a gzip bomb (2 MB expanding to 2 GiB) fails at the decompressed-bytes limit with a small, flat heap', async () => {
@@ -64,7 +64,7 @@ describe('ingest limits', () => {
     );
     expect(err).toBeInstanceOf(IngestLimitError);
     expect(err).toMatchObject({ limit: 'maxBytes' });
-    expect(err.message).toMatch(/^data\/bomb\.jsonl\.gz: more than 128 MiB of data after decompression \(BRAISE_INGEST_MAX_BYTES\); stopped reading at line \d+$/);
+    expect(err.message).toMatch(/^data\/bomb\.jsonl\.gz: more than 128.0 MiB of data after decompression \(BRAISE_INGEST_MAX_BYTES\); stopped reading at line \d+$/);
     expect(docs).toBeGreaterThan(120);
     // Streaming: the heap holds a line or two, not the 128 MiB read (let alone the 2 GiB).
     expect(peak - before).toBeLessThan(64 * MiB);
@@ -75,14 +75,14 @@ describe('ingest limits', () => {
     const file = path.join(dir, 'five.jsonl');
     await writeFile(file, Array.from({ length: 5 }, (_, i) => JSON.stringify({ text: `doc ${i}` })).join('\n'));
     const bytes = await failure(readJsonl(file, { displayPath: 'five.jsonl', limits: { maxBytes: 20 } }));
-    expect(bytes.message).toBe('five.jsonl: more than 20 bytes of data (BRAISE_INGEST_MAX_BYTES); stopped reading at line 2');
+    expect(bytes.message).toBe('five.jsonl: more than 20 B of data (BRAISE_INGEST_MAX_BYTES); stopped reading at line 2');
     const docs = await failure(readJsonl(file, { displayPath: 'five.jsonl', limits: { maxDocs: 3 } }));
     expect(docs).toMatchObject({ limit: 'maxDocs', message: 'five.jsonl:4: more than 3 documents (BRAISE_INGEST_MAX_DOCS); stopped reading there' });
     // The recipe's own `limit` stops first and is no error.
     expect(await readJsonl(file, { limit: 3, limits: { maxDocs: 3 } })).toHaveLength(3);
     expect(await readJsonl(file, { limits: { maxDocs: 5, maxLineBytes: 16 } })).toHaveLength(5);
     const long = await failure(readJsonl(file, { displayPath: 'five.jsonl', limits: { maxLineBytes: 15 } }));
-    expect(long.message).toBe('five.jsonl:1: line longer than 15 bytes (BRAISE_INGEST_MAX_LINE_BYTES); stopped reading there');
+    expect(long.message).toBe('five.jsonl:1: line longer than 15 B (BRAISE_INGEST_MAX_LINE_BYTES); stopped reading there');
   });
 
   it('reads its limits from BRAISE_INGEST_MAX_*, naming a bad value', () => {
@@ -93,9 +93,11 @@ describe('ingest limits', () => {
       maxLineBytes: 512 * 1024,
       maxDocs: 10,
     });
-    expect(parseSize('8 MiB')).toBe(8 * MiB);
-    for (const bad of ['0', '-1', '1.5G', 'lots', '3 parsecs']) expect(parseSize(bad), bad).toBeNull();
-    expect(() => ingestLimitsFromEnv({ BRAISE_INGEST_MAX_BYTES: 'lots' })).toThrow('BRAISE_INGEST_MAX_BYTES: expected a positive integer of bytes');
+    expect(ingestLimitsFromEnv({ BRAISE_INGEST_MAX_LINE_BYTES: '8 MiB' }).maxLineBytes).toBe(8 * MiB);
+    for (const bad of ['0', '-1', 'lots', '3 parsecs']) {
+      expect(() => ingestLimitsFromEnv({ BRAISE_INGEST_MAX_BYTES: bad }), bad).toThrow(`BRAISE_INGEST_MAX_BYTES: expected a size in bytes such as 8MiB, 1GiB or 1048576, got "${bad}"`);
+    }
+    expect(() => ingestLimitsFromEnv({ BRAISE_INGEST_MAX_DOCS: '1k' })).toThrow('BRAISE_INGEST_MAX_DOCS: expected a positive integer, got "1k"');
   });
 });
 
