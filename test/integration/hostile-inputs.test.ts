@@ -177,6 +177,10 @@ describe('hostile inputs against one braise up', () => {
     expect(paused.stages.find((s) => s.id === 'd')!.error).toContain('file not found');
 
     await symlink('/etc/passwd', late);
+    // Resume reads the run's recorded status, which can trail the live view by a moment.
+    for (let i = 0; i < 50 && !((await api('GET', '/v1/runs?recipe=late&status=paused')).json.runs as unknown[]).length; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+    }
     expect((await api('POST', `/v1/runs/${runId}/resume`)).status).toBe(202);
     const again = await waitFor(runId, (r) => r.status === 'paused' && (r.stages.find((s) => s.id === 'd')!.error ?? '').includes('outside'));
     const error = again.stages.find((s) => s.id === 'd')!.error!;
