@@ -4,10 +4,7 @@
  * and CPU), so one bad file fails its own run with a clear error instead of taking the worker down.
  * Each limit has an environment variable; errors name it.
  */
-import { parseByteSize } from '../recipe/limits.ts';
 import { DatasetInputError } from './errors.ts';
-
-export { formatBytes } from '../recipe/limits.ts';
 
 export interface IngestLimits {
   /** Longest line, in bytes (after decompression, without the newline). */
@@ -44,6 +41,28 @@ export class IngestLimitError extends DatasetInputError {
   }
 }
 
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
+
+/**
+ * `1048576`, `8MiB`, `512k`, `2 G` → bytes (binary units), null for anything else. datasets/ sits below
+ * recipe/ (eslint.layers.js), so it cannot share recipe/limits.ts's parser; this one takes whole numbers.
+ */
+export function parseSize(raw: string): number | null {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(raw);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return null;
+  const n = Number(m[1]) * unit;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** `8 MiB`, `1 GiB`, `1500 B`: how errors state a byte limit (exactly, as it was configured). */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [['GiB', 1024 * MiB], ['MiB', MiB], ['KiB', 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  }
+  return `${n} B`;
+}
+
 /** Limits from `BRAISE_INGEST_MAX_*`, defaults for unset ones; throws naming the variable on a bad value. */
 export function ingestLimitsFromEnv(env: NodeJS.ProcessEnv): IngestLimits {
   const out: IngestLimits = { ...DEFAULT_INGEST_LIMITS };
@@ -51,9 +70,9 @@ export function ingestLimitsFromEnv(env: NodeJS.ProcessEnv): IngestLimits {
     const name = INGEST_LIMIT_ENV[key];
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const n = key === 'maxDocs' ? (/^\s*\d+\s*$/.test(raw) && Number(raw) > 0 ? Number(raw) : null) : parseByteSize(raw);
+    const n = key === 'maxDocs' ? (/^\s*\d+\s*$/.test(raw) && Number(raw) > 0 ? Number(raw) : null) : parseSize(raw);
     if (n === null || !Number.isSafeInteger(n)) {
-      throw new Error(`${name}: expected ${key === 'maxDocs' ? 'a positive integer' : 'a size in bytes such as 8MiB, 1GiB or 1048576'}, got "${raw}"`);
+      throw new Error(`${name}: expected ${key === 'maxDocs' ? 'a positive integer' : 'a size in bytes such as 8MiB, 1GiB or 1048576 (whole numbers)'}, got "${raw}"`);
     }
     out[key] = n;
   }

@@ -18,15 +18,15 @@ const runOptionsSchema = z.looseObject({ dataRoots: z.array(z.string()).optional
 
 /**
  * The roots a run's `file:` sources may read: those its starter recorded in the run's options. A run
- * started directly on Temporal with none (a script, a test) gets this worker's own `BRAISE_DATA_ROOTS`,
- * or no restriction; unreadable options get no roots at all.
+ * started directly on Temporal with none (a script, a test), or one this worker's lineage database does
+ * not know, gets this worker's own `BRAISE_DATA_ROOTS`, or no restriction; unreadable options get no
+ * roots at all.
  */
 export async function runDataRoots(deps: Pick<ActivityDeps, 'lineage' | 'config'>, runId: string): Promise<DataRoots> {
   const run = await deps.lineage.getRun(runId);
-  if (!run) throw new Error(`run ${runId} is not recorded in the lineage database yet`);
-  const options = runOptionsSchema.safeParse(run.options);
+  const options = runOptionsSchema.safeParse(run?.options ?? {});
   if (!options.success) return [];
-  return options.data.dataRoots ?? deps.config.dataRoots;
+  return options.data.dataRoots ?? deps.config.dataRoots ?? null;
 }
 
 /** Passes documents through, heartbeating now and then so a long ingest stays visibly alive and cancellable. */

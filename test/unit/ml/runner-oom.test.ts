@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../activities/errors.ts';
+import { PermanentError } from '../../../errors/permanent.ts';
 import type { Job } from '../../../ml/jobs.ts';
 import { runChild, trainerPids, TrainerError, TrainerOutOfMemoryError } from '../../../ml/runner.ts';
 
@@ -25,7 +26,7 @@ describe('runJob: how a trainer ended', () => {
   it('a SIGKILL we did not send is out of memory: permanent, with the signal, the estimate and advice', async () => {
     const err = await run('sigkill', { estimatedMemoryBytes: 3 * 2 ** 30 });
     expect(err).toBeInstanceOf(TrainerOutOfMemoryError);
-    expect(err).toMatchObject({ permanent: true });
+    expect(err).toBeInstanceOf(PermanentError);
     const message = (err as Error).message;
     expect(message).toMatch(/^trainer out of memory: .*SIGKILL, which Braise did not send/);
     expect(message).toContain('about 3.0 GiB by estimate');
@@ -49,7 +50,8 @@ describe('runJob: how a trainer ended', () => {
     const err = await run('crash');
     expect(err).toBeInstanceOf(TrainerError);
     expect(err).not.toBeInstanceOf(TrainerOutOfMemoryError);
-    expect(err).toMatchObject({ permanent: false, message: 'trainer exited with code 3 without a result' });
+    expect(err).not.toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toBe('trainer exited with code 3 without a result');
   });
 
   it('a stop we asked for is an abort, even when it took our SIGKILL', async () => {
@@ -68,7 +70,7 @@ describe('runJob: how a trainer ended', () => {
     expect(trainerPids()).toEqual([]);
   }, 30_000);
 
-  it('reaches Temporal as a non-retryable OutOfMemory failure', () => {
+  it('reaches Temporal as a non-retryable TrainerOutOfMemoryError failure', () => {
     let thrown: unknown;
     try {
       classify(new TrainerOutOfMemoryError('trainer out of memory: …'));
@@ -76,6 +78,6 @@ describe('runJob: how a trainer ended', () => {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(ApplicationFailure);
-    expect(thrown).toMatchObject({ nonRetryable: true, type: 'OutOfMemory' });
+    expect(thrown).toMatchObject({ nonRetryable: true, type: 'TrainerOutOfMemoryError' });
   });
 });
