@@ -7,6 +7,8 @@
  */
 import type { Logger } from 'pino';
 import type { ArtifactStore } from '../datasets/artifact-store.ts';
+import type { DataRoots } from '../datasets/data-roots.ts';
+import type { IngestLimits } from '../datasets/limits.ts';
 import type { LineageStore } from '../infra/db/lineage.ts';
 import type { TrainingProgress } from './types.ts';
 
@@ -14,6 +16,10 @@ import type { TrainingProgress } from './types.ts';
 export interface ActivityConfig {
   /** Where a training stage keeps its checkpoints, one directory per cache key. */
   checkpointsRoot: string;
+  /** This worker's own `BRAISE_DATA_ROOTS`, for runs whose starter recorded none (null: unrestricted). */
+  dataRoots: DataRoots;
+  /** What one ingested `file:` source may cost (`BRAISE_INGEST_MAX_*`). */
+  ingestLimits: IngestLimits;
 }
 
 export interface ActivityDeps {

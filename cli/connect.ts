@@ -85,7 +85,9 @@ export async function connect(opts: { queues: QueueName[]; temporal?: boolean })
     }
     throw err;
   });
-  return { mode: 'embedded', service: createRunService(runtime), runtime, close: () => runtime.close() };
+  // Run locally, `file:` sources may read the working directory unless BRAISE_DATA_ROOTS says otherwise.
+  const service = createRunService(runtime, { dataRoots: config.dataRoots ?? [process.cwd()] });
+  return { mode: 'embedded', service, runtime, close: () => runtime.close() };
 }
 
 interface ErrorBody {

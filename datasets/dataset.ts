@@ -1,10 +1,14 @@
+/**
+ * Dataset artifacts: JSONL shards plus a manifest (document and byte counts per shard and domain).
+ * Written and read as streams, one document at a time, so a dataset's size never sets a worker's memory.
+ */
 import { createReadStream } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { ArtifactStore } from './artifact-store.ts';
-import { docToLine, parseDoc } from './doc-json.ts';
+import { docToLine, jsonProblem, parseDoc } from './doc-json.ts';
 import { DatasetInputError } from './errors.ts';
 import type { ArtifactRef, Doc } from './types.ts';
 
@@ -56,36 +60,34 @@ export async function writeDataset(
   }
 
   const dir = await store.stage();
+  let shard: ShardWriter | null = null;
   try {
     const shards: DatasetManifest['shards'] = [];
     const domains = new Map<string, { docs: number; bytes: number }>();
     let total = 0;
     let totalBytes = 0;
-    let lines: string[] = [];
-    let shardBytes = 0;
-    const flush = async (): Promise<void> => {
-      const file = shardName(shards.length);
-      await writeFile(path.join(dir, file), lines.join(''));
-      shards.push({ file, docs: lines.length, bytes: shardBytes });
-      lines = [];
-      shardBytes = 0;
-    };
 
     for await (const input of docs) {
       const doc = parseDoc(input);
       if (typeof doc === 'string') throw new DatasetInputError(`writeDataset: document #${total + 1}: ${doc}`);
       const bytes = Buffer.byteLength(doc.text, 'utf8');
-      lines.push(`${docToLine(doc)}\n`);
-      shardBytes += bytes;
+      shard ??= await ShardWriter.open(path.join(dir, shardName(shards.length)));
+      await shard.write(`${docToLine(doc)}\n`, bytes);
       total += 1;
       totalBytes += bytes;
       const domain = domains.get(doc.domain ?? UNKNOWN_DOMAIN) ?? { docs: 0, bytes: 0 };
       domain.docs += 1;
       domain.bytes += bytes;
       domains.set(doc.domain ?? UNKNOWN_DOMAIN, domain);
-      if (lines.length === shardDocs) await flush();
+      if (shard.docs === shardDocs) {
+        shards.push(await shard.close());
+        shard = null;
+      }
     }
-    if (lines.length > 0) await flush();
+    if (shard !== null) {
+      shards.push(await shard.close());
+      shard = null;
+    }
 
     const domainNames = [...domains.keys()].sort();
     const domainCounts: DatasetManifest['domains'] = {};
@@ -101,10 +103,60 @@ export async function writeDataset(
     await writeFile(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return await store.commit(dir, 'dataset', { ...opts.meta, docs: total, bytes: totalBytes, domains: domainNames });
   } catch (err) {
+    await shard?.abandon();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }
+
+/**
+ * Writes one shard as lines arrive, in chunks of about {@link WRITE_CHUNK} bytes: a shard of large
+ * documents is never held in memory whole, and the bytes are exactly the lines' concatenation.
+ */
+class ShardWriter {
+  docs = 0;
+  private bytes = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+
+  private constructor(
+    private readonly file: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(file: string): Promise<ShardWriter> {
+    return new ShardWriter(file, await open(file, 'w'));
+  }
+
+  /** Appends one line (with its newline); `textBytes` counts toward the shard's manifest bytes. */
+  async write(line: string, textBytes: number): Promise<void> {
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    this.docs += 1;
+    this.bytes += textBytes;
+    if (this.pendingBytes >= WRITE_CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.writeFile(chunk);
+  }
+
+  async close(): Promise<DatasetManifest['shards'][number]> {
+    await this.flush();
+    await this.handle.close();
+    return { file: path.basename(this.file), docs: this.docs, bytes: this.bytes };
+  }
+
+  async abandon(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+const WRITE_CHUNK = 1024 * 1024;
 
 /** The validated manifest of a dataset artifact; throws if the artifact is missing or not a dataset. */
 export async function readManifest(store: ArtifactStore, id: string): Promise<DatasetManifest> {
@@ -136,7 +188,7 @@ export async function* readDataset(store: ArtifactStore, id: string): AsyncGener
       try {
         value = JSON.parse(line);
       } catch (err) {
-        throw new Error(`artifact ${id}/${path.basename(file)}:${lineNo}: invalid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`artifact ${id}/${path.basename(file)}:${lineNo}: ${jsonProblem(err)}`, { cause: err });
       }
       const doc = parseDoc(value);
       if (typeof doc === 'string') throw new Error(`artifact ${id}/${path.basename(file)}:${lineNo}: ${doc}`);

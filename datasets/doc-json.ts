@@ -46,3 +46,19 @@ export function parseDoc(value: unknown): Doc | string {
   if (meta !== undefined) doc.meta = meta;
   return doc;
 }
+
+/** V8's JSON.parse messages that name only the grammar, never the input (the part before " in JSON at position N"). */
+const SAFE_JSON_PROBLEM = /^(?:Expected [^"]*|Unterminated string|Bad control character in string literal|Bad escaped character|Unexpected non-whitespace character after JSON|No number after minus sign|Exponent part is missing a number|Unterminated fractional number|Unexpected end of JSON input)$/;
+
+/**
+ * What is wrong with a line JSON.parse refused, without its content: V8's messages quote the first bytes
+ * of the input (`Unexpected token 'r', "root:x:0:0"... is not valid JSON`), which for a file that is not
+ * JSONL at all (`/etc/passwd`, `/proc/self/environ`) is exactly what must not reach an API client.
+ */
+export function jsonProblem(err: unknown): string {
+  const m = /^(.*?)(?: in JSON at position (\d+))?(?: \(line \d+ column \d+\))?$/s.exec(err instanceof Error ? err.message : '');
+  const phrase = m?.[1] ?? '';
+  if (!SAFE_JSON_PROBLEM.test(phrase)) return 'invalid JSON (unexpected character; expected one JSON object per line)';
+  const at = m?.[2] !== undefined ? ` at character ${Number(m[2]) + 1}` : '';
+  return `invalid JSON: ${phrase.charAt(0).toLowerCase()}${phrase.slice(1)}${at}`;
+}

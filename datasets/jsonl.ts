@@ -1,10 +1,16 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+/**
+ * JSONL and JSONL.gz files as documents: the reader behind `file:` sources. Streams with bounded
+ * memory under explicit limits, and its errors name the file, the line and what is wrong, never the
+ * line's content (the file may be anything the worker can read).
+ */
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { isRecord } from './doc-json.ts';
+import { type DataRoots, openSourceFile } from './data-roots.ts';
+import { isRecord, jsonProblem } from './doc-json.ts';
 import { DatasetInputError } from './errors.ts';
+import { DEFAULT_INGEST_LIMITS, INGEST_LIMIT_ENV, IngestLimitError, type IngestLimits } from './limits.ts';
+import { boundedLines } from './lines.ts';
 import type { Doc } from './types.ts';
 
 /** Options of {@link readJsonl}. */
@@ -13,42 +19,22 @@ export interface JsonlOptions {
   limit?: number;
   /** How errors name the file (e.g. the path as the user wrote it); default: the path as given. */
   displayPath?: string;
+  /** Directories the file must lie in, symlinks resolved (see `data-roots.ts`); default null: anywhere. */
+  dataRoots?: DataRoots;
+  /** Line, document and byte limits; unset ones are {@link DEFAULT_INGEST_LIMITS}. */
+  limits?: Partial<IngestLimits>;
+  /** Aborting stops the read (the iterator throws the signal's reason). */
+  signal?: AbortSignal;
 }
 
 const DOC_FIELDS = new Set(['id', 'text', 'domain', 'license', 'meta']);
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-async function isGzip(file: string, display: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    const code = err instanceof Error && 'code' in err ? err.code : undefined;
-    if (code === 'ENOENT') throw new DatasetInputError(`${display}: file not found (${path.resolve(file)})`, { cause: err });
-    if (code === 'EISDIR') throw new DatasetInputError(`${display}: is a directory, expected a .jsonl or .jsonl.gz file`);
-    throw new DatasetInputError(`${display}: cannot open: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  try {
-    if ((await handle.stat()).isDirectory()) throw new DatasetInputError(`${display}: is a directory, expected a .jsonl or .jsonl.gz file`);
-    if (file.endsWith('.gz')) return true;
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Yields the lines of a text stream (without `\n` / `\r\n`); stream errors (e.g. corrupt gzip) are thrown. */
-async function* lines(stream: Readable): AsyncGenerator<string> {
-  stream.setEncoding('utf8');
-  let rest = '';
-  for await (const chunk of stream) {
-    const parts = (rest + String(chunk)).split('\n');
-    rest = parts.pop() ?? '';
-    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
-  }
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+async function isGzip(handle: FileHandle, file: string): Promise<boolean> {
+  if (file.endsWith('.gz')) return true;
+  const head = Buffer.alloc(2);
+  const { bytesRead } = await handle.read(head, 0, 2, 0);
+  return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
 }
 
 function optionalString(obj: Record<string, unknown>, key: string): string | undefined | Error {
@@ -83,42 +69,56 @@ function toDoc(value: unknown, defaultId: string): Doc | string {
 }
 
 /**
- * Streams documents from a JSONL file, gzipped or not (by `.gz` extension or magic bytes). Each non-blank
- * line is a JSON object with a non-empty string `text`; `id` defaults to `<basename>:<line>` (1-based),
- * `domain` and `license` are optional strings, a `meta` object and every other field go to `meta`.
- * Throws {@link DatasetInputError} naming `file:line` for a bad line or a duplicate id, and naming the
- * path for a missing or unreadable file.
+ * Streams documents from a JSONL file, gzipped or not (by `.gz` extension or magic bytes), line by line
+ * with bounded memory (see `lines.ts`). Each non-blank line is a JSON object with a non-empty string
+ * `text`; `id` defaults to `<basename>:<line>` (1-based), `domain` and `license` are optional strings, a
+ * `meta` object and every other field go to `meta`. Throws {@link DatasetInputError} naming `file:line`
+ * for a bad line or a duplicate id, naming the path for a missing, unreadable or disallowed file, and an
+ * {@link IngestLimitError} naming the limit. No message quotes the file's content.
  */
 export async function* iterateJsonl(file: string, opts: JsonlOptions = {}): AsyncGenerator<Doc> {
   const display = opts.displayPath ?? file;
   const limit = opts.limit ?? Infinity;
   if (limit <= 0) return;
-  const gz = await isGzip(file, display);
-  const raw = createReadStream(file);
-  const stream = gz ? raw.pipe(createGunzip()) : raw;
-  // pipe() does not forward source errors; surface them through the stream we iterate.
-  if (gz) raw.on('error', (err) => stream.destroy(err));
+  const limits = { ...DEFAULT_INGEST_LIMITS, ...opts.limits };
+  const handle = await openSourceFile(file, opts.dataRoots ?? null, display);
+  let gz: boolean;
+  try {
+    gz = await isGzip(handle, file);
+  } catch (err) {
+    await handle.close();
+    throw new DatasetInputError(`${display}: cannot read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const raw = handle.createReadStream({ start: 0, highWaterMark: 64 * 1024 });
+  const gunzip = gz ? createGunzip({ chunkSize: 64 * 1024 }) : null;
+  // pipe() keeps backpressure but does not forward source errors; surface them through the stream we iterate.
+  const stream = gunzip ? raw.pipe(gunzip) : raw;
+  if (gunzip) raw.on('error', (err) => gunzip.destroy(err));
+  const onAbort = () => stream.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   const base = path.basename(file);
   const seen = new Map<string, number>();
-  let lineNo = 0;
   let count = 0;
   try {
-    for await (const line of lines(stream)) {
-      lineNo += 1;
-      const text = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
+    for await (const { lineNo, bytes } of boundedLines(stream, limits, display, gz)) {
+      let text = bytes.toString('utf8');
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (lineNo === 1) text = text.replace(/^\uFEFF/, '');
       if (text.trim() === '') continue;
       let value: unknown;
       try {
         value = JSON.parse(text);
       } catch (err) {
-        throw new DatasetInputError(`${display}:${lineNo}: invalid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
+        throw new DatasetInputError(`${display}:${lineNo}: ${jsonProblem(err)}`);
       }
       const doc = toDoc(value, `${base}:${lineNo}`);
       if (typeof doc === 'string') throw new DatasetInputError(`${display}:${lineNo}: ${doc}`);
       const first = seen.get(doc.id);
-      if (first !== undefined) throw new DatasetInputError(`${display}:${lineNo}: duplicate id "${doc.id}" (first on line ${first})`);
+      // The id is the file's content: name the lines, not the id.
+      if (first !== undefined) throw new DatasetInputError(`${display}:${lineNo}: duplicate id (the same as on line ${first})`);
+      if (count >= limits.maxDocs) {
+        throw new IngestLimitError(`${display}:${lineNo}: more than ${limits.maxDocs} document${limits.maxDocs === 1 ? '' : 's'} (${INGEST_LIMIT_ENV.maxDocs}); stopped reading there`, 'maxDocs');
+      }
       seen.set(doc.id, lineNo);
       yield doc;
       count += 1;
@@ -126,10 +126,13 @@ export async function* iterateJsonl(file: string, opts: JsonlOptions = {}): Asyn
     }
   } catch (err) {
     if (err instanceof DatasetInputError) throw err;
+    if (opts.signal?.aborted === true) throw opts.signal.reason;
     throw new DatasetInputError(`${display}: cannot read${gz ? ' (gzip)' : ''}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     stream.destroy();
     raw.destroy();
+    await handle.close().catch(() => undefined);
   }
 }
 

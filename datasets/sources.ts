@@ -1,12 +1,17 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * A recipe's dataset `source:` as a stream of documents: built-in corpora, `file:` JSONL (inside the
+ * run's data roots, under the ingest limits) and `artifact:` datasets. Streaming, so ingest holds one
+ * document at a time, whatever the source's size.
+ */
 import { type ArtifactStore, isArtifactId } from './artifact-store.ts';
 import { loadBrown } from './builtin/brown.ts';
 import { EVAL_SETS } from './builtin/evalsets.ts';
 import { loadSpamAssassin } from './builtin/spam-assassin.ts';
 import { readDataset } from './dataset.ts';
+import { type DataRoots, resolveFileRef } from './data-roots.ts';
 import { DatasetInputError } from './errors.ts';
-import { readJsonl } from './jsonl.ts';
+import { iterateJsonl } from './jsonl.ts';
+import type { IngestLimits } from './limits.ts';
 import type { Doc } from './types.ts';
 
 export { DatasetInputError } from './errors.ts';
@@ -19,9 +24,15 @@ export interface SourceContext {
   store: ArtifactStore;
   /** Directory `file:` paths are resolved against (the recipe's directory or the caller's cwd). */
   cwd: string;
+  /** Where `file:` sources may be (symlinks resolved); default null: anywhere (a trusted local caller). */
+  dataRoots?: DataRoots;
+  /** Limits on a `file:` source (line length, documents, decompressed bytes); unset ones take the defaults. */
+  limits?: Partial<IngestLimits>;
+  /** Aborting stops reading. */
+  signal?: AbortSignal;
 }
 
-type Loader = (spec: SourceSpec, ctx: SourceContext, rest: string) => Promise<Doc[]>;
+type Loader = (spec: SourceSpec, ctx: SourceContext, rest: string) => AsyncIterable<Doc> | Iterable<Doc>;
 
 const BUILTINS = new Map<string, (spec: SourceSpec) => Doc[]>([
   ['brown', (spec) => loadBrown({ genres: spec.genres, limit: spec.limit })],
@@ -30,29 +41,35 @@ const BUILTINS = new Map<string, (spec: SourceSpec) => Doc[]>([
 ]);
 
 const SCHEMES = new Map<string, Loader>(Object.entries({
-  builtin: async (spec, _ctx, name) => {
+  builtin: (spec, _ctx, name) => {
     const load = BUILTINS.get(name);
     if (!load) {
       throw new DatasetInputError(`unknown builtin dataset "${spec.source}": available are ${[...BUILTINS.keys()].map((b) => `builtin:${b}`).join(', ')}`);
     }
     return load(spec);
   },
-  file: async (spec, ctx, ref) => {
-    const abs = ref.startsWith('//') ? fileURLToPath(`file:${ref}`) : path.resolve(ctx.cwd, ref);
+  file: (spec, ctx, ref) => {
+    const abs = resolveFileRef(ref, ctx.cwd);
     if (!/\.jsonl(\.gz)?$/.test(abs)) throw new DatasetInputError(`${spec.source}: expected a .jsonl or .jsonl.gz file`);
-    return readJsonl(abs, { limit: spec.limit, displayPath: ref.startsWith('//') ? abs : ref });
+    return iterateJsonl(abs, {
+      limit: spec.limit,
+      displayPath: ref.startsWith('//') ? abs : ref,
+      dataRoots: ctx.dataRoots ?? null,
+      limits: ctx.limits,
+      signal: ctx.signal,
+    });
   },
-  artifact: async (spec, ctx, id) => {
+  artifact: async function* (spec, ctx, id) {
     if (!isArtifactId(id)) throw new DatasetInputError(`${spec.source}: expected artifact:<sha256>, 64 lowercase hex digits`);
     if (!(await ctx.store.has(id))) throw new DatasetInputError(`${spec.source}: no such artifact in ${ctx.store.root}`);
     const { kind } = await ctx.store.get(id);
     if (kind !== 'dataset') throw new DatasetInputError(`${spec.source}: is a ${kind} artifact, not a dataset`);
-    const docs: Doc[] = [];
+    let n = 0;
     for await (const doc of readDataset(ctx.store, id)) {
-      if (spec.limit !== undefined && docs.length >= spec.limit) break;
-      docs.push(doc);
+      if (spec.limit !== undefined && n >= spec.limit) break;
+      n += 1;
+      yield doc;
     }
-    return docs;
   },
 } satisfies Record<string, Loader>));
 
@@ -64,13 +81,13 @@ export const SUPPORTED_SOURCES = [
 ];
 
 /**
- * Resolves a recipe's dataset `source:` into documents:
+ * Resolves a recipe's dataset `source:` into a stream of documents:
  * `builtin:brown` (options `genres`, `limit`), `file:<path>.jsonl[.gz]` (relative to `ctx.cwd`, or
  * absolute), `artifact:<sha256>` (a dataset in `ctx.store`). `limit` keeps the first N documents.
  * Anything else — unknown scheme, missing file, bad line, unknown genre, `genres` on a source without
  * genres — is a {@link DatasetInputError} naming the source or `file:line`.
  */
-export async function loadSource(spec: SourceSpec, ctx: SourceContext): Promise<Doc[]> {
+export async function* iterateSource(spec: SourceSpec, ctx: SourceContext): AsyncGenerator<Doc> {
   const { source } = spec;
   const colon = source.indexOf(':');
   const scheme = colon < 0 ? '' : source.slice(0, colon);
@@ -85,5 +102,12 @@ export async function loadSource(spec: SourceSpec, ctx: SourceContext): Promise<
   if (spec.genres !== undefined && source !== 'builtin:brown') {
     throw new DatasetInputError(`${source}: "genres" is only supported by builtin:brown`);
   }
-  return loader(spec, ctx, rest);
+  yield* loader(spec, ctx, rest);
+}
+
+/** All documents of a source (see {@link iterateSource}); for small sources and tests. */
+export async function loadSource(spec: SourceSpec, ctx: SourceContext): Promise<Doc[]> {
+  const docs: Doc[] = [];
+  for await (const doc of iterateSource(spec, ctx)) docs.push(doc);
+  return docs;
 }

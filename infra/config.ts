@@ -9,6 +9,8 @@ import { realpathSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseByteSize } from '../recipe/limits.ts';
+import { parseDataRoots } from '../datasets/data-roots.ts';
+import { ingestLimitsFromEnv, type IngestLimits } from '../datasets/limits.ts';
 
 export interface BraiseConfig {
   /** Root of the embedded state: Temporal's SQLite file, PGlite, artifacts, checkpoints, tools. */
@@ -39,6 +41,13 @@ export interface BraiseConfig {
   workerMemoryBytes: number;
   /** Task queues beyond braise-cpu and braise-gpu that workers of this deployment serve (BRAISE_QUEUES). */
   extraQueues: string[];
+  /**
+   * `BRAISE_DATA_ROOTS`: the directories `file:` sources may read; null when unset (then the API allows
+   * none and the local CLI its working directory).
+   */
+  dataRoots: string[] | null;
+  /** `BRAISE_INGEST_MAX_*`: what one ingested source may cost. */
+  ingestLimits: IngestLimits;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): BraiseConfig {
@@ -63,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     apiPort: intEnv(env, 'BRAISE_PORT', 8080),
     workerMemoryBytes: byteSizeEnv(env, 'BRAISE_WORKER_MEMORY', totalmem()),
     extraQueues: queuesEnv(env, 'BRAISE_QUEUES'),
+    dataRoots: parseDataRoots(env.BRAISE_DATA_ROOTS, cwd),
+    ingestLimits: ingestLimitsFromEnv(env),
   };
 }
 

@@ -9,8 +9,10 @@ import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, typ
 import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
 import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
 import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
+import type { DataRoots } from '../datasets/data-roots.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
+import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import type { BraiseRuntime } from './runtime.ts';
@@ -19,9 +21,16 @@ import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflow
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/** What the process serving runs decides, never its clients. */
 export interface RunServiceOptions {
   /** Where recipes are parsed and compiled: in-process (default), or a worker thread for the API server. */
   compiler?: RecipeCompiler;
+  /**
+   * The directories this starter lets `file:` sources read (checked before a run starts and carried in
+   * the run's options to the worker). The HTTP API passes BRAISE_DATA_ROOTS or none; the local CLI its
+   * working directory. Default: BRAISE_DATA_ROOTS if set, else unrestricted (trusted in-process callers).
+   */
+  dataRoots?: DataRoots;
 }
 
 /**
@@ -68,9 +77,18 @@ function summary(r: RunRow): RunSummary {
   };
 }
 
+/** Refuses a plan with `file:` sources outside `roots`: every such dataset is an issue (422 / exit 2). */
+async function checkFileSources(plan: Plan, roots: DataRoots): Promise<void> {
+  const issues = await fileSourceIssues(plan, roots, process.cwd());
+  if (issues.length > 0) throw new InvalidInputError(issues, `invalid recipe: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+}
+
 export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}): RunService {
   const compiler = opts.compiler ?? inProcessCompiler;
   const compile = (recipe: string | unknown) => validated(rt, compiler, recipe);
+  const dataRoots: DataRoots = opts.dataRoots === undefined ? rt.config.dataRoots : opts.dataRoots;
+  /** Run options as the starter sets them: the data roots go to the worker with the run. */
+  const withRoots = <T extends object>(options: T): T & { dataRoots?: string[] } => (dataRoots === null ? options : { ...options, dataRoots: [...dataRoots] });
   const client = () => {
     if (!rt.client) throw new Error('this process has no Temporal connection');
     return rt.client;
@@ -130,11 +148,14 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
 
   return {
     async validate(recipe) {
-      return compile(recipe);
+      const plan = await compile(recipe);
+      await checkFileSources(plan, dataRoots);
+      return plan;
     },
 
     async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
       const plan = await compile(recipe);
+      await checkFileSources(plan, dataRoots);
       // Present only when there is something to say, so a clean recipe's answer is what it always was.
       const warnings = plan.warnings && plan.warnings.length > 0 ? { warnings: plan.warnings } : {};
       // The same key always names the same run: a retried request finds it instead of starting another.
@@ -146,7 +167,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
           return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, ...warnings };
         }
       }
-      const options = { noCache: noCache ?? false, onFailure };
+      const options = withRoots({ noCache: noCache ?? false, onFailure });
       const id = runId ?? newRunId();
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
@@ -228,6 +249,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (status === 'running' || status === 'completed') throw new ConflictError(`run ${runId} is ${status}; only paused, failed or cancelled runs can be resumed`);
       const oldPlan = run.plan as Plan;
       const plan = req.with && Object.keys(req.with).length > 0 ? await compile(applyOverrides(oldPlan.recipe, req.with)) : oldPlan;
+      // In place, the run keeps its datasets and the roots it was started with; the worker checks each file as it opens it.
       if (status === 'paused') {
         const before = new Map(oldPlan.nodes.map((n) => [n.id, n.fingerprint]));
         const nodes = plan.nodes.filter((n) => before.get(n.id) !== n.fingerprint);
@@ -235,7 +257,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
         return { runId, workflowId: run.workflowId, resumedFrom: runId, mode: 'in-place' as const, temporalUiUrl: workflowUiUrl(rt.config, run.workflowId) };
       }
       // Ended: a new execution of the (possibly changed) plan; cached stages and checkpoints make it continue, not restart.
-      const options = (run.options ?? { noCache: false }) as { noCache: boolean; onFailure?: 'pause' | 'fail' };
+      // The roots are this starter's, not those of whoever started the first execution.
+      await checkFileSources(plan, dataRoots);
+      const previous = { ...(run.options ?? { noCache: false }) } as { noCache: boolean; onFailure?: 'pause' | 'fail'; dataRoots?: string[] };
+      delete previous.dataRoots;
+      const options = withRoots(previous);
       const id = newRunId();
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);

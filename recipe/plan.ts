@@ -60,6 +60,8 @@ export interface Plan {
 export interface RunOptions {
   noCache: boolean;
   onFailure?: 'pause' | 'fail';
+  /** Where `file:` sources may be read, set by the trusted starter (never by the recipe); absent: the worker's own. */
+  dataRoots?: string[];
 }
 
 export interface RecipeRunInput {

@@ -15,6 +15,7 @@ import type { Doc } from '../../datasets/types.ts';
 import { latestCheckpoint } from '../../ml/checkpoint.ts';
 import type { ChildMessage, MixtureJobSpec, PretrainJob, PretrainResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
+import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import type { PretrainWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { sorted, StageInputError } from '../errors.ts';
@@ -145,7 +146,9 @@ export function createPretrain(deps: ActivityDeps) {
       heartbeat(progress);
       let result: PretrainResult;
       try {
-        result = await runJob<PretrainResult>(job, { signal: ctx.cancellationSignal, onMessage });
+        // The compiler's estimate, so an out-of-memory failure can say what this stage was expected to need.
+        const estimatedMemoryBytes = estimateTrainingMemory({ ...job.model, batchSize: job.batchSize }).bytes;
+        result = await runJob<PretrainResult>(job, { signal: ctx.cancellationSignal, onMessage, estimatedMemoryBytes });
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`pretrain "${req.node.id}" cancelled at step ${progress.step}`);
         throw err;

@@ -28,8 +28,9 @@ export async function serveCommand(opts: { queues: QueueName[]; api: boolean }):
       const tokens = new TokenStore(rt.database);
       await ensureLocalToken(rt.config.home, tokens);
       // Recipes are parsed and compiled on a worker thread, so a large one never blocks the API's event loop.
+      // Over HTTP, `file:` sources may read only the configured data roots: none unless BRAISE_DATA_ROOTS is set.
       const compiler = threadCompiler();
-      const app = createApp({ service: createRunService(rt, { compiler }), tokens, logger: rt.logger });
+      const app = createApp({ service: createRunService(rt, { compiler, dataRoots: rt.config.dataRoots ?? [] }), tokens, logger: rt.logger });
       server = await serveApi(app, { host: rt.config.apiHost, port: rt.config.apiPort });
       say(`braise: API on ${server.url} (token in ${localTokenPath(rt.config.home)}; OpenAPI at ${server.url}/v1/openapi.json)`);
     }

@@ -3,7 +3,7 @@
  * suite's Temporal dev server, JSON on stdout, exit codes.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,18 @@ describe('braise CLI', () => {
     expect(r.stderr).toContain('stages[1].with.steps');
     expect(r.stderr).toContain('unknown key "bogus"');
     expect(r.stderr).toMatch(/line \d+/);
+  });
+
+  it('refuses a file: source outside the working directory (a symlink to /etc/passwd) with exit 2, quoting nothing', async () => {
+    const link = join(home.home, 'passwd.jsonl');
+    await symlink('/etc/passwd', link);
+    const file = join(home.home, 'escape.yaml');
+    await writeFile(file, tinyRecipe({ name: 'escape' }).replace(/file:[^"]+/, `file:${link}`));
+    const r = await braise(['run', file, '--json'], home.env);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`datasets.noise.source: file:${link} is outside the allowed data roots: ${process.cwd()} (BRAISE_DATA_ROOTS)`);
+    expect(r.stderr).not.toContain('root:x:0');
   });
 
   it('runs a recipe and prints the --json contract; lineage and status read it back', async () => {

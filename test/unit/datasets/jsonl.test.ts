@@ -55,7 +55,8 @@ describe('readJsonl', () => {
     ['{"text": "a", ', 'invalid JSON'],
     ['{"text": "a", "domain": 3}', '"domain" must be a string'],
     ['{"text": "a", "id": true}', '"id" must be'],
-    ['{"text": "a", "id": "custom"}', 'duplicate id "custom" (first on line 3)'],
+    // The id is the file's content: the message names the lines instead.
+    ['{"text": "a", "id": "custom"}', 'duplicate id (the same as on line 3)'],
   ])('names file:line for a bad line %s', async (bad, message) => {
     const dir = await tempDir();
     const file = await write(dir, 'data/x.jsonl', `${LINES.join('\n')}\n${bad}\n`);

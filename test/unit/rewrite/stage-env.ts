@@ -28,7 +28,8 @@ export async function stageDeps(): Promise<ActivityDeps> {
   const home = await tempDir();
   return {
     store: new ArtifactStore(path.join(home, 'artifacts')),
-    lineage: {} as ActivityDeps['lineage'],
+    // Runs are unknown to it: ingest then applies the worker's own data roots (none here).
+    lineage: { getRun: () => Promise.resolve(null) } as unknown as ActivityDeps['lineage'],
     config: { checkpointsRoot: path.join(home, 'checkpoints') } as ActivityDeps['config'],
     logger: pino({ level: 'silent' }),
     workflowUiUrl: (workflowId) => `http://localhost:8233/namespaces/test/workflows/${workflowId}`,
