@@ -31,7 +31,11 @@ export async function followRun(service: RunService, runId: string, display: Pro
         return final;
       }
       try {
-        const view = await service.getRun(runId);
+        // A read still in flight when the run ends is not waited for (a query of a closed workflow replays it).
+        const read = service.getRun(runId);
+        read.catch(() => undefined);
+        const view = await Promise.race([read, ...(ended ? [ended.then(() => null)] : [])]);
+        if (view === null) continue;
         failures = 0;
         display.update(view);
         if (SETTLED.has(view.status)) return view;

@@ -58,6 +58,13 @@ describe('followRun', () => {
     expect(svc.gets).toBe(1);
   });
 
+  it('does not wait for a read still in flight when the run ends (a query of a closed workflow is slow)', async () => {
+    const svc = service([view('running')], () => new Promise((r) => setTimeout(() => r(view('completed', 'completed')), 50)));
+    svc.getRun = () => new Promise<RunView>(() => {});
+    const final = await followRun(svc, 'r-1', display(), 10_000);
+    expect(final.status).toBe('completed');
+  });
+
   it('finds a pause by polling (awaitRun only resolves when the execution closes)', async () => {
     const svc = service([view('running', 'running'), view('paused', 'paused')], () => new Promise<RunView>(() => {}));
     const d = display();
