@@ -18,7 +18,7 @@ import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
-import { ensureDevServer } from './temporal/dev-server.ts';
+import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
 import { createWorkers, workflowBundle, type QueueName, type WorkerSet } from './temporal/worker.ts';
 
@@ -74,11 +74,15 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   // Start-up work that does not depend on each other runs at once: the database opens (PGlite takes a while)
   // while Temporal is reached and the workflow bundle is read.
   if (opts.queues?.includes('control')) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
+  // A home refused another home's dev server must touch nothing: when a server already answers on the port, check
+  // whose it is (fast) before the database is opened; only a server this call starts overlaps with the open.
+  const embedded = wantTemporal && !config.temporalAddress;
+  const reused = embedded && (await portOpen(config.devServerPort)) ? (await ensureDevServer(config, opts.log)).address : null;
   const lineageDb = openLineageDatabase(config, logger);
   let temporalAddress: string | null;
   let connection: Connection | null;
   try {
-    temporalAddress = wantTemporal ? (config.temporalAddress ?? (await ensureDevServer(config, opts.log)).address) : null;
+    temporalAddress = wantTemporal ? (config.temporalAddress ?? reused ?? (await ensureDevServer(config, opts.log)).address) : null;
     mark('temporal server ready');
     connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
     mark('temporal client connected');
