@@ -6,6 +6,7 @@
 import type { RecipeIssue } from '../recipe/errors.ts';
 import type { Plan } from '../recipe/plan.ts';
 import type { RunView } from '../cli/view.ts';
+import type { DocumentTrainingEntry } from '../infra/db/provenance.ts';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
 
@@ -63,20 +64,8 @@ export interface LineageEntry {
   depth: number;
 }
 
-/** One checkpoint window of a training stage that read part of a document. */
-export interface DocumentTrainingWindow {
-  runId: string;
-  stageId: string;
-  /** The dataset the trainer read the document from: the one asked about, or one derived from it (filter, mix). */
-  datasetArtifactId: string;
-  /** The window is optimizer steps fromStep+1 … checkpointStep. */
-  fromStep: number;
-  checkpointStep: number;
-  /** Token offsets [start, end) within the document (its EOS included) that the window's sequences read. */
-  tokenRanges: Array<[number, number]>;
-  /** The model the stage produced; null while it trains. */
-  modelArtifactId: string | null;
-}
+/** One checkpoint window of a training stage that read part of a document: the lineage store's row, served as is. */
+export type DocumentTrainingWindow = DocumentTrainingEntry;
 
 /** `braise provenance` / `GET /v1/artifacts/:id/documents/:docId/training`. */
 export interface DocumentTraining {
