@@ -12,7 +12,7 @@ import { openRuntime, type BraiseRuntime } from '../infra/runtime.ts';
 import { createRunService } from '../infra/service.ts';
 import type { QueueName } from '../infra/temporal/worker.ts';
 import type { RecipeIssue } from '../recipe/errors.ts';
-import { say } from './io.ts';
+import { EXIT, say } from './io.ts';
 
 export interface Connection {
   mode: 'api' | 'embedded';
@@ -135,4 +135,20 @@ export function httpRunService(base: string, token: string): RunService {
       return { temporal: body.temporal ?? res.ok, database: body.database ?? res.ok };
     },
   };
+}
+
+/** Runs `fn` on a fresh connection and closes it after; a NotFoundError is said and answered with exit 4. */
+export async function withService(opts: { queues: QueueName[]; temporal?: boolean }, fn: (conn: Connection) => Promise<number>): Promise<number> {
+  const conn = await connect(opts);
+  try {
+    return await fn(conn);
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      say(err.message);
+      return EXIT.notFound;
+    }
+    throw err;
+  } finally {
+    await conn.close();
+  }
 }

@@ -1,12 +1,10 @@
 /** `braise lineage <artifactId>`: everything upstream of an artifact (or downstream with --down). */
-import { NotFoundError } from '../../api/service.ts';
-import { connect } from '../connect.ts';
-import { EXIT, say } from '../io.ts';
+import { withService } from '../connect.ts';
+import { EXIT } from '../io.ts';
 import { table } from '../render.ts';
 
 export async function lineageCommand(artifactId: string, opts: { json?: boolean; down?: boolean }): Promise<number> {
-  const conn = await connect({ queues: [], temporal: false });
-  try {
+  return withService({ queues: [], temporal: false }, async (conn) => {
     const result = await conn.service.lineage(artifactId, opts.down ? 'down' : 'up');
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -20,13 +18,5 @@ export async function lineageCommand(artifactId: string, opts: { json?: boolean;
     }
     process.stdout.write(`${opts.down ? 'downstream' : 'upstream'} of ${artifactId}\n${table(rows)}\n`);
     return EXIT.ok;
-  } catch (err) {
-    if (err instanceof NotFoundError) {
-      say(err.message);
-      return EXIT.notFound;
-    }
-    throw err;
-  } finally {
-    await conn.close();
-  }
+  });
 }

@@ -2,16 +2,14 @@
  * `braise provenance <datasetArtifactId> <docId>`: which runs, stages and checkpoint windows trained
  * on a document, with its token ranges; through the API when one runs, else embedded (lineage only).
  */
-import { NotFoundError } from '../../api/service.ts';
-import { connect } from '../connect.ts';
-import { EXIT, say } from '../io.ts';
+import { withService } from '../connect.ts';
+import { EXIT } from '../io.ts';
 import { table } from '../render.ts';
 
 const short = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
 
 export async function provenanceCommand(artifactId: string, docId: string, opts: { json?: boolean }): Promise<number> {
-  const conn = await connect({ queues: [], temporal: false });
-  try {
+  return withService({ queues: [], temporal: false }, async (conn) => {
     const result = await conn.service.documentTraining(artifactId, docId);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -34,13 +32,5 @@ export async function provenanceCommand(artifactId: string, docId: string, opts:
     }
     process.stdout.write(`training that read document "${docId}" of ${artifactId} (checkpoint windows)\n${table(rows)}\n`);
     return EXIT.ok;
-  } catch (err) {
-    if (err instanceof NotFoundError) {
-      say(err.message);
-      return EXIT.notFound;
-    }
-    throw err;
-  } finally {
-    await conn.close();
-  }
+  });
 }
