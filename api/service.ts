@@ -111,9 +111,10 @@ export interface RunService {
   cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
   /**
    * Resolves with the run's final view the moment its execution closes (completed, failed, cancelled), without
-   * polling. Optional: a service that cannot wait (the HTTP client) leaves followers to poll `getRun`.
+   * polling. Optional: a service that cannot wait (the HTTP client) leaves followers to poll `getRun`. `signal`
+   * ends the wait early (rejecting), with nothing left in flight once it settles.
    */
-  awaitRun?(runId: string): Promise<RunView>;
+  awaitRun?(runId: string, signal?: AbortSignal): Promise<RunView>;
   /**
    * Resumes a run. Paused: retries its failed stage in the same execution. Ended (failed, cancelled): starts a new
    * execution of the same plan that reuses every cached stage and the latest checkpoint (`resumedFrom` links them).

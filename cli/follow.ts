@@ -12,17 +12,20 @@ const SETTLED = new Set(['completed', 'failed', 'cancelled', 'paused']);
 
 export async function followRun(service: RunService, runId: string, display: ProgressDisplay, pollMs = 1000): Promise<RunView> {
   let final: RunView | null = null;
+  // The wait is cancelled once polling finds the end (or a pause) first, and settles before we return: a gRPC retry
+  // left behind would fire on a connection the caller is about to close.
+  const stopWaiting = new AbortController();
   // If waiting fails (the server gone for longer than awaitRun rides out), polling alone carries on.
-  let ended: Promise<void> | null = service.awaitRun
-    ? service.awaitRun(runId).then(
-        (view) => {
-          final = view;
-        },
-        () => {
-          ended = null;
-        },
-      )
-    : null;
+  const waiting: Promise<void> | null =
+    service.awaitRun?.(runId, stopWaiting.signal).then(
+      (view) => {
+        final = view;
+      },
+      () => {
+        ended = null;
+      },
+    ) ?? null;
+  let ended = waiting;
   let failures = 0;
   try {
     for (;;) {
@@ -46,6 +49,8 @@ export async function followRun(service: RunService, runId: string, display: Pro
       await nextPoll(pollMs, ended);
     }
   } finally {
+    stopWaiting.abort();
+    await waiting;
     display.stop();
   }
 }

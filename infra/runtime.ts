@@ -31,6 +31,12 @@ export interface BraiseRuntime {
   temporalAddress: string | null;
   /** null when opened with `temporal: false` (lineage-only commands). */
   client: Client | null;
+  /**
+   * For waits that may outlive a caller's interest (a run's result): its connection has no gRPC retry interceptor,
+   * whose backoff timers survive a cancelled call and throw once the connection closes. The waiter rides out an
+   * unavailable server itself (`awaitRunState`). Connects on first use.
+   */
+  waitClient: Client | null;
   workers: WorkerSet | null;
   close(): Promise<void>;
 }
@@ -98,6 +104,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const lineage = new LineageStore(database);
   const store = new ArtifactStore(config.artifactsRoot);
   const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
+  const waitConnection = temporalAddress ? Connection.lazy({ address: temporalAddress, interceptors: [] }) : null;
+  const waitClient = waitConnection ? new Client({ connection: waitConnection, namespace: config.namespace }) : null;
   // The embedded dev server is started with them; a server of TEMPORAL_ADDRESS (or a namespace created later) may lack them.
   if (client) {
     await ensureSearchAttributes(client, config.namespace).catch((err: unknown) =>
@@ -138,10 +146,12 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     lineage,
     temporalAddress,
     client,
+    waitClient,
     workers,
     async close() {
       await workers?.shutdown();
       await nativeConnection?.close();
+      await waitConnection?.close();
       await connection?.close();
       await closeDatabase();
     },

@@ -211,9 +211,9 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return { series: await rt.lineage.metricsForRun(runId, q) };
     },
 
-    async awaitRun(runId) {
+    async awaitRun(runId, signal) {
       const run = await requireRun(runId);
-      const state = await awaitRunState(client().workflow.getHandle(run.workflowId));
+      const state = await awaitRunState((rt.waitClient ?? client()).workflow.getHandle(run.workflowId), undefined, signal);
       return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
     },
 

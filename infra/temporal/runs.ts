@@ -91,25 +91,44 @@ function unavailable(err: unknown): boolean {
 /**
  * Waits for a run to close and returns its final state: the workflow's result,
  * or for a failed run the state it attached to its failure. Rides out the
- * server being briefly unavailable.
+ * server being briefly unavailable. `signal` stops the wait (it rejects with an
+ * AbortError) and cancels the call in flight, so no gRPC retry outlives a caller
+ * that closes its connection.
  */
-export async function awaitRunState(handle: WorkflowHandle, patienceMs = 120_000): Promise<RunState> {
+export async function awaitRunState(handle: WorkflowHandle, patienceMs = 120_000, signal?: AbortSignal): Promise<RunState> {
+  const call = <T>(fn: () => Promise<T>): Promise<T> => (signal ? handle.client.withAbortSignal(signal, fn) : fn());
   let unavailableSince: number | null = null;
   for (;;) {
+    signal?.throwIfAborted();
     try {
-      return (await handle.result()) as RunState;
+      return (await call(() => handle.result())) as RunState;
     } catch (err) {
+      signal?.throwIfAborted();
       if (err instanceof WorkflowFailedError) {
-        const state = await handle.query(progressQuery).catch(() => null);
+        const state = await call(() => handle.query(progressQuery)).catch(() => null);
         if (state) return state;
         throw err;
       }
       if (!unavailable(err)) throw err;
       unavailableSince ??= Date.now();
       if (Date.now() - unavailableSince > patienceMs) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
+      await abortableSleep(1000, signal);
     }
   }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Registers Braise's search attributes on a cluster that lacks them (the dev server is started with them). */

@@ -2,6 +2,8 @@
  * followRun: the end of a run is taken from the service's awaitRun as soon as
  * it resolves (not at the next poll), the display sees every view, pauses are
  * still found by polling, and a failing awaitRun leaves polling in charge.
+ * A wait still open when polling finds the end is cancelled and has settled
+ * by the time followRun returns (its caller then closes the connection).
  */
 import { describe, expect, it } from 'vitest';
 import type { RunService } from '../../../api/service.ts';
@@ -18,7 +20,7 @@ const view = (status: RunView['status'], stage = 'pending'): RunView => ({
 });
 
 /** A RunService answering getRun from `reads` (the last one repeats) and awaitRun with `ended`. */
-function service(reads: RunView[], awaitRun?: () => Promise<RunView>): RunService & { gets: number } {
+function service(reads: RunView[], awaitRun?: (runId: string, signal?: AbortSignal) => Promise<RunView>): RunService & { gets: number } {
   const unused = () => Promise.reject(new Error('not used by followRun'));
   const s = {
     gets: 0,
@@ -65,12 +67,25 @@ describe('followRun', () => {
     expect(final.status).toBe('completed');
   });
 
-  it('finds a pause by polling (awaitRun only resolves when the execution closes)', async () => {
-    const svc = service([view('running', 'running'), view('paused', 'paused')], () => new Promise<RunView>(() => {}));
+  it('finds a pause by polling (awaitRun only resolves when the execution closes), and cancels the wait before returning', async () => {
+    const events: string[] = [];
+    /** Like the Temporal client's: pending until the execution closes, rejecting a little after its signal aborts. */
+    const awaitRun = (_id: string, signal?: AbortSignal) =>
+      new Promise<RunView>((_, reject) => {
+        signal?.addEventListener('abort', () =>
+          setTimeout(() => {
+            events.push('wait settled');
+            reject(new Error('aborted'));
+          }, 20),
+        );
+      });
+    const svc = service([view('running', 'running'), view('paused', 'paused')], awaitRun);
     const d = display();
     const final = await followRun(svc, 'r-1', d, 10);
+    events.push('followRun returned');
     expect(final.status).toBe('paused');
     expect(d.seen.at(-1)).toBe('paused/paused');
+    expect(events).toEqual(['wait settled', 'followRun returned']);
   });
 
   it('keeps polling when awaitRun fails, and without one', async () => {
