@@ -22,6 +22,21 @@ export default tseslint.config(
   },
   // Which folder may import which, workflows' determinism, and no cycles: eslint.layers.js.
   ...layerConfigs(),
+  // Lineage is written in one place: outside infra/db/, the store's writes go through the recorder (infra/db/recorder.ts).
+  {
+    files: ['infra/**/*.ts', 'api/**/*.ts', 'cli/**/*.ts'],
+    ignores: ['infra/db/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.object.property.name='lineage'][callee.property.name=/^(upsertRun|setRunStatus|beginStep|recordArtifact|finishStep|recordMetrics|replaceTrainingOrder|recordTrainingOrder)$/]",
+          message: 'Lineage is written only through the recorder (lineageRecorder in infra/db/recorder.ts), not the store.',
+        },
+      ],
+    },
+  },
   // The bench's baseline workflow is bundled and replayed like workflows/: the same determinism rules.
   { files: ['bench/workflows.ts'], rules: { 'no-restricted-imports': ['error', { patterns: WORKFLOW_PATTERNS }] } },
 );

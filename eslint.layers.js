@@ -6,18 +6,18 @@
  * Lowest first (the README's map of the code says the same):
  *   errors/                      imports nothing of Braise
  *   recipe/, datasets/, ml/      errors/ only (recipe/ is the pure recipe language)
- *   workflows/                   `import type` from recipe/ and activities/; @temporalio/workflow only
- *   activities/                  recipe/, datasets/, ml/; `import type` from infra/ (TODO issue 9 item 5)
- *   infra/                       everything below; api/service.ts and cli/view.ts (TODO issue 9 item 5)
- *   api/                         everything below; `import type` of cli/view.ts (TODO issue 9 item 5)
- *   cli/                         everything, api/ included
+ *   service/                     errors/; `import type` from recipe/ and datasets/ (the RunService contract, its
+ *                                views, the statuses, the lineage port, the HTTP client: no Braise I/O)
+ *   workflows/                   `import type` from recipe/, activities/ and service/; @temporalio/workflow only
+ *   activities/                  recipe/, datasets/, ml/; `import type` from service/ (lineage is its port)
+ *   infra/                       everything below (it implements service/ over Temporal + lineage)
+ *   api/                         everything below
+ *   cli/                         everything, api/ included (`braise up` / `braise api` serve it)
  *   bench/, scripts/, test/      anything; nothing imports them
- * TODO(issue 9 item 5, the service layer): the RunService contract (api/service.ts) and its view types
- * (cli/view.ts) move to service/, below api/ and cli/; then the exceptions below go.
  */
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
-const ALL = ['errors', 'recipe', 'datasets', 'ml', 'workflows', 'activities', 'infra', 'api', 'cli', 'bench', 'scripts', 'test'];
+const ALL = ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra', 'api', 'cli', 'bench', 'scripts', 'test'];
 
 /**
  * Per folder: `may` by value, `types` by `import type` only, `except` import paths (relative to the
@@ -28,11 +28,12 @@ export const LAYERS = {
   recipe: { may: ['errors'] },
   datasets: { may: ['errors'] },
   ml: { may: ['errors'] },
-  workflows: { may: [], types: ['recipe', 'activities'] },
-  activities: { may: ['errors', 'recipe', 'datasets', 'ml'], types: ['infra'] },
-  infra: { may: ['errors', 'recipe', 'datasets', 'ml', 'workflows', 'activities'], except: ['api/service.ts', 'cli/view.ts'] },
-  api: { may: ['errors', 'recipe', 'datasets', 'ml', 'workflows', 'activities', 'infra'], except: ['cli/view.ts'] },
-  cli: { may: ['errors', 'recipe', 'datasets', 'ml', 'workflows', 'activities', 'infra', 'api'] },
+  service: { may: ['errors'], types: ['recipe', 'datasets'] },
+  workflows: { may: [], types: ['recipe', 'activities', 'service'] },
+  activities: { may: ['errors', 'recipe', 'datasets', 'ml'], types: ['service'] },
+  infra: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities'] },
+  api: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra'] },
+  cli: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra', 'api'] },
 };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

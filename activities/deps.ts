@@ -1,15 +1,15 @@
 /**
  * What activities need from the process that runs them; the worker wires it (no module-level
  * singletons). Declared here, in the activities' own terms, so activities/ imports nothing of infra/
- * at run time (the layering lint in eslint.config.js enforces it): infra/runtime.ts passes its config
- * and a URL builder. The lineage store is still infra's class, imported as a type only.
- * TODO(issue 9 item 5): lineage written in one place replaces it with a port declared by the service layer.
+ * (the layering lint in eslint.layers.js enforces it): infra/runtime.ts passes its config, a URL
+ * builder, and lineage as the service layer's port (service/lineage.ts), through which every lineage
+ * write goes (infra/db/recorder.ts implements it).
  */
 import type { Logger } from 'pino';
 import type { ArtifactStore } from '../datasets/artifact-store.ts';
 import type { DataRoots } from '../datasets/data-roots.ts';
 import type { IngestLimits } from '../datasets/limits.ts';
-import type { LineageStore } from '../infra/db/lineage.ts';
+import type { ActivityLineage } from '../service/lineage.ts';
 import type { TrainingProgress } from './types.ts';
 
 /** The settings activities read (infra's BraiseConfig has them). */
@@ -24,7 +24,8 @@ export interface ActivityConfig {
 
 export interface ActivityDeps {
   store: ArtifactStore;
-  lineage: LineageStore;
+  /** The lineage recorder (every write) and the run and cache look-ups activities need. */
+  lineage: ActivityLineage;
   config: ActivityConfig;
   logger: Logger;
   /** The Temporal UI page of a workflow, recorded on its run. */

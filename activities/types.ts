@@ -4,6 +4,7 @@
  */
 import type { ArtifactRef } from '../datasets/types.ts';
 import type { PlanInput, PlanNode, Plan, RunOptions } from '../recipe/plan.ts';
+import type { RunStatus } from '../service/status.ts';
 
 export type { ArtifactRef };
 
@@ -40,8 +41,6 @@ export interface StageResult {
   producedBy?: { runId: string; stageId: string };
 }
 
-export type StageStatus = 'pending' | 'running' | 'completed' | 'cached' | 'failed' | 'skipped' | 'paused';
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
 
 /** Live training progress, as heartbeated by long stages. */
 export interface TrainingProgress {

@@ -20,7 +20,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerProvenanceRoutes } from './routes/provenance.ts';
 import { registerRecipeRoutes } from './routes/recipes.ts';
 import { registerRunRoutes } from './routes/runs.ts';
-import type { RunService, TokenVerifier } from './service.ts';
+import type { RunService, TokenVerifier } from '../service/contract.ts';
 import { defaultHook } from './validation.ts';
 
 /** Largest accepted request body. */

@@ -5,7 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { ApiEnv } from './context.ts';
 import { ApiError } from './errors.ts';
-import type { TokenVerifier } from './service.ts';
+import type { TokenVerifier } from '../service/contract.ts';
 
 /** `publicPaths` skip the check (exact paths, e.g. the OpenAPI document). */
 export function bearerAuth(tokens: TokenVerifier, publicPaths: readonly string[] = []): MiddlewareHandler<ApiEnv> {

@@ -9,7 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { RecipeError, formatIssue, type RecipeIssue } from '../recipe/errors.ts';
 import type { ApiEnv, ApiLogger } from './context.ts';
-import { ConflictError, InvalidInputError, NotFoundError } from './service.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../service/contract.ts';
 
 export interface ErrorDetail {
   path: string;

@@ -4,10 +4,10 @@
  * of the service's results are checked against them at compile time).
  */
 import { z } from '@hono/zod-openapi';
-import type { StageStatus } from '../activities/types.ts';
+import { ARTIFACT_KINDS } from '../datasets/types.ts';
 import { decodeRunCursor } from '../infra/db/run-cursor.ts';
 import { KINDS } from '../recipe/kinds.ts';
-import type { RunStatus } from './service.ts';
+import { RUN_STATUSES, STAGE_STATUSES } from '../service/status.ts';
 
 // ---- shared ---------------------------------------------------------------
 
@@ -26,15 +26,8 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'paused'] as const satisfies readonly RunStatus[];
-// Fails to compile if RunStatus gains a value this list lacks.
-const _allStatuses: Exclude<RunStatus, (typeof RUN_STATUSES)[number]> extends never ? true : never = true;
-void _allStatuses;
+// The statuses (service/status.ts) and artifact kinds (datasets/types.ts) are defined once; these enums are those lists.
 export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
-
-export const STAGE_STATUSES = ['pending', 'running', 'completed', 'cached', 'failed', 'skipped', 'paused'] as const satisfies readonly StageStatus[];
-const _allStageStatuses: Exclude<StageStatus, (typeof STAGE_STATUSES)[number]> extends never ? true : never = true;
-void _allStageStatuses;
 export const StageStatusSchema = z.enum(STAGE_STATUSES).openapi('StageStatus');
 
 type StageKindName = keyof typeof KINDS;
@@ -42,7 +35,6 @@ type StageKindName = keyof typeof KINDS;
 export const STAGE_KINDS = Object.keys(KINDS) as [StageKindName, ...StageKindName[]];
 export const StageKindSchema = z.enum(STAGE_KINDS).openapi('StageKind');
 
-export const ARTIFACT_KINDS = ['dataset', 'model', 'report'] as const;
 export const ArtifactKindSchema = z.enum(ARTIFACT_KINDS).openapi('ArtifactKind');
 
 /**

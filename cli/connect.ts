@@ -4,14 +4,14 @@
  * environment (`BRAISE_HOST`:`BRAISE_PORT`, default 127.0.0.1:8080) — or
  * embedded in this process otherwise. Either way the commands see a RunService.
  */
-import { ConflictError, InvalidInputError, NotFoundError, type RunService } from '../api/service.ts';
 import { readLocalToken } from '../infra/auth/tokens.ts';
 import { loadConfig } from '../infra/config.ts';
 import { LockHeldError } from '../infra/pid-lock.ts';
 import { openRuntime, type BraiseRuntime } from '../infra/runtime.ts';
 import { createRunService } from '../infra/service.ts';
 import type { QueueName } from '../infra/temporal/worker.ts';
-import type { RecipeIssue } from '../recipe/errors.ts';
+import { NotFoundError, type RunService } from '../service/contract.ts';
+import { httpRunService } from '../service/http.ts';
 import { EXIT, say } from './io.ts';
 
 export interface Connection {
@@ -88,53 +88,6 @@ export async function connect(opts: { queues: QueueName[]; temporal?: boolean })
   // Run locally, `file:` sources may read the working directory unless BRAISE_DATA_ROOTS says otherwise.
   const service = createRunService(runtime, { dataRoots: config.dataRoots ?? [process.cwd()] });
   return { mode: 'embedded', service, runtime, close: () => runtime.close() };
-}
-
-interface ErrorBody {
-  error?: { code?: string; message?: string; details?: Array<{ path: string; message: string }> };
-}
-
-/** A RunService over the HTTP API; API errors come back as the service's own error types. */
-export function httpRunService(base: string, token: string): RunService {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    const json = (text ? JSON.parse(text) : {}) as T & ErrorBody;
-    if (res.ok) return json;
-    const message = json.error?.message ?? `${method} ${path}: HTTP ${res.status}`;
-    if (res.status === 404) throw new NotFoundError(message);
-    if (res.status === 409) throw new ConflictError(message);
-    if (res.status === 422) throw new InvalidInputError((json.error?.details ?? []) as RecipeIssue[], message);
-    throw new Error(`${message} (HTTP ${res.status} from ${base})`);
-  }
-  const qs = (q: Record<string, string | number | undefined>) => {
-    const p = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
-    const s = p.toString();
-    return s ? `?${s}` : '';
-  };
-  const enc = encodeURIComponent;
-  return {
-    validate: async (recipe) => (await call<{ plan: Awaited<ReturnType<RunService['validate']>> }>('POST', '/v1/recipes/validate', recipe)).plan,
-    startRun: async (req) => ({ ...(await call<Omit<Awaited<ReturnType<RunService['startRun']>>, 'created'>>('POST', '/v1/runs', { recipe: req.recipe, noCache: req.noCache, onFailure: req.onFailure })), created: true }),
-    listRuns: (q) => call('GET', `/v1/runs${qs(q)}`),
-    getRun: (id) => call('GET', `/v1/runs/${enc(id)}`),
-    metrics: (id, q) => call('GET', `/v1/runs/${enc(id)}/metrics${qs(q)}`),
-    cancel: (id) => call('POST', `/v1/runs/${enc(id)}/cancel`),
-    resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
-    getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
-    lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
-    documentTraining: (id, docId) => call('GET', `/v1/artifacts/${enc(id)}/documents/${enc(docId)}/training`),
-    readiness: async () => {
-      const res = await fetch(`${base}/readyz`);
-      const body = (await res.json()) as { temporal?: boolean; database?: boolean };
-      return { temporal: body.temporal ?? res.ok, database: body.database ?? res.ok };
-    },
-  };
 }
 
 /** Runs `fn` on a fresh connection and closes it after; a NotFoundError is said and answered with exit 4. */

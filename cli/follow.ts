@@ -4,9 +4,9 @@
  * closes) where it has one; the progress display and pauses come from
  * polling `getRun`.
  */
-import type { RunService } from '../api/service.ts';
+import type { RunService } from '../service/contract.ts';
 import type { ProgressDisplay } from './progress.ts';
-import type { RunView } from './view.ts';
+import type { RunView } from '../service/view.ts';
 
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'paused']);
 

@@ -3,7 +3,7 @@
  * per other stage on a terminal; plain log lines otherwise (CI, pipes).
  */
 import cliProgress from 'cli-progress';
-import type { RunView } from './view.ts';
+import type { RunView } from '../service/view.ts';
 
 export interface ProgressDisplay {
   update(view: RunView): void;

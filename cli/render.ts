@@ -1,5 +1,5 @@
 /** Human output: the stage table, the evaluation table, the lineage tree. */
-import type { RunView } from './view.ts';
+import type { RunView } from '../service/view.ts';
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';

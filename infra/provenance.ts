@@ -4,7 +4,7 @@
  * dataset derived from it (filter, mix and dedup keep document ids, so a document named in the
  * ingest output is found where a pretrain stage read it from the filter's `kept` output).
  */
-import { NotFoundError, type DocumentTraining } from '../api/service.ts';
+import { NotFoundError, type DocumentTraining } from '../service/contract.ts';
 import type { ArtifactStore } from '../datasets/artifact-store.ts';
 import { readDataset } from '../datasets/dataset.ts';
 import type { LineageStore } from './db/lineage.ts';

@@ -16,6 +16,7 @@ import { mark } from './timings.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
+import { activityLineage } from './db/recorder.ts';
 import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
@@ -119,7 +120,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     const activities = createActivities({
       store,
-      lineage,
+      lineage: activityLineage(lineage),
       config,
       logger,
       workflowUiUrl: (workflowId) => workflowUiUrl(config, workflowId),

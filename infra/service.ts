@@ -1,25 +1,27 @@
 /**
  * The platform's run service over a runtime: Temporal for execution and live
  * state, lineage for history, the store for artifacts. The HTTP API serves it;
- * the CLI uses it directly when no API is running.
+ * the CLI uses it directly when no API is running. It implements the service layer's contract
+ * (service/contract.ts) and writes lineage only through the recorder (infra/db/recorder.ts).
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../api/service.ts';
-import { viewFromLineage, viewFromState, type RunView } from '../cli/view.ts';
-import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
-import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
 import type { DataRoots } from '../datasets/data-roots.ts';
+import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../service/contract.ts';
+import { isTerminal } from '../service/status.ts';
+import type { RunView } from '../service/view.ts';
+import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
+import { lineageRecorder } from './db/recorder.ts';
 import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
 import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
+import { viewFromLineage, viewFromState } from './run-view.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
 import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
-
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** What the process serving runs decides, never its clients. */
 export interface RunServiceOptions {
@@ -85,6 +87,7 @@ async function checkFileSources(plan: Plan, roots: DataRoots): Promise<void> {
 
 export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}): RunService {
   const compiler = opts.compiler ?? inProcessCompiler;
+  const recorder = lineageRecorder(rt.lineage);
   const compile = (recipe: string | unknown) => validated(rt, compiler, recipe);
   const dataRoots: DataRoots = opts.dataRoots === undefined ? rt.config.dataRoots : opts.dataRoots;
   /** Run options as the starter sets them: the data roots go to the worker with the run. */
@@ -126,18 +129,18 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
    * workflow task keeps failing says why.
    */
   const reconcile = async (run: RunRow, view: RunView): Promise<RunView> => {
-    if (TERMINAL.has(view.status) || !rt.client) return view;
+    if (isTerminal(view.status) || !rt.client) return view;
     const outcome = await executionOutcome(rt.client.workflow.getHandle(run.workflowId));
     if (!outcome) return view;
     if (outcome.open) {
       if (outcome.failingTask) view.error = `the workflow task keeps failing (attempt ${outcome.failingTask.attempt}): ${outcome.failingTask.reason}`;
       return view;
     }
-    const recorded = TERMINAL.has(run.status) ? run.error : null;
+    const recorded = isTerminal(run.status) ? run.error : null;
     view.status = outcome.status;
     view.error = recorded ?? outcome.error ?? view.error ?? null;
     for (const s of view.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
-    if (!TERMINAL.has(run.status)) await rt.lineage.setRunStatus(run.id, outcome.status, view.error);
+    if (!isTerminal(run.status)) await recorder.setRunStatus(run.id, outcome.status, view.error);
     return view;
   };
   const requireRun = async (runId: string): Promise<RunRow> => {
@@ -172,7 +175,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
       // Recorded before the workflow starts, so the run can be read back the moment this returns.
-      await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options, status: 'running', temporalUiUrl });
+      await recorder.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options, status: 'running', temporalUiUrl });
       try {
         await startRun(client(), plan, options, { runId: id, idempotent: runId !== undefined });
         return { runId: id, workflowId, temporalUiUrl, created: true, ...warnings };
@@ -182,7 +185,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
           if (description.memo?.recipeHash !== plan.recipeHash) throw new ConflictError(`Idempotency-Key already used for run ${runId} with a different recipe`);
           return { runId, workflowId: err.workflowId, temporalUiUrl: workflowUiUrl(rt.config, err.workflowId), created: false, ...warnings };
         }
-        await rt.lineage.setRunStatus(id, 'failed', `could not start: ${(err as Error).message}`).catch(() => undefined);
+        await recorder.setRunStatus(id, 'failed', `could not start: ${(err as Error).message}`).catch(() => undefined);
         throw err;
       }
     },
@@ -202,7 +205,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
         if (state) return reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
       }
       const view = (await viewFromLineage(rt.lineage, runId))!;
-      if (!TERMINAL.has(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
+      if (!isTerminal(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
       return reconcile(run, view);
     },
 
@@ -221,7 +224,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       const run = await requireRun(runId);
       // A run that already ended has nothing to cancel: 409, as the API documents (not a 202 that changes nothing).
       const ended = () => new ConflictError(`run ${runId} already ended (${run.status === 'running' || run.status === 'paused' ? 'its execution is closed' : run.status}); there is nothing to cancel`);
-      if (TERMINAL.has(run.status)) throw ended();
+      if (isTerminal(run.status)) throw ended();
       const handle = client().workflow.getHandle(run.workflowId);
       try {
         await handle.cancel();
@@ -236,7 +239,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
         await handle.terminate(reason).catch((err: unknown) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         });
-        await rt.lineage.setRunStatus(runId, 'cancelled', reason);
+        await recorder.setRunStatus(runId, 'cancelled', reason);
         return { runId, status: 'cancelled' as const };
       }
       return { runId, status: run.status };
@@ -265,7 +268,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       const id = newRunId();
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
-      await rt.lineage.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options: { ...options, noCache: false }, status: 'running', resumedFrom: runId, temporalUiUrl });
+      await recorder.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options: { ...options, noCache: false }, status: 'running', resumedFrom: runId, temporalUiUrl });
       await startRun(client(), plan, { ...options, noCache: false }, { runId: id, resumedFrom: runId });
       return { runId: id, workflowId, resumedFrom: runId, mode: 'new-execution' as const, temporalUiUrl };
     },

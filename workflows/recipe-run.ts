@@ -30,7 +30,7 @@ import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.
 import { outputsOf, type RunState, type StageState } from './state.ts';
 import { BraiseStatus, statusAttribute } from './search-attributes.ts';
 import { activityOptionProblems } from './activity-guard.ts';
-import type { RunStatus } from '../activities/types.ts';
+import type { RunStatus } from '../service/status.ts';
 
 // Lineage writes are idempotent: retry them through database restarts (50 attempts, about 24 minutes).
 const CONTROL_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 } as const;

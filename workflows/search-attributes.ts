@@ -4,7 +4,7 @@
  * on other clusters, by the runtime at start.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { RunStatus } from '../activities/types.ts';
+import type { RunStatus } from '../service/status.ts';
 
 export const BraiseRecipe = defineSearchAttributeKey('BraiseRecipe', SearchAttributeType.KEYWORD);
 export const BraiseStatus = defineSearchAttributeKey('BraiseStatus', SearchAttributeType.KEYWORD);

@@ -2,7 +2,8 @@
  * The run state the interpreter keeps and the `progress` query returns.
  * Pure data and pure functions: imported by the workflow and by clients.
  */
-import type { RunStatus, StageOutput, StageStatus, TrainingProgress } from '../activities/types.ts';
+import type { StageOutput, TrainingProgress } from '../activities/types.ts';
+import type { RunStatus, StageStatus } from '../service/status.ts';
 
 export interface StageState {
   id: string;

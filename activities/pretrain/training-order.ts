@@ -11,7 +11,7 @@
  */
 import { dirname } from 'node:path';
 import { readDataset } from '../../datasets/dataset.ts';
-import type { TrainingOrderRow } from '../../infra/db/schema.ts';
+import type { TrainingOrderRow } from '../../service/lineage.ts';
 import { consumedChain, type ConsumedWindow } from '../../ml/consumed.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { StageRequest } from '../types.ts';

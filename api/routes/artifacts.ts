@@ -3,7 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp } from '../context.ts';
 import { asDocumented, authenticated, errorResponses, json } from '../openapi.ts';
 import { ArtifactIdParams, ArtifactSchema, LineageQuery, LineageSchema } from '../schemas.ts';
-import type { RunService } from '../service.ts';
+import type { RunService } from '../../service/contract.ts';
 
 const getArtifact = createRoute({
   method: 'get',

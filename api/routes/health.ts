@@ -7,7 +7,7 @@ import type { ApiApp, ApiLogger } from '../context.ts';
 import { errorBody } from '../errors.ts';
 import { errorResponses, json } from '../openapi.ts';
 import { HealthSchema, ReadySchema } from '../schemas.ts';
-import type { RunService } from '../service.ts';
+import type { RunService } from '../../service/contract.ts';
 
 const healthz = createRoute({
   method: 'get',

@@ -7,8 +7,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiApp } from '../context.ts';
 import { authenticated, errorResponses, json } from '../openapi.ts';
 import { text } from '../schemas.ts';
-import type { DocumentTraining } from '../service.ts';
-import type { RunService } from '../service.ts';
+import type { DocumentTraining } from '../../service/contract.ts';
+import type { RunService } from '../../service/contract.ts';
 
 const DocumentParams = z.object({
   id: text().min(1).max(256).openapi({ param: { name: 'id', in: 'path' }, description: 'A dataset artifact id (sha256).' }),

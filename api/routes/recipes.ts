@@ -4,7 +4,7 @@ import { RECIPE_MEDIA_TYPES, isYamlBody, recipeBody, readYamlBody, requireConten
 import type { ApiApp } from '../context.ts';
 import { authenticated, errorResponses, json } from '../openapi.ts';
 import { RecipeJsonSchema, ValidateResultSchema } from '../schemas.ts';
-import type { RunService } from '../service.ts';
+import type { RunService } from '../../service/contract.ts';
 
 const validateRecipe = createRoute({
   method: 'post',

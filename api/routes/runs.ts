@@ -21,7 +21,7 @@ import {
   StartRunRequestSchema,
   StartedRunSchema,
 } from '../schemas.ts';
-import type { RunService, StartRunRequest } from '../service.ts';
+import type { RunService, StartRunRequest } from '../../service/contract.ts';
 import { parseOrThrow } from '../validation.ts';
 
 const startRun = createRoute({

@@ -3,7 +3,7 @@
  * its failed stage in place; an ended one continues as a new execution that
  * reuses every finished stage and the latest checkpoint. Then follows it.
  */
-import { ConflictError, InvalidInputError, NotFoundError } from '../../api/service.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../service/contract.ts';
 import { formatIssue } from '../../recipe/index.ts';
 import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';

@@ -4,7 +4,7 @@
  * dataset) are printed and the run goes ahead.
  */
 import { dirname, resolve } from 'node:path';
-import { InvalidInputError } from '../../api/service.ts';
+import { InvalidInputError } from '../../service/contract.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, type Recipe } from '../../recipe/index.ts';
 import { connect } from '../connect.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiTokens } from '../db/schema.ts';
-import type { TokenVerifier } from '../../api/service.ts';
+import type { TokenVerifier } from '../../service/contract.ts';
 import { PRIVATE_FILE_MODE } from '../home.ts';
 
 const PREFIX = 'brs_';

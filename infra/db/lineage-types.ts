@@ -1,56 +1,9 @@
 /** Arguments and results of LineageStore's methods. */
-import type { ArtifactKind, ArtifactRow, RunStatus, StepRow } from './schema.ts';
+import type { CachedOutputs as PortCachedOutputs, PortArtifact } from '../../service/lineage.ts';
+import type { ArtifactRow, RunStatus, StepRow } from './schema.ts';
 
-export interface UpsertRunInput {
-  id: string;
-  workflowId: string;
-  recipeName: string;
-  recipeHash: string;
-  plan: unknown;
-  options: unknown;
-  status: RunStatus;
-  resumedFrom?: string | null;
-  temporalUiUrl?: string | null;
-}
-
-export interface BeginStepInput {
-  runId: string;
-  stageId: string;
-  kind: string;
-  /** 1-based; a new attempt of the same stage gets a new number and a new row. */
-  attempt: number;
-  cacheKey: string;
-  queue: string;
-}
-
-/** An artifact on a named port of a step (`kept`, `rejected`, `model`, …). */
-export interface PortArtifact {
-  port: string;
-  artifactId: string;
-}
-
-export interface FinishStepInput {
-  runId: string;
-  stageId: string;
-  attempt: number;
-  status: 'completed' | 'cached' | 'failed' | 'skipped';
-  inputs: PortArtifact[];
-  outputs: PortArtifact[];
-  metrics?: Record<string, number>;
-  /** Measured by the caller; when absent, the time since beginStep. */
-  durationMs?: number;
-  error?: string | null;
-  /** For a `cached` step: the id of the `completed` step whose outputs it reuses. */
-  cachedFrom?: string;
-}
-
-export interface RecordArtifactInput {
-  id: string;
-  kind: ArtifactKind;
-  uri: string;
-  bytes: number;
-  meta: Record<string, unknown>;
-}
+// The write side's arguments are the lineage port's (service/lineage.ts), defined once there.
+export type { BeginStepInput, FinishStepInput, PortArtifact, RecordArtifactInput, UpsertRunInput } from '../../service/lineage.ts';
 
 export interface ListRunsQuery {
   recipe?: string;
@@ -73,10 +26,7 @@ export interface StepOrigin {
  */
 export type StepWithEdges = StepRow & { inputs: PortArtifact[]; outputs: PortArtifact[]; cachedFrom: StepOrigin | null };
 
-export interface CachedOutputs {
-  stepId: string;
-  runId: string;
-  stageId: string;
+/** The port's cached outputs, with the store's full artifact rows. */
+export interface CachedOutputs extends PortCachedOutputs {
   outputs: Array<{ port: string; artifact: ArtifactRow }>;
-  metrics: Record<string, number>;
 }

@@ -1,5 +1,6 @@
 /**
- * LineageStore: the one way the rest of Braise reads and writes lineage.
+ * LineageStore: the SQL of lineage, reads and writes. The rest of Braise reads lineage here and writes it
+ * only through the recorder (infra/db/recorder.ts, the service layer's port), which calls these writes.
  *
  * Temporal retries activities at any point, so every write here is idempotent:
  * calling it again with the same arguments leaves the same rows, never more.
@@ -12,6 +13,7 @@ import { recordMetrics, metricsForRun, recordTrainingOrder, trainingOrderForDocu
 import type { MetricSeries, TrainingOrderInput } from './lineage-series.ts';
 import { documentTraining, replaceTrainingOrder, type DocumentTrainingEntry } from './provenance.ts';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor.ts';
+import { TERMINAL_RUN_STATUSES } from '../../service/status.ts';
 import { artifacts, edges, runs, steps } from './schema.ts';
 import type { ArtifactRow, RunRow, RunStatus, TrainingOrderRow } from './schema.ts';
 import type {
@@ -38,8 +40,6 @@ export type {
   StepStatus,
   TrainingOrderRow,
 } from './schema.ts';
-
-const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 /** The deterministic id of a step row. */
 export function stepId(runId: string, stageId: string, attempt: number): string {

@@ -5,26 +5,15 @@
  * resumed attempt that redid steps leaves exactly the windows its final model saw, each once.
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { DocumentTrainingWindow } from '../../service/contract.ts';
 import type { BraiseDb } from './client.ts';
 import { artifacts, edges, steps, trainingOrder, type TrainingOrderRow } from './schema.ts';
 
 /** Rows per INSERT: 8 columns, well under Postgres's 65535 bind parameters. */
 const BATCH = 1000;
 
-/** One checkpoint window that read part of a document. */
-export interface DocumentTrainingEntry {
-  runId: string;
-  stageId: string;
-  /** The dataset the trainer read the document from (the one asked about, or one derived from it). */
-  datasetArtifactId: string;
-  /** The window: optimizer steps fromStep+1 … checkpointStep (the previous checkpoint of the stage, or 0). */
-  fromStep: number;
-  checkpointStep: number;
-  /** Token offsets [start, end) within the document (its EOS included) that the window's sequences read. */
-  tokenRanges: Array<[number, number]>;
-  /** The model the stage produced, once its step completed; null while it trains or if it failed. */
-  modelArtifactId: string | null;
-}
+/** One checkpoint window that read part of a document: the service's DocumentTrainingWindow, defined once there. */
+export type DocumentTrainingEntry = DocumentTrainingWindow;
 
 function check(rows: readonly TrainingOrderRow[], runId: string, stageId: string): void {
   const seen = new Set<string>();

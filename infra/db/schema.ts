@@ -22,17 +22,12 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
+import { ARTIFACT_KINDS, type ArtifactKind } from '../../datasets/types.ts';
+import { RUN_STATUSES, STEP_STATUSES, type RunStatus, type StepStatus } from '../../service/status.ts';
 
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'paused'] as const;
-/** Lifecycle of a run. `paused` waits for `POST /v1/runs/:id/resume`. */
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
-export const STEP_STATUSES = ['running', 'completed', 'cached', 'failed', 'skipped'] as const;
-/** `cached` steps reused the outputs of an earlier `completed` step with the same cache key. */
-export type StepStatus = (typeof STEP_STATUSES)[number];
-
-export const ARTIFACT_KINDS = ['dataset', 'model', 'report'] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+// The statuses and kinds are defined once (service/status.ts, datasets/types.ts); the check constraints take them.
+export { ARTIFACT_KINDS, RUN_STATUSES, STEP_STATUSES };
+export type { ArtifactKind, RunStatus, StepStatus };
 
 export const EDGE_DIRECTIONS = ['consumed', 'produced'] as const;
 export type EdgeDirection = (typeof EDGE_DIRECTIONS)[number];

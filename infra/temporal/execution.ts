@@ -8,7 +8,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under plain Node
 
 const { WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
-import type { RunStatus } from '../../activities/types.ts';
+import type { RunStatus } from '../../service/status.ts';
 
 export type ExecutionOutcome =
   | { open: true; failingTask: { attempt: number; reason: string } | null }

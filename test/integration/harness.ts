@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type BraiseConfig } from '../../infra/config.ts';
-import type { RunService } from '../../api/service.ts';
-import type { RunView } from '../../cli/view.ts';
+import type { RunService } from '../../service/contract.ts';
+import type { RunView } from '../../service/view.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, eq } from 'drizzle-orm';
 import { trainingOrder } from '../../infra/db/schema.ts';
-import { InvalidInputError, type RunService } from '../../api/service.ts';
+import { InvalidInputError, type RunService } from '../../service/contract.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
-import type { RunView } from '../../cli/view.ts';
+import type { RunView } from '../../service/view.ts';
 import { testHome, waitForRun, type TestHome } from './harness.ts';
 import { NOISE, tinyRecipe } from './recipes.ts';
 

@@ -3,7 +3,7 @@
  * parsed and compiled by the real, pure recipe module, as the real service
  * does) and a TokenVerifier that knows one token.
  */
-import type { RunView } from '../../../cli/view.ts';
+import type { RunView } from '../../../service/view.ts';
 import { createApp } from '../../../api/app.ts';
 import type { ApiLogger } from '../../../api/context.ts';
 import {
@@ -21,7 +21,7 @@ import {
   type StartRunRequest,
   type StartedRunResponse,
   type TokenVerifier,
-} from '../../../api/service.ts';
+} from '../../../service/contract.ts';
 import { decodeRunCursor, encodeRunCursor } from '../../../infra/db/run-cursor.ts';
 import { RecipeError, compileRecipe, parseRecipeText, parseRecipeValue, type Plan } from '../../../recipe/index.ts';
 

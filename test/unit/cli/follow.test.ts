@@ -6,12 +6,12 @@
  * by the time followRun returns (its caller then closes the connection).
  */
 import { describe, expect, it } from 'vitest';
-import type { RunService } from '../../../api/service.ts';
+import type { RunService } from '../../../service/contract.ts';
 import { followRun } from '../../../cli/follow.ts';
 import type { ProgressDisplay } from '../../../cli/progress.ts';
-import type { RunView } from '../../../cli/view.ts';
+import type { RunView, StageView } from '../../../service/view.ts';
 
-const view = (status: RunView['status'], stage = 'pending'): RunView => ({
+const view = (status: RunView['status'], stage: StageView['status'] = 'pending'): RunView => ({
   runId: 'r-1',
   workflowId: 'braise-x-r-1',
   status,

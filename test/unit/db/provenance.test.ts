@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../../api/service.ts';
+import { NotFoundError } from '../../../service/contract.ts';
 import { ArtifactStore } from '../../../datasets/artifact-store.ts';
 import { writeDataset } from '../../../datasets/dataset.ts';
 import type { Database } from '../../../infra/db/client.ts';

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../api/service.ts';
+import { InvalidInputError } from '../../../service/contract.ts';
 import { ArtifactStore } from '../../../datasets/artifact-store.ts';
 import { loadConfig } from '../../../infra/config.ts';
 import { threadCompiler } from '../../../infra/recipe-worker/client.ts';

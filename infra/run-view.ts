@@ -1,37 +1,11 @@
 /**
- * The run view: what `braise run --json`, `braise status --json` and (later)
- * `GET /v1/runs/:id` print. Built from the workflow's live state or, for runs
- * no worker is serving, from lineage.
+ * Builds the run view (service/view.ts) from the workflow's live state or, for runs no worker is
+ * serving, from lineage: the Temporal + lineage side of the service (infra/service.ts) answers with it.
  */
 import { z } from 'zod';
-import type { RunStatus } from '../activities/types.ts';
-import type { LineageStore } from '../infra/db/lineage.ts';
+import type { RunView } from '../service/view.ts';
 import type { RunState } from '../workflows/state.ts';
-
-export interface StageView {
-  id: string;
-  kind: string;
-  status: string;
-  attempts: number;
-  durationMs: number | null;
-  outputs: Array<{ port: string; artifactId: string; kind: string }>;
-  metrics: Record<string, number>;
-  error?: string | null;
-  progress?: { step: number; totalSteps: number; loss: number | null } | null;
-  /** A cached stage: the run and stage that computed its outputs. */
-  cachedFrom?: { runId: string; stageId: string } | null;
-}
-
-export interface RunView {
-  runId: string;
-  workflowId: string;
-  status: RunStatus;
-  temporalUiUrl: string;
-  error?: string | null;
-  /** Started with --no-cache: every stage recomputed, training from scratch. */
-  noCache?: boolean;
-  stages: StageView[];
-}
+import type { LineageStore } from './db/lineage.ts';
 
 const RunOptionsSchema = z.object({ noCache: z.boolean().optional() }).loose();
 /** The plan as lineage stored it; a run started with a malformed one still has a view (its stages in step order). */
@@ -82,7 +56,7 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
   return {
     runId: run.id,
     workflowId: run.workflowId,
-    status: run.status as RunStatus,
+    status: run.status,
     temporalUiUrl: run.temporalUiUrl ?? '',
     error: run.error,
     noCache: RunOptionsSchema.safeParse(run.options).data?.noCache ?? false,

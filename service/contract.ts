@@ -1,14 +1,16 @@
 /**
- * What the HTTP API needs from the platform. The routes depend only on this
- * interface; `infra/service.ts` implements it over Temporal, lineage and the
- * artifact store (unit tests of the routes may fake it).
+ * The RunService contract: what the HTTP API serves and the CLI calls. `api/` and `cli/` depend only on
+ * this interface; `infra/service.ts` implements it over Temporal, lineage and the artifact store, and
+ * `service/http.ts` over the HTTP API (unit tests of the routes may fake it). Its errors are the
+ * service's own, mapped to HTTP statuses by the API and back by the HTTP client.
  */
 import type { RecipeIssue } from '../recipe/errors.ts';
 import type { Plan } from '../recipe/plan.ts';
-import type { RunView } from '../cli/view.ts';
-import type { DocumentTrainingEntry } from '../infra/db/provenance.ts';
+import type { RunStatus } from './status.ts';
+import type { RunView } from './view.ts';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'paused';
+export type { RunStatus, StageStatus } from './status.ts';
+export type { RunView, StageView } from './view.ts';
 
 export interface StartRunRequest {
   /** A recipe: YAML text (string) or an already-parsed JSON value. */
@@ -64,8 +66,20 @@ export interface LineageEntry {
   depth: number;
 }
 
-/** One checkpoint window of a training stage that read part of a document: the lineage store's row, served as is. */
-export type DocumentTrainingWindow = DocumentTrainingEntry;
+/** One checkpoint window of a training stage that read part of a document (the lineage store answers with these, served as is). */
+export interface DocumentTrainingWindow {
+  runId: string;
+  stageId: string;
+  /** The dataset the trainer read the document from (the one asked about, or one derived from it). */
+  datasetArtifactId: string;
+  /** The window: optimizer steps fromStep+1 … checkpointStep (the previous checkpoint of the stage, or 0). */
+  fromStep: number;
+  checkpointStep: number;
+  /** Token offsets [start, end) within the document (its EOS included) that the window's sequences read. */
+  tokenRanges: Array<[number, number]>;
+  /** The model the stage produced, once its step completed; null while it trains or if it failed. */
+  modelArtifactId: string | null;
+}
 
 /** `braise provenance` / `GET /v1/artifacts/:id/documents/:docId/training`. */
 export interface DocumentTraining {
@@ -133,6 +147,7 @@ export interface RunService {
   readiness(): Promise<{ temporal: boolean; database: boolean }>;
 }
 
+/** What the API's bearer auth needs (infra/auth/tokens.ts implements it over the api_tokens table). */
 export interface TokenVerifier {
   /** true if the bearer token is valid (and records its use). */
   verify(token: string): Promise<boolean>;
