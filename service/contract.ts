@@ -4,6 +4,7 @@
  * `service/http.ts` over the HTTP API (unit tests of the routes may fake it). Its errors are the
  * service's own, mapped to HTTP statuses by the API and back by the HTTP client.
  */
+import type { ArtifactKind } from '../datasets/types.ts';
 import type { RecipeIssue } from '../recipe/errors.ts';
 import type { Plan } from '../recipe/plan.ts';
 import type { RunStatus } from './status.ts';
@@ -53,7 +54,7 @@ export interface ResumeResult {
 
 export interface ArtifactInfo {
   id: string;
-  kind: 'dataset' | 'model' | 'report';
+  kind: ArtifactKind;
   uri: string;
   bytes: number;
   meta: Record<string, unknown>;
