@@ -70,7 +70,9 @@ export class LineageStore {
       .values({ id: r.id, ...values, finishedAt: TERMINAL_RUN_STATUSES.has(r.status) ? sql`now()` : null })
       .onConflictDoUpdate({
         target: runs.id,
-        set: { ...values, updatedAt: sql`now()`, finishedAt: finishedAtFor(r.status) },
+        // A run that ended stays ended: the workflow's own "running" upsert can land after the run was terminated
+        // from outside and recorded failed (its first local activity was already in flight).
+        set: { ...values, status: sql`case when ${runs.status} in ${ENDED} then ${runs.status} else excluded.status end`, updatedAt: sql`now()`, finishedAt: sql`case when ${runs.status} in ${ENDED} then ${runs.finishedAt} else ${finishedAtFor(r.status)} end` },
       });
   }
 
@@ -297,6 +299,9 @@ export class LineageStore {
 }
 
 /** `finished_at` after moving to `status`: stamped once when the run ends, cleared when it runs again. */
+/** The terminal statuses as an SQL list: `in ${ENDED}`. */
+const ENDED = sql`(${sql.join([...TERMINAL_RUN_STATUSES].map((st) => sql`${st}`), sql`, `)})`;
+
 function finishedAtFor(status: RunStatus): SQL | null {
   return TERMINAL_RUN_STATUSES.has(status) ? sql`coalesce(${runs.finishedAt}, now())` : null;
 }

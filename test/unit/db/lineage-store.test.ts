@@ -123,6 +123,19 @@ describe.each(testDatabases())('LineageStore on $name', (target) => {
     expect(await store.getRun('no-such-run')).toBeNull();
   });
 
+  it('a late "running" upsert does not revive a run that ended (terminated from outside while its first activity ran)', async () => {
+    await seedRun(store, 'ended-run');
+    await store.setRunStatus('ended-run', 'failed', 'terminated: stopped by an operator');
+    const ended = await store.getRun('ended-run');
+    await seedRun(store, 'ended-run');
+    expect(await store.getRun('ended-run')).toMatchObject({ status: 'failed', error: 'terminated: stopped by an operator', finishedAt: ended!.finishedAt });
+    // A paused run does go back to running.
+    await seedRun(store, 'paused-run');
+    await store.setRunStatus('paused-run', 'paused', 'stage base failed');
+    await seedRun(store, 'paused-run');
+    expect(await store.getRun('paused-run')).toMatchObject({ status: 'running', finishedAt: null });
+  });
+
   it('findCachedOutputs returns the newest completed step, ignoring failed and cached ones', async () => {
     const key = sha('cache-key');
     expect(await store.findCachedOutputs(key)).toBeNull();
