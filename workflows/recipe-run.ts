@@ -175,12 +175,18 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     if (s && s.status === 'running') s.progress = progress;
   });
 
-  /** Every status change goes to lineage and to the BraiseStatus search attribute. */
+  /**
+   * Every status change goes to lineage and to the BraiseStatus search attribute. The query shows it once lineage
+   * has it, so a reader who sees a run end finds lineage saying the same (the commands' order is unchanged).
+   */
   const setStatus = async (status: RunStatus, error: string | null = null) => {
-    state.status = status;
-    state.error = error;
     upsertSearchAttributes([{ key: BraiseStatus, value: statusAttribute(status) }]);
-    await control.setRunStatus({ runId, status, error });
+    try {
+      await control.setRunStatus({ runId, status, error });
+    } finally {
+      state.status = status;
+      state.error = error;
+    }
   };
 
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
