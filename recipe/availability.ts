@@ -1,31 +1,25 @@
 /**
  * Refusing what the recipe format declares but this version of Braise does not build: a `sweep:` block,
- * stage kinds without an implementation, evaluate tasks without one. Without these checks such a recipe
- * would compile and then run one cell silently (sweep), or fail after training (evaluate tasks). Pure:
- * the compiler calls {@link unbuiltIssues} with the other semantic checks, so each refusal has its path
- * and line and is an exit 2 / 422. When a feature lands, its check goes (and the stage registry of
- * issue 9 will carry the per-kind part).
+ * stage kinds whose spec says `available: false`, and what a kind's own check refuses (evaluate tasks
+ * without an implementation: stages/evaluate.ts). Without these checks such a recipe would compile and
+ * then run one cell silently (sweep), or fail after training (evaluate tasks). Pure: the compiler calls
+ * {@link unbuiltIssues} with the other semantic checks, so each refusal has its path and line and is an
+ * exit 2 / 422. When a feature lands, its spec says so and the refusal goes by itself.
  */
 import type { RecipeIssue } from './errors.ts';
-import { IMPLEMENTED_KINDS, KINDS } from './kinds.ts';
 import type { Recipe } from './schema.ts';
-import { AVAILABLE_EVALUATE_TASKS, type EvaluateTask } from './stage-with.ts';
+import { checksOf, NODE_SPECS, STAGE_KINDS } from './stages/index.ts';
 
-/** Every use in `recipe` of something not available in this version, with its path. */
+/** Every use in `recipe` of something not available in this version, with its path; and each kind's own compile-time checks. */
 export function unbuiltIssues(recipe: Recipe): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
+  const available = STAGE_KINDS.filter((k) => NODE_SPECS[k].available);
   if (recipe.sweep !== undefined) issues.push({ path: 'sweep', message: 'sweeps are not available in this version of Braise; remove the block' });
   recipe.stages.forEach((stage, i) => {
-    if (KINDS[stage.kind].implVersion === null) {
-      issues.push({ path: `stages[${i}].kind`, message: `stage kind "${stage.kind}" is not available in this version of Braise (available: ${IMPLEMENTED_KINDS.join(', ')})` });
+    if (!NODE_SPECS[stage.kind].available) {
+      issues.push({ path: `stages[${i}].kind`, message: `stage kind "${stage.kind}" is not available in this version of Braise (available: ${available.join(', ')})` });
     }
-    if (stage.kind === 'evaluate') {
-      stage.with.tasks.forEach((task: EvaluateTask, j) => {
-        if (!AVAILABLE_EVALUATE_TASKS.includes(task)) {
-          issues.push({ path: `stages[${i}].with.tasks[${j}]`, message: `evaluate task "${task}" is not available in this version of Braise (available: ${AVAILABLE_EVALUATE_TASKS.join(', ')})` });
-        }
-      });
-    }
+    for (const issue of checksOf(stage.kind, stage.with)) issues.push({ path: `stages[${i}].with.${issue.path}`, message: issue.message });
   });
   return issues;
 }

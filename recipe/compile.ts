@@ -4,7 +4,10 @@
  * Everything knowable before a run starts is checked here, each problem with
  * its path (and line, for a recipe parsed from text): references, kinds,
  * features not built yet (availability.ts), dataset sources and options,
- * timeouts, queues, a training stage's memory and the plan's size. Pure and
+ * timeouts, queues, a training stage's memory and the plan's size. What each
+ * kind accepts, produces and references comes from its spec in the stage
+ * registry (stages/index.ts); each node's settings are its kind's resolved
+ * settings (every default, dependent ones included). Pure and
  * linear in the recipe's size: runs outside the workflow so replay never
  * depends on it.
  */
@@ -12,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import type { Recipe, Stage } from './schema.ts';
 import { unbuiltIssues } from './availability.ts';
-import { KINDS, type ArtifactKind } from './kinds.ts';
+import { NODE_SPECS, refsOf, resolveSettings, type AnyStageSpec, type ArtifactKind, type NodeKind } from './stages/index.ts';
 import { RecipeError, type RecipeIssue } from './errors.ts';
 import { addLines } from './loader.ts';
 import { LIMITS, formatBytes } from './limits.ts';
@@ -94,7 +97,7 @@ export function compileRecipe(recipe: Recipe, options: CompileOptions = {}): Pla
   }
   for (const i of order) {
     const stage = recipe.stages[i]!;
-    nodes.push(makeNode(stage.id, stage.kind, resolvedInputs[i]!, stage.with as Record<string, unknown>, context, stage, recipe));
+    nodes.push(makeNode(stage.id, stage.kind, resolvedInputs[i]!, resolveSettings(stage.kind, stage.with), context, stage, recipe));
   }
   const plan: Plan = {
     apiVersion: 'braise/v1',
@@ -124,8 +127,8 @@ function checkTimeouts(stage: Stage, i: number, issues: RecipeIssue[], warnings:
     issues.push({ path: `${base}.startToClose`, message: `${show(t.startToClose!)} is outside what a stage can work with: expected from ${fmtMs(b.minStartToCloseMs)} to ${fmtMs(b.maxStartToCloseMs)}` });
   }
   if (heartbeat === undefined) return;
-  if (!KINDS[stage.kind].long) {
-    warnings.push({ path: `${base}.heartbeat`, message: `ignored: ${stage.kind} stages do not heartbeat (only long stages do: ${Object.entries(KINDS).filter(([, k]) => k.long).map(([n]) => n).join(', ')})` });
+  if (!spec(stage.kind).long) {
+    warnings.push({ path: `${base}.heartbeat`, message: `ignored: ${stage.kind} stages do not heartbeat (only long stages do: ${Object.values(NODE_SPECS).filter((k) => k.long).map((k) => k.kind).join(', ')})` });
     return;
   }
   if (!(heartbeat >= b.minHeartbeatMs && heartbeat <= b.maxHeartbeatMs)) {
@@ -139,7 +142,7 @@ function checkTimeouts(stage: Stage, i: number, issues: RecipeIssue[], warnings:
 }
 
 function checkMemory(recipe: Recipe, stage: Stage, i: number, workerBytes: number, issues: RecipeIssue[]): void {
-  if (!KINDS[stage.kind].trains) return;
+  if (!spec(stage.kind).trains) return;
   const w = stage.with as { batchSize?: unknown; backend?: unknown };
   if (typeof w.batchSize !== 'number') return;
   const m = recipe.model;
@@ -165,16 +168,15 @@ function fmtMs(ms: number): string {
   return `${ms / SECOND}s`;
 }
 
-/** References a stage makes from its `with` block, each becoming an input with a role. */
+/** A node kind's spec, widened to the registry's element type. */
+function spec(kind: NodeKind): AnyStageSpec {
+  return NODE_SPECS[kind];
+}
+
+/** References a stage makes from its `with` block (its spec's `refs`), each becoming an input with its role's artifact kind. */
 function roleRefs(stage: Stage, i: number): Array<{ ref: string; role: string; path: string; kind: ArtifactKind }> {
-  const out: Array<{ ref: string; role: string; path: string; kind: ArtifactKind }> = [];
-  const w = stage.with as { decontaminate?: { against: string[] }; classifier?: { high: string[]; low: string[] }; model?: string };
-  const base = `stages[${i}].with`;
-  w.decontaminate?.against.forEach((ref, j) => out.push({ ref, role: 'eval', path: `${base}.decontaminate.against[${j}]`, kind: 'dataset' }));
-  w.classifier?.high.forEach((ref, j) => out.push({ ref, role: 'high', path: `${base}.classifier.high[${j}]`, kind: 'dataset' }));
-  w.classifier?.low.forEach((ref, j) => out.push({ ref, role: 'low', path: `${base}.classifier.low[${j}]`, kind: 'dataset' }));
-  if (stage.kind === 'rewrite' && w.model) out.push({ ref: w.model, role: 'model', path: `${base}.model`, kind: 'model' });
-  return out;
+  const roles = spec(stage.kind).roles;
+  return refsOf(stage.kind, stage.with).map((r) => ({ ...r, path: `stages[${i}].with.${r.path}`, kind: roles[r.role] ?? 'dataset' }));
 }
 
 /** What references resolve against; `known` is the list for error messages, built once on the first error. */
@@ -185,7 +187,7 @@ interface RefContext {
   known: string[] | null;
 }
 
-function resolveRef(ref: string, path: string, stage: Stage, ctx: RefContext, accepts: ArtifactKind[], issues: RecipeIssue[]): PlanInput | null {
+function resolveRef(ref: string, path: string, stage: Stage, ctx: RefContext, accepts: readonly ArtifactKind[], issues: RecipeIssue[]): PlanInput | null {
   const [node, port] = ref.split('.') as [string, string | undefined];
   if (ctx.datasets.has(node)) {
     if (port) issues.push({ path, message: `dataset "${node}" has no ports; write "${node}"` });
@@ -206,7 +208,7 @@ function resolveRef(ref: string, path: string, stage: Stage, ctx: RefContext, ac
     issues.push({ path, message: `stage "${stage.id}" cannot consume its own output` });
     return null;
   }
-  const ports = KINDS[producer.kind].ports;
+  const ports = spec(producer.kind).ports;
   const portName = port ?? Object.keys(ports)[0]!;
   const kind = ports[portName];
   if (!kind) {
@@ -221,24 +223,24 @@ function resolveRef(ref: string, path: string, stage: Stage, ctx: RefContext, ac
 }
 
 function resolveInputs(stage: Stage, i: number, ctx: RefContext, issues: RecipeIssue[]): PlanInput[] {
-  const spec = KINDS[stage.kind];
+  const kindSpec = spec(stage.kind);
   const inputs: PlanInput[] = [];
   let unresolved = 0;
   stage.inputs.forEach((ref, j) => {
-    const input = resolveRef(ref, `stages[${i}].inputs[${j}]`, stage, ctx, spec.accepts, issues);
+    const input = resolveRef(ref, `stages[${i}].inputs[${j}]`, stage, ctx, kindSpec.inputs.accepts, issues);
     if (input) inputs.push(input);
     else unresolved++;
   });
-  // An evaluation of a pretrained model scores its held-out documents unless told otherwise.
-  if (stage.kind === 'evaluate' && !inputs.some((x) => x.kind === 'dataset')) {
-    for (const m of inputs.filter((x) => x.kind === 'model')) {
-      const at = ctx.stageIndex.get(m.node);
-      const producer = at === undefined ? undefined : ctx.stages[at];
-      if (producer && 'heldout' in KINDS[producer.kind].ports) inputs.push({ node: m.node, port: 'heldout', kind: 'dataset' });
-    }
-  }
-  if (spec.requires && unresolved === 0 && !inputs.some((x) => x.kind === spec.requires)) {
-    issues.push({ path: `stages[${i}].inputs`, message: `${stage.kind} needs at least one ${spec.requires} input` });
+  // Inputs the kind implies from those written (evaluate: a pretrained model's held-out split).
+  const portsOf = (node: string) => {
+    const at = ctx.stageIndex.get(node);
+    const producer = at === undefined ? undefined : ctx.stages[at];
+    return producer ? spec(producer.kind).ports : undefined;
+  };
+  inputs.push(...(kindSpec.impliedInputs?.(inputs, portsOf) ?? []));
+  const requires = kindSpec.inputs.requires;
+  if (requires && unresolved === 0 && !inputs.some((x) => x.kind === requires)) {
+    issues.push({ path: `stages[${i}].inputs`, message: `${stage.kind} needs at least one ${requires} input` });
   }
   for (const r of roleRefs(stage, i)) {
     const input = resolveRef(r.ref, r.path, stage, ctx, [r.kind], issues);
@@ -280,31 +282,31 @@ function topoOrder(stages: Stage[], stageIndex: Map<string, number>, inputs: Pla
 
 function makeNode(
   id: string,
-  kind: string,
+  kind: NodeKind,
   inputs: PlanInput[],
   withBlock: Record<string, unknown>,
   context: PlanNode['context'],
   stage: Stage | undefined,
   recipe: Recipe,
 ): PlanNode {
-  const spec = KINDS[kind as keyof typeof KINDS];
-  const implVersion = spec.implVersion ?? '0';
-  const heartbeatMs = spec.long ? (stage?.timeouts?.heartbeat !== undefined ? toMs(stage.timeouts.heartbeat) : 60_000) : null;
-  const startToCloseMs = stage?.timeouts?.startToClose !== undefined ? toMs(stage.timeouts.startToClose) : spec.long ? 24 * 60 * MINUTE : 30 * MINUTE;
+  const nodeSpec = spec(kind);
+  const implVersion = nodeSpec.implVersion;
+  const heartbeatMs = nodeSpec.long ? (stage?.timeouts?.heartbeat !== undefined ? toMs(stage.timeouts.heartbeat) : 60_000) : null;
+  const startToCloseMs = stage?.timeouts?.startToClose !== undefined ? toMs(stage.timeouts.startToClose) : nodeSpec.long ? 24 * 60 * MINUTE : 30 * MINUTE;
   // Settings that change a stage's output belong in its fingerprint; the model
   // shape only matters to stages that build models.
-  const usesModel = spec.queue === 'braise-gpu';
+  const usesModel = nodeSpec.queue === 'braise-gpu';
   const fingerprint = sha256(
     canonicalJson({ kind, with: withBlock, implVersion, model: usesModel ? context.model : null, seed: kind === 'ingest' ? null : context.seed }),
   );
   return {
     id,
     kind,
-    queue: stage?.queue ?? spec.queue,
+    queue: stage?.queue ?? nodeSpec.queue,
     inputs,
     with: withBlock,
     context,
-    ports: { ...spec.ports } as Record<string, ArtifactKind>,
+    ports: { ...nodeSpec.ports },
     fingerprint,
     implVersion,
     timeouts: { startToCloseMs, heartbeatMs },

@@ -5,8 +5,10 @@
  * validate through it, so every error has the same path-precise shape.
  */
 import { z } from 'zod';
-import type { STAGE_KINDS } from './stage-with.ts';
-import { stageWithSchemas } from './stage-with.ts';
+import { datasetSchema } from './stages/ingest.ts';
+import { STAGE_SPECS } from './stages/index.ts';
+
+export { datasetSchema };
 
 const posInt = z.number().int().positive();
 
@@ -27,20 +29,6 @@ export const modelSchema = z
   })
   .strict()
   .refine((m) => m.dModel % m.heads === 0, { message: 'dModel must be divisible by heads', path: ['heads'] });
-
-const sourceSchema = z
-  .string()
-  .regex(/^(builtin|file|artifact):.+$/, 'expected "builtin:<name>", "file:<path>.jsonl[.gz]" or "artifact:<sha256>"');
-
-export const datasetSchema = z
-  .object({
-    source: sourceSchema,
-    genres: z.array(z.string().min(1)).min(1).optional(),
-    /** builtin:spam-assassin: which mail groups (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2). */
-    groups: z.array(z.string().min(1)).min(1).optional(),
-    limit: posInt.optional(),
-  })
-  .strict();
 
 const identifier = z
   .string()
@@ -64,25 +52,19 @@ const stageCommon = {
     .optional(),
 };
 
-/** One object schema per stage kind, discriminated on `kind`, each with its typed `with` block. */
-function variant<K extends (typeof STAGE_KINDS)[number]>(kind: K) {
+type Spec = (typeof STAGE_SPECS)[number];
+/** The object schema of one kind's stages, with its typed `with` block. */
+type Variant<S extends Spec> = z.ZodObject<typeof stageCommon & { kind: z.ZodLiteral<S['kind']>; with: z.ZodPrefault<S['with']> }, z.core.$strict>;
+type Variants<T extends readonly Spec[]> = { -readonly [I in keyof T]: T[I] extends Spec ? Variant<T[I]> : never };
+
+/** One object schema per stage kind, discriminated on `kind`. */
+function variant(spec: Spec) {
   // An omitted `with:` block means "all defaults".
-  const withSchema = (stageWithSchemas[kind] as z.ZodObject).prefault({}) as unknown as z.ZodPrefault<(typeof stageWithSchemas)[K]>;
-  return z.object({ ...stageCommon, kind: z.literal(kind), with: withSchema }).strict();
+  return z.object({ ...stageCommon, kind: z.literal(spec.kind), with: (spec.with as z.ZodType).prefault({}) }).strict();
 }
 
-export const stageSchema = z.discriminatedUnion('kind', [
-  variant('filter'),
-  variant('rewrite'),
-  variant('mix'),
-  variant('pretrain'),
-  variant('upsample'),
-  variant('sft'),
-  variant('dpo'),
-  variant('rlvr'),
-  variant('merge'),
-  variant('evaluate'),
-]);
+/** The registry's kinds, in its order (the order "expected one of" lists them). */
+export const stageSchema = z.discriminatedUnion('kind', STAGE_SPECS.map(variant) as unknown as Variants<typeof STAGE_SPECS>);
 
 export const sweepSchema = z
   .object({

@@ -1,0 +1,32 @@
+/** Zod pieces several kinds' `with` blocks share: number ranges, references, the learned quality classifier. PURE. */
+import { z } from 'zod';
+
+export const pos = z.number().positive();
+export const posInt = z.number().int().positive();
+export const frac = z.number().min(0).max(1);
+export const lr = z.number().positive().max(1);
+
+/** A reference to a recipe dataset or stage output (`name` or `stage.port`). */
+export const refSchema = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$/, 'expected "<dataset-or-stage>" or "<stage>.<port>"');
+
+/** The learned quality classifier, trained inside the stage on examples the recipe marks high and low quality. */
+export const classifierSchema = z
+  .object({
+    high: z.array(refSchema).min(1),
+    low: z.array(refSchema).min(1),
+    threshold: frac.optional(),
+    keepTopFraction: z.number().gt(0).max(1).optional(),
+    epochs: posInt.max(100).default(5),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+  .refine((c) => c.threshold === undefined || c.keepTopFraction === undefined, 'give threshold or keepTopFraction, not both');
+
+/** The `high` and `low` references of a classifier block, as role references. */
+export function classifierRefs(classifier: { high: string[]; low: string[] } | undefined): Array<{ ref: string; role: string; path: string }> {
+  if (!classifier) return [];
+  return [
+    ...classifier.high.map((ref, j) => ({ ref, role: 'high', path: `classifier.high[${j}]` })),
+    ...classifier.low.map((ref, j) => ({ ref, role: 'low', path: `classifier.low[${j}]` })),
+  ];
+}

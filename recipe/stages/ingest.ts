@@ -1,0 +1,38 @@
+/**
+ * `ingest`: not a kind recipes write in `stages:`, but the node the compiler makes for each dataset a stage
+ * reads (`datasets:` entries). Declared like the stage kinds so its activity, queue and headline come
+ * from the same registry; its settings are the dataset spec.
+ */
+import { z } from 'zod';
+import { posInt } from './common.ts';
+import type { StageSpec } from './spec.ts';
+
+const sourceSchema = z
+  .string()
+  .regex(/^(builtin|file|artifact):.+$/, 'expected "builtin:<name>", "file:<path>.jsonl[.gz]" or "artifact:<sha256>"');
+
+/** A recipe's `datasets:` entry. */
+export const datasetSchema = z
+  .object({
+    source: sourceSchema,
+    genres: z.array(z.string().min(1)).min(1).optional(),
+    /** builtin:spam-assassin: which mail groups (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2). */
+    groups: z.array(z.string().min(1)).min(1).optional(),
+    limit: posInt.optional(),
+  })
+  .strict();
+
+export const ingestStage = {
+  kind: 'ingest',
+  summary: 'loads a recipe dataset (builtin:, file:, artifact:) into a dataset artifact',
+  with: datasetSchema,
+  settings: datasetSchema,
+  inputs: { accepts: [] },
+  roles: {},
+  ports: { data: 'dataset' },
+  queue: 'braise-cpu',
+  long: false,
+  available: true,
+  implVersion: '1',
+  headline: ['docs'],
+} as const satisfies StageSpec<'ingest', typeof datasetSchema>;
