@@ -10,7 +10,7 @@
  */
 import { createControlActivities } from './control/activities.ts';
 import type { ActivityDeps } from './deps.ts';
-import type { ControlActivities, StageActivities, StageRequest, StageResult } from './types.ts';
+import type { ControlActivities, StageActivities, StageActivity } from './types.ts';
 
 export type { ActivityDeps } from './deps.ts';
 
@@ -18,8 +18,6 @@ export interface Activities {
   control: ControlActivities;
   stages: StageActivities;
 }
-
-type StageActivity = (req: StageRequest) => Promise<StageResult>;
 
 /** An activity whose module is imported on its first call (once; a failed import is tried again next call). */
 function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => StageActivity>): StageActivity {

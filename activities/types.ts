@@ -4,6 +4,7 @@
  */
 import type { ArtifactRef } from '../datasets/types.ts';
 import type { PlanInput, PlanNode, Plan, RunOptions } from '../recipe/plan.ts';
+import type { RunnableKind } from '../recipe/stages/index.ts';
 import type { RunStatus } from '../service/status.ts';
 
 export type { ArtifactRef };
@@ -50,15 +51,13 @@ export interface TrainingProgress {
   checkpoint: string | null;
 }
 
-/** Stage activities, one per kind, each registered under its kind's name. */
-export interface StageActivities {
-  ingest(req: StageRequest): Promise<StageResult>;
-  filter(req: StageRequest): Promise<StageResult>;
-  rewrite(req: StageRequest): Promise<StageResult>;
-  mix(req: StageRequest): Promise<StageResult>;
-  pretrain(req: StageRequest): Promise<StageResult>;
-  evaluate(req: StageRequest): Promise<StageResult>;
-}
+export type StageActivity = (req: StageRequest) => Promise<StageResult>;
+
+/**
+ * Stage activities, one per kind the registry marks runnable (recipe/stages/index.ts), each registered
+ * under its kind's name: a runnable kind without an activity in createActivities() does not compile.
+ */
+export type StageActivities = { [K in RunnableKind]: StageActivity };
 
 export interface StartRunInput {
   runId: string;

@@ -1,4 +1,5 @@
 /** Human output: the stage table, the evaluation table, the lineage tree. */
+import { specOf } from '../recipe/stages/index.ts';
 import type { RunView } from '../service/view.ts';
 
 export function formatDuration(ms: number | null | undefined): string {
@@ -20,19 +21,12 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
 }
 
-const HEADLINE: Record<string, string[]> = {
-  ingest: ['docs'],
-  filter: ['kept', 'rejected'],
-  pretrain: ['first_loss', 'final_loss', 'steps'],
-  evaluate: ['perplexity-by-domain/mean'],
-  rewrite: ['docs', 'kept', 'score_after'],
-  mix: ['docs', 'tokens'],
-};
-
 export function renderRun(view: RunView): string {
   const rows = [['STAGE', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'OUTPUTS', 'METRICS']];
   for (const s of view.stages) {
-    const keys = HEADLINE[s.kind] ?? Object.keys(s.metrics).slice(0, 3);
+    // Each kind's headline metrics are in its spec (recipe/stages/); a kind the registry does not know shows its first three.
+    const headline = specOf(s.kind)?.headline ?? [];
+    const keys = headline.length > 0 ? headline : Object.keys(s.metrics).slice(0, 3);
     rows.push([
       s.id,
       s.kind,

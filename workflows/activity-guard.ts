@@ -13,8 +13,13 @@
 import type { StageActivities } from '../activities/types.ts';
 import type { PlanNode } from '../recipe/plan.ts';
 
-/** Every stage activity's name (a proxy answers any name, so the interpreter checks against this list). */
-export const STAGE_ACTIVITY_KINDS = ['ingest', 'filter', 'rewrite', 'mix', 'pretrain', 'evaluate'] as const satisfies ReadonlyArray<keyof StageActivities>;
+/**
+ * Every stage activity's name (a proxy answers any name, so the interpreter checks against this list).
+ * Workflow code may not import the registry's values, so the names are written here, typed by
+ * StageActivities (the registry's runnable kinds): a missing or extra name does not compile.
+ */
+const ACTIVITY_NAMES: { [K in keyof StageActivities]: true } = { ingest: true, filter: true, rewrite: true, mix: true, pretrain: true, evaluate: true };
+export const STAGE_ACTIVITY_KINDS = Object.keys(ACTIVITY_NAMES) as ReadonlyArray<keyof StageActivities>;
 
 /** Temporal's default limit on ids and task queue names (`limit.maxIDLength`). */
 export const MAX_ID_LENGTH = 1000;

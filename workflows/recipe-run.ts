@@ -245,8 +245,9 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
         // Cancelling a run waits until the trainer child process is really gone.
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       });
+      // A proxy answers any name: an unknown kind was refused above by activityOptionProblems (which knows the
+      // registry's runnable kinds), before anything was scheduled.
       const activity = activities[node.kind as keyof StageActivities];
-      if (!activity) throw ApplicationFailure.nonRetryable(`no activity for stage kind "${node.kind}"`);
       try {
         const noCache = options.noCache && patched(PATCH.noCacheScope) ? { noCache: true } : {};
         const result = await boundedByCancellation(activity({ runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache }));

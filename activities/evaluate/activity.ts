@@ -4,16 +4,15 @@ import { CancelledFailure } from '@temporalio/common';
 import { shardPaths } from '../../datasets/dataset.ts';
 import type { EvaluateJob, EvaluateResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
-import { AVAILABLE_EVALUATE_TASKS, type EvaluateWith } from '../../recipe/stage-with.ts';
+import { AVAILABLE_EVALUATE_TASKS, evaluateStage } from '../../recipe/stages/evaluate.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted, StageInputError } from '../errors.ts';
-import type { StageRequest, StageResult } from '../types.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { StageInputError } from '../errors.ts';
 
 export function createEvaluate(deps: ActivityDeps) {
-  return async function evaluate(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
+  return stageActivity(evaluateStage, {
+    async run({ req, settings }) {
       const ctx = Context.current();
-      const settings = req.node.with as EvaluateWith;
       // The compiler refuses these already; this guards plans that reach the activity another way.
       const unsupported = settings.tasks.filter((t) => !AVAILABLE_EVALUATE_TASKS.includes(t));
       if (unsupported.length > 0) throw new StageInputError(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`);
@@ -44,6 +43,6 @@ export function createEvaluate(deps: ActivityDeps) {
         { stage: req.node.id, runId: req.runId },
       );
       return { outputs: [{ port: 'report', artifact: report }], metrics, attempt: activityInfo().attempt };
-    });
-  };
+    },
+  });
 }

@@ -13,8 +13,10 @@ import { readDataset, readDatasetAll, writeDataset } from '../../datasets/datase
 import type { Doc } from '../../datasets/types.ts';
 import type { FilterWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted, StageInputError } from '../errors.ts';
-import type { StageInput, StageRequest, StageResult } from '../types.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { filterStage } from '../../recipe/stages/filter.ts';
+import { StageInputError } from '../errors.ts';
+import type { StageInput, StageRequest } from '../types.ts';
 import { Decontaminator, evalItemsFromDocs } from './decontaminate.ts';
 import { createLicenseRule } from './license.ts';
 import { MinHashDeduper } from './minhash.ts';
@@ -127,9 +129,8 @@ export async function classifierFor(deps: ActivityDeps, req: StageRequest, setti
 }
 
 export function createFilter(deps: ActivityDeps) {
-  return async function filter(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
-      const settings = req.node.with as FilterWith;
+  return stageActivity(filterStage, {
+    async run({ req, settings }) {
       const store = deps.store;
       async function* all(): AsyncGenerator<Doc> {
         for (const input of req.inputs) if ((input.role ?? 'data') === 'data') yield* readDataset(store, input.artifact.id);
@@ -151,6 +152,6 @@ export function createFilter(deps: ActivityDeps) {
         metrics,
         attempt: activityInfo().attempt,
       };
-    });
-  };
+    },
+  });
 }

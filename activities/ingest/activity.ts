@@ -8,11 +8,11 @@ import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
 import type { DataRoots } from '../../datasets/data-roots.ts';
 import { writeDataset } from '../../datasets/dataset.ts';
-import { iterateSource, type SourceSpec } from '../../datasets/sources.ts';
+import { iterateSource } from '../../datasets/sources.ts';
 import type { Doc } from '../../datasets/types.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted } from '../errors.ts';
-import type { StageRequest, StageResult } from '../types.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { ingestStage } from '../../recipe/stages/ingest.ts';
 
 const runOptionsSchema = z.looseObject({ dataRoots: z.array(z.string()).optional() });
 
@@ -40,9 +40,8 @@ async function* heartbeating(docs: AsyncIterable<Doc>): AsyncGenerator<Doc> {
 }
 
 export function createIngest(deps: ActivityDeps) {
-  return async function ingest(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
-      const spec = req.node.with as SourceSpec;
+  return stageActivity(ingestStage, {
+    async run({ req, settings: spec }) {
       const dataRoots = spec.source.startsWith('file:') ? await runDataRoots(deps, req.runId) : null;
       const docs = iterateSource(spec, {
         store: deps.store,
@@ -57,6 +56,6 @@ export function createIngest(deps: ActivityDeps) {
         metrics: { docs: Number(artifact.meta.docs ?? 0), bytes: Number(artifact.meta.bytes ?? 0) },
         attempt: activityInfo().attempt,
       };
-    });
-  };
+    },
+  });
 }

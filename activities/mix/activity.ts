@@ -24,8 +24,9 @@ import type { Doc } from '../../datasets/types.ts';
 import type { MixtureJobSpec } from '../../ml/jobs.ts';
 import type { mixWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted, StageInputError } from '../errors.ts';
-import type { StageRequest, StageResult } from '../types.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { mixStage } from '../../recipe/stages/mix.ts';
+import { StageInputError } from '../errors.ts';
 import { groupByDomain, mixDocs, normalize, OFFLINE_METHODS, tokensByDomain, type OfflineMethod } from './mix.ts';
 
 export type MixSettings = z.output<typeof mixWith>;
@@ -111,9 +112,8 @@ export function planMixture(docs: Doc[], settings: MixSettings, seed: number): {
 }
 
 export function createMix(deps: ActivityDeps) {
-  return async function mix(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
-      const settings = req.node.with as MixSettings;
+  return stageActivity(mixStage, {
+    async run({ req, settings }) {
       const docs: Doc[] = [];
       for (const input of req.inputs.filter((i) => i.kind === 'dataset')) {
         for await (const doc of readDataset(deps.store, input.artifact.id)) {
@@ -139,6 +139,6 @@ export function createMix(deps: ActivityDeps) {
       for (const [domain, w] of Object.entries(mixture.weights)) metrics[`weight/${domain}`] = w;
       for (const [domain, t] of Object.entries(mixture.tokensByDomain)) metrics[`tokens/${domain}`] = t;
       return { outputs: [{ port: 'mixed', artifact }], metrics, attempt: activityInfo().attempt };
-    });
-  };
+    },
+  });
 }

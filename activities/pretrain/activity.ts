@@ -16,10 +16,12 @@ import { latestCheckpoint } from '../../ml/checkpoint.ts';
 import type { ChildMessage, MixtureJobSpec, PretrainJob, PretrainResult } from '../../ml/jobs.ts';
 import { runJob } from '../../ml/runner.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
-import type { PretrainWith } from '../../recipe/stage-with.ts';
+import type { PretrainSettings } from '../../recipe/stages/pretrain.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { sorted, StageInputError } from '../errors.ts';
-import type { StageRequest, StageResult, TrainingProgress } from '../types.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { pretrainStage } from '../../recipe/stages/pretrain.ts';
+import { StageInputError } from '../errors.ts';
+import type { StageRequest, TrainingProgress } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
 import { recordTrainingOrder } from './training-order.ts';
 
@@ -58,32 +60,15 @@ async function inputMixture(deps: ActivityDeps, req: StageRequest): Promise<Mixt
   return undefined;
 }
 
-/** The job's mixture: the stage's own `with.mixture` wins over one carried by the input dataset. */
-export function mixtureFor(settings: PretrainWith, fromInput: MixtureJobSpec | undefined): MixtureJobSpec | undefined {
-  const m = settings.mixture;
-  if (!m) return fromInput;
-  const updateEvery = m.updateEvery ?? 25;
-  switch (m.method) {
-    case 'static':
-      return { method: 'static', weights: m.weights };
-    case 'temperature':
-      return { method: 'temperature', temperature: m.temperature ?? 2 };
-    case 'stratified':
-      return { method: 'stratified' };
-    case 'doremi':
-      return { method: 'doremi', eta: m.eta ?? 1, updateEvery };
-    case 'skill-it':
-      return { method: 'skill-it', eta: m.eta ?? 1, updateEvery };
-    case 'aioli':
-      return { method: 'aioli', eta: m.eta ?? 1, updateEvery };
-  }
+/** The job's mixture: the stage's own `with.mixture` (its defaults resolved at compile time) wins over one carried by the input dataset. */
+export function mixtureFor(settings: Pick<PretrainSettings, 'mixture'>, fromInput: MixtureJobSpec | undefined): MixtureJobSpec | undefined {
+  return settings.mixture ?? fromInput;
 }
 
 export function createPretrain(deps: ActivityDeps) {
-  return async function pretrain(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
+  return stageActivity(pretrainStage, {
+    async run({ req, settings }) {
       const ctx = Context.current();
-      const settings = req.node.with as PretrainWith;
       const { seed, model } = req.node.context;
       const docs: Doc[] = [];
       for (const input of req.inputs) if ((input.role ?? 'data') === 'data') docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
@@ -103,7 +88,7 @@ export function createPretrain(deps: ActivityDeps) {
         steps: settings.steps,
         batchSize: settings.batchSize,
         lr: settings.lr,
-        warmupSteps: settings.warmupSteps ?? Math.min(100, Math.floor(settings.steps / 10)),
+        warmupSteps: settings.warmupSteps,
         minLrRatio: settings.minLrRatio,
         weightDecay: settings.weightDecay,
         gradClip: settings.gradClip,
@@ -185,6 +170,6 @@ export function createPretrain(deps: ActivityDeps) {
         },
         attempt: activityInfo().attempt,
       };
-    });
-  };
+    },
+  });
 }

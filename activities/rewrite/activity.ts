@@ -13,10 +13,12 @@ import { readDataset, writeDataset } from '../../datasets/dataset.ts';
 import type { Doc } from '../../datasets/types.ts';
 import type { rewriteWith } from '../../recipe/stage-with.ts';
 import type { ActivityDeps } from '../deps.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { rewriteStage } from '../../recipe/stages/rewrite.ts';
 import { classifierFor } from '../filter/activity.ts';
 import { scoreDoc } from '../filter/quality-classifier.ts';
-import { sorted, StageInputError } from '../errors.ts';
-import type { StageRequest, StageResult } from '../types.ts';
+import { StageInputError } from '../errors.ts';
+import type { StageRequest } from '../types.ts';
 import type { RewriteEngine } from './engine.ts';
 import { modelEngine } from './engines/model.ts';
 import { openaiEngine } from './engines/openai.ts';
@@ -118,10 +120,9 @@ export async function engineFor(deps: ActivityDeps, req: StageRequest, settings:
 }
 
 export function createRewrite(deps: ActivityDeps, options: RewriteActivityOptions = {}) {
-  return async function rewrite(req: StageRequest): Promise<StageResult> {
-    return sorted(async () => {
+  return stageActivity(rewriteStage, {
+    async run({ req, settings }) {
       const ctx = Context.current();
-      const settings = req.node.with as RewriteSettings;
       const datasets = req.inputs.filter((i) => i.kind === 'dataset' && (i.role ?? 'data') === 'data');
       if (datasets.length === 0) throw new StageInputError(`rewrite "${req.node.id}": no dataset among its inputs`);
       let done = 0;
@@ -165,6 +166,6 @@ export function createRewrite(deps: ActivityDeps, options: RewriteActivityOption
       }
       deps.logger.info({ stage: req.node.id, engine: engine.name, ...metrics }, 'rewrite finished');
       return { outputs: [{ port: 'rewritten', artifact }], metrics, attempt: activityInfo().attempt };
-    });
-  };
+    },
+  });
 }

@@ -8,6 +8,7 @@ import { brownGenres } from '../../../datasets/builtin/brown.ts';
 import { SUPPORTED_SOURCES } from '../../../datasets/sources.ts';
 import { compileRecipe, parseRecipeText, RecipeError, type CompileOptions, type RecipeIssue } from '../../../recipe/index.ts';
 import { BROWN_GENRES, BUILTIN_DATASETS, SPAM_ASSASSIN_GROUPS } from '../../../recipe/sources.ts';
+import { STAGE_KINDS } from '../../../recipe/stages/index.ts';
 import { VALID } from './fixtures.ts';
 import { REFUSALS } from './refusals.ts';
 
@@ -142,7 +143,7 @@ describe('errors name what is allowed', () => {
 
   it('a misspelt kind names the kinds and the nearest', () => {
     expect(issuesOf(VALID.replace('kind: pretrain', 'kind: pretrian'))[0]!.message).toBe(
-      'unknown kind "pretrian" (did you mean "pretrain"?): expected one of filter, rewrite, mix, pretrain, upsample, sft, dpo, rlvr, merge, evaluate',
+      `unknown kind "pretrian" (did you mean "pretrain"?): expected one of ${STAGE_KINDS.join(', ')}`,
     );
   });
 

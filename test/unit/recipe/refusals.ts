@@ -3,6 +3,8 @@
  * without an implementation, a misspelt stage kind, a misspelt built-in dataset. Shared by the
  * compiler's, the CLI's and the API's tests, which each assert the same path, line and message.
  */
+import { STAGE_KINDS } from '../../../recipe/stages/index.ts';
+
 const BASE = `apiVersion: braise/v1
 name: refusals
 model: { layers: 1, dModel: 32, heads: 2, context: 32 }
@@ -43,7 +45,7 @@ export const REFUSALS: readonly Refusal[] = [
     text: `${BASE}  - id: tuned\n    kind: pretrian\n    inputs: [web]\n`,
     path: 'stages[1].kind',
     line: 12,
-    message: 'unknown kind "pretrian" (did you mean "pretrain"?): expected one of filter, rewrite, mix, pretrain, upsample, sft, dpo, rlvr, merge, evaluate',
+    message: `unknown kind "pretrian" (did you mean "pretrain"?): expected one of ${STAGE_KINDS.join(', ')}`,
   },
   {
     name: 'an unknown built-in dataset',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
 import type { PlanNode } from '../../../recipe/plan.ts';
+import { RUNNABLE_KINDS } from '../../../recipe/stages/index.ts';
 import { activityOptionProblems, MAX_DURATION_MS } from '../../../workflows/activity-guard.ts';
 
 const plan = compileRecipe(
@@ -50,7 +51,7 @@ describe('activityOptionProblems', () => {
     expect(activityOptionProblems(broken((n) => (n.queue = '')), 'base#1')).toEqual(['queue: must be a non-empty string']);
     expect(activityOptionProblems(base, `${'x'.repeat(1001)}#1`)).toEqual(['id: the activity id is 1003 characters, at most 1000']);
     expect(activityOptionProblems(broken((n) => (n.kind = 'pretrian')), 'base#1')).toEqual([
-      'kind: no activity for stage kind "pretrian" (known: ingest, filter, rewrite, mix, pretrain, evaluate)',
+      `kind: no activity for stage kind "pretrian" (known: ${RUNNABLE_KINDS.join(', ')})`,
     ]);
   });
 
