@@ -47,7 +47,7 @@ export function stageActivity<S extends AnyStageSpec>(spec: S, impl: StageImpl<S
       };
       const parsed = spec.settings.safeParse(req.node.with);
       if (!parsed.success) {
-        reject(`invalid settings: ${parsed.error.issues.map((i) => `with${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`).join('; ')}`);
+        reject(parsed.error.issues.map((i) => `with${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`).join('; '));
       }
       const settings = parsed.data as z.output<S['settings']>;
       return impl.run({ req, settings, inputs: inputsByRole(spec, req.inputs), reject });

@@ -90,6 +90,7 @@ describe('rewrite activity', () => {
     await expect(run(rewriteWith.parse({ engine: 'model', model: 'f'.repeat(64) }))).rejects.toMatchObject({ nonRetryable: true, message: expect.stringContaining(`artifact ${'f'.repeat(64)} not found`) });
     // The recipe schema refuses this already; the activity still guards settings that reach it another way.
     expect(rewriteWith.safeParse({ engine: 'openai', modelName: 'x' }).error?.issues[0]?.message).toBe('engine "openai" needs baseUrl and modelName');
-    await expect(run({ ...rewriteWith.parse({}), engine: 'openai', modelName: 'x' })).rejects.toMatchObject({ nonRetryable: true, message: 'rewrite "recycle": engine \'openai\' needs with.baseUrl' });
+    // (stageActivity parses the settings with the kind's schema, so the schema's own message names the field.)
+    await expect(run({ ...rewriteWith.parse({}), engine: 'openai', modelName: 'x' })).rejects.toMatchObject({ nonRetryable: true, message: 'rewrite "recycle": with.baseUrl: engine "openai" needs baseUrl and modelName' });
   });
 });
