@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { ARTIFACT_KINDS } from '../datasets/types.ts';
 import { decodeRunCursor } from '../infra/db/run-cursor.ts';
-import { KINDS } from '../recipe/kinds.ts';
+import { NODE_SPECS, type NodeKind } from '../recipe/stages/index.ts';
 import { RUN_STATUSES, STAGE_STATUSES } from '../service/status.ts';
 
 // ---- shared ---------------------------------------------------------------
@@ -30,9 +30,8 @@ export const ErrorSchema = z
 export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
 export const StageStatusSchema = z.enum(STAGE_STATUSES).openapi('StageStatus');
 
-type StageKindName = keyof typeof KINDS;
-/** Every node kind a plan can hold: `ingest` (a dataset) and each stage kind of the recipe language. */
-export const STAGE_KINDS = Object.keys(KINDS) as [StageKindName, ...StageKindName[]];
+/** Every node kind a plan can hold: `ingest` (a dataset) and each stage kind of the recipe language (the stage registry). */
+export const STAGE_KINDS = Object.keys(NODE_SPECS) as [NodeKind, ...NodeKind[]];
 export const StageKindSchema = z.enum(STAGE_KINDS).openapi('StageKind');
 
 export const ArtifactKindSchema = z.enum(ARTIFACT_KINDS).openapi('ArtifactKind');

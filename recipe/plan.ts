@@ -3,7 +3,7 @@
  * deterministic workflow code can import it.
  */
 import type { RecipeIssue } from './errors.ts';
-import type { ArtifactKind } from './kinds.ts';
+import type { ArtifactKind } from './stages/spec.ts';
 
 export interface PlanInput {
   /** The producing node's id (a dataset name or a stage id). */

@@ -30,3 +30,16 @@ export function classifierRefs(classifier: { high: string[]; low: string[] } | u
     ...classifier.low.map((ref, j) => ({ ref, role: 'low', path: `classifier.low[${j}]` })),
   ];
 }
+
+/**
+ * What the kinds that tune a model declare alike: a model (and datasets) in, a model out, trained on the GPU
+ * queue with heartbeats and a memory estimate. Spread into their specs; a kind that differs says so after it.
+ */
+export const TUNES_A_MODEL = {
+  inputs: { accepts: ['model', 'dataset'], requires: 'model' },
+  roles: {},
+  ports: { model: 'model' },
+  queue: 'braise-gpu',
+  long: true,
+  trains: true,
+} as const;

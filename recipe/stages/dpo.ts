@@ -1,6 +1,6 @@
 /** `dpo`: direct preference optimization against a frozen reference model. In the format, not built yet (issue 11). */
 import { z } from 'zod';
-import { lr, pos, posInt } from './common.ts';
+import { lr, pos, posInt, TUNES_A_MODEL } from './common.ts';
 import type { StageSpec } from './spec.ts';
 
 export const dpoWith = z
@@ -12,13 +12,8 @@ export const dpoStage = {
   summary: 'direct preference optimization (not built yet)',
   with: dpoWith,
   settings: dpoWith,
-  inputs: { accepts: ['model', 'dataset'], requires: 'model' },
-  roles: {},
-  ports: { model: 'model' },
-  queue: 'braise-gpu',
-  long: true,
+  ...TUNES_A_MODEL,
   available: false,
   implVersion: '0',
-  trains: true,
   headline: ['final_loss', 'steps'],
 } as const satisfies StageSpec<'dpo', typeof dpoWith>;

@@ -1,6 +1,6 @@
 /** `rlvr`: GRPO-style reinforcement learning with verifiable rewards. In the format, not built yet (issue 11). */
 import { z } from 'zod';
-import { lr, posInt } from './common.ts';
+import { lr, posInt, TUNES_A_MODEL } from './common.ts';
 import type { StageSpec } from './spec.ts';
 
 export const rlvrWith = z
@@ -18,13 +18,8 @@ export const rlvrStage = {
   summary: 'reinforcement learning with verifiable rewards (not built yet)',
   with: rlvrWith,
   settings: rlvrWith,
-  inputs: { accepts: ['model', 'dataset'], requires: 'model' },
-  roles: {},
-  ports: { model: 'model' },
-  queue: 'braise-gpu',
-  long: true,
+  ...TUNES_A_MODEL,
   available: false,
   implVersion: '0',
-  trains: true,
   headline: ['steps'],
 } as const satisfies StageSpec<'rlvr', typeof rlvrWith>;

@@ -1,6 +1,6 @@
 /** `sft`: instruction tuning on prompt/response pairs. In the format, not built yet (issue 11). */
 import { z } from 'zod';
-import { lr, posInt } from './common.ts';
+import { lr, posInt, TUNES_A_MODEL } from './common.ts';
 import type { StageSpec } from './spec.ts';
 
 export const sftWith = z
@@ -12,13 +12,8 @@ export const sftStage = {
   summary: 'supervised fine-tuning on prompt/response pairs (not built yet)',
   with: sftWith,
   settings: sftWith,
-  inputs: { accepts: ['model', 'dataset'], requires: 'model' },
-  roles: {},
-  ports: { model: 'model' },
-  queue: 'braise-gpu',
-  long: true,
+  ...TUNES_A_MODEL,
   available: false,
   implVersion: '0',
-  trains: true,
   headline: ['final_loss', 'steps'],
 } as const satisfies StageSpec<'sft', typeof sftWith>;

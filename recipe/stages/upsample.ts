@@ -1,6 +1,6 @@
 /** `upsample`: continues a pretrained model for the last `fraction` of its schedule with a changed domain mixture. In the format, not built yet (issue 11). */
 import { z } from 'zod';
-import { lr, posInt } from './common.ts';
+import { lr, posInt, TUNES_A_MODEL } from './common.ts';
 import type { StageSpec } from './spec.ts';
 
 export const upsampleWith = z
@@ -17,13 +17,8 @@ export const upsampleStage = {
   summary: 'continued pretraining with a changed domain mixture (not built yet)',
   with: upsampleWith,
   settings: upsampleWith,
-  inputs: { accepts: ['model', 'dataset'], requires: 'model' },
-  roles: {},
-  ports: { model: 'model' },
-  queue: 'braise-gpu',
-  long: true,
+  ...TUNES_A_MODEL,
   available: false,
   implVersion: '0',
-  trains: true,
   headline: ['final_loss', 'steps'],
 } as const satisfies StageSpec<'upsample', typeof upsampleWith>;
