@@ -5,7 +5,8 @@
  *
  * Lowest first (the README's map of the code says the same):
  *   errors/                      imports nothing of Braise
- *   recipe/, datasets/, ml/      errors/ only (recipe/ is the pure recipe language)
+ *   recipe/, datasets/           errors/ only (recipe/ is the pure recipe language)
+ *   ml/                          errors/ and recipe/ (a training job's settings are its stage's `with`, parsed with recipe/'s schema)
  *   service/                     errors/; `import type` from recipe/ and datasets/ (the RunService contract, its
  *                                views, the statuses, the lineage port, the HTTP client: no Braise I/O)
  *   workflows/                   `import type` from recipe/, activities/ and service/; @temporalio/workflow only
@@ -27,7 +28,7 @@ export const LAYERS = {
   errors: { may: [] },
   recipe: { may: ['errors'] },
   datasets: { may: ['errors'] },
-  ml: { may: ['errors'] },
+  ml: { may: ['errors', 'recipe'] },
   service: { may: ['errors'], types: ['recipe', 'datasets'] },
   workflows: { may: [], types: ['recipe', 'activities', 'service'] },
   activities: { may: ['errors', 'recipe', 'datasets', 'ml'], types: ['service'] },

@@ -1,73 +1,120 @@
-import type { BackendPreference } from './backend.ts';
-import type { ModelConfig } from './config.ts';
-import type { SequenceLengthSpec } from './decomposition.ts';
-import type { MixtureJobSpec } from './mixing/spec.ts';
+/**
+ * The jobs the trainer child runs, their results and the messages it sends. Each job's type is
+ * inferred from its zod schema here (one definition: the child parses with it, callers build it).
+ *
+ * A training job is `{ type, settings, model, paths }`: `settings` is the stage's settings as its
+ * spec's schema defines them (recipe/stages/<kind>.ts, every default filled at compile time), plus what
+ * the activity adds (the recipe's seed, and for pretrain the mixture an input dataset carries);
+ * `model` the architecture; `paths` the files it reads and writes. ml/ imports recipe/'s pure schemas
+ * for this (eslint.layers.js); recipe/ never imports ml/.
+ */
+import { z } from 'zod';
+import { pretrainWith } from '../recipe/stages/pretrain.ts';
+import { formatIssues, modelConfigSchema } from './config.ts';
+import { sequenceLengthSchema } from './decomposition.ts';
+import { JobInputError } from './errors.ts';
+import { mixtureJobSchema } from './mixing/spec.ts';
 
 export type { ModelConfig } from './config.ts';
 export type { SequenceLengthSpec } from './decomposition.ts';
 export type { MixtureJobSpec, MixtureSpec } from './mixing/spec.ts';
 
-/** Train a GPT from scratch (or from `initFrom`) on JSONL shards; run by the trainer child process. */
-export interface PretrainJob {
-  type: 'pretrain';
+const backend = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional();
+const count = z.number().int().positive();
+const path = z.string().min(1);
+const seed = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** Where a training job reads and writes. */
+export const trainerPathsSchema = z.strictObject({
   /** JSONL(.gz) files, one `{"id","text","domain"?}` object per line. */
-  shards: string[];
-  model: ModelConfig;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  warmupSteps: number;
-  minLrRatio: number;
-  weightDecay: number;
-  gradClip: number;
-  checkpointEvery: number;
+  shards: z.array(path).min(1),
   /** root; checkpoints go in <root>/step-00000050 */
-  checkpointDir: string;
+  checkpointDir: path,
   /** where the final model directory is written (must not exist yet or be empty) */
-  outputDir: string;
-  seed: number;
-  /** a checkpoint dir */
-  resumeFrom?: string;
-  /** a model dir to continue from */
-  initFrom?: string;
-  backend?: BackendPreference;
-  /**
-   * Sample rows by domain (`domain` of each document; `default` when absent) with a mixture policy,
-   * online ones updated every `updateEvery` steps; see `ml/mixing/`. Cannot be combined with
-   * `sequenceLength` yet.
-   */
-  mixture?: MixtureJobSpec;
-  /** Dataset decomposition: one-document sequences of the `buckets` lengths with a short-to-long curriculum; see `ml/decomposition.ts`. */
-  sequenceLength?: SequenceLengthSpec;
+  outputDir: path,
+  /** a checkpoint dir to resume from */
+  resumeFrom: path.optional(),
+  /** a model dir to start from instead of a fresh seeded init */
+  initFrom: path.optional(),
+});
+export type TrainerPaths = z.output<typeof trainerPathsSchema>;
+
+/** A training job of kind `type` whose settings `settings` validates: `{ type, settings, model, paths }`, unknown keys refused. */
+export function trainingJobSchema<T extends string, S extends z.ZodType>(type: T, settings: S) {
+  return z.strictObject({ type: z.literal(type), settings, model: modelConfigSchema, paths: trainerPathsSchema });
 }
 
-/** Score a model directory on evaluation shards. */
-export interface EvaluateJob {
-  type: 'evaluate';
-  modelDir: string;
-  shards: string[];
-  tasks: Array<'perplexity-by-domain'>;
+/**
+ * A pretrain job's settings: the stage's `with` (recipe/stages/pretrain.ts `pretrainWith`) as the
+ * compiler resolved it (`pretrainSettings`: the warmup a number, the mixture's defaults filled), with
+ * the recipe's `seed`, `mixture` as the mixing policy takes it (the stage's own or the one its input
+ * dataset carries, whose spec may hold more; see ml/mixing/spec.ts) and `sequenceLength` as
+ * ml/decomposition.ts takes it.
+ */
+export const pretrainSettingsSchema = pretrainWith.safeExtend({
+  seed,
+  warmupSteps: z.number().int().nonnegative(),
+  mixture: mixtureJobSchema.optional(),
+  sequenceLength: sequenceLengthSchema.optional(),
+});
+
+/**
+ * Train a GPT from scratch (or from `paths.initFrom`) on JSONL shards. With `settings.mixture`, rows
+ * are sampled by domain with a mixture policy (`ml/mixing/`); with `settings.sequenceLength`, by
+ * dataset decomposition (`ml/decomposition.ts`). Not both.
+ */
+export const pretrainJobSchema = trainingJobSchema('pretrain', pretrainSettingsSchema);
+/** A pretrain job as the child runs it (every default filled); {@link PretrainJobInput} is what a caller may send. */
+export type PretrainJob = z.output<typeof pretrainJobSchema>;
+export type PretrainJobInput = z.input<typeof pretrainJobSchema>;
+
+/** Score a model directory on evaluation shards; unknown keys are errors. */
+export const evaluateJobSchema = z.strictObject({
+  type: z.literal('evaluate'),
+  modelDir: path,
+  shards: z.array(path).min(1),
+  tasks: z.array(z.literal('perplexity-by-domain')).min(1),
   /** Caps the documents scored per domain (first ones in shard order); default: all. */
-  maxDocsPerDomain?: number;
-  backend?: BackendPreference;
-}
+  maxDocsPerDomain: count.optional(),
+  backend,
+});
+export type EvaluateJob = z.output<typeof evaluateJobSchema>;
 
 /**
  * Sample continuations of `prompts` from a model directory (see `ml/generate.ts`). Deterministic
  * given `seed` (and the backend): prompt i samples from its own stream seeded by (seed, i).
  */
-export interface GenerateJob {
-  type: 'generate';
-  modelDir: string;
-  prompts: string[];
+export const generateJobSchema = z.strictObject({
+  type: z.literal('generate'),
+  modelDir: path,
+  prompts: z.array(z.string()),
   /** Stop after this many sampled tokens (or at EOS). */
-  maxNewTokens: number;
+  maxNewTokens: count.max(1_000_000),
   /** Softmax temperature; 0 samples greedily (argmax). */
-  temperature: number;
+  temperature: z.number().nonnegative(),
   /** Sample among the k most likely tokens only; 0 = no cut. */
-  topK: number;
-  seed: number;
-  backend?: BackendPreference;
+  topK: z.number().int().nonnegative(),
+  seed,
+  backend,
+});
+export type GenerateJob = z.output<typeof generateJobSchema>;
+
+/** Every job the trainer child runs; ml/trainer/child.ts maps each `type` to its runner. */
+export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, evaluateJobSchema, generateJobSchema]);
+/** Any job, as parsed (every default filled). */
+export type Job = z.output<typeof jobSchema>;
+/** Any job, as a caller may send it (defaults may be left out). */
+export type JobInput = z.input<typeof jobSchema>;
+export type JobType = Job['type'];
+
+/**
+ * Parses a job received from outside (IPC, an activity's input). Throws a {@link JobInputError}
+ * listing every problem as `job: <path>: <message>`.
+ */
+export function parseJob(input: unknown): Job {
+  const parsed = jobSchema.safeParse(input);
+  if (!parsed.success) throw new JobInputError(formatIssues('job', parsed.error));
+  return parsed.data;
 }
 
 /** What a finished generate job reports: one text per prompt, in order (EOS not included). */
@@ -76,20 +123,24 @@ export interface GenerateResult {
   backend: string;
 }
 
-/** What a finished pretrain job reports. */
-export interface PretrainResult {
+/** What every finished training job reports (ml/trainer/kit.ts); a kind adds its own fields. */
+export interface TrainResult {
   steps: number;
   /** Mean training loss (nats/token) over the last min(10, steps) steps; one batch's loss is noisy. */
   finalLoss: number;
   /** `[step, loss]` for every step from 1, including steps replayed from a resumed checkpoint's state. */
   lossCurve: Array<[number, number]>;
   backend: string;
-  /** Target tokens trained on over the whole run (steps × batchSize × context). */
+  /** Target tokens trained on over the whole run. */
   tokensSeen: number;
   /** The step the run resumed from, or null when it started fresh. */
   resumedFromStep: number | null;
   /** Wall time of this process's part of the run. */
   wallMs: number;
+}
+
+/** What a finished pretrain job reports. */
+export interface PretrainResult extends TrainResult {
   /** With a mixture: the policy's final weights per domain. */
   mixtureWeights?: Record<string, number>;
   /** With a mixture: per-domain mean training loss (nats/token) over the last min(10, steps) steps. */
@@ -108,8 +159,8 @@ export interface EvaluateResult {
   perDomain: Record<string, { bitsPerByte: number; bytes: number; docs: number }>;
 }
 
-/** Any job the trainer child runs. */
-export type Job = PretrainJob | EvaluateJob | GenerateJob;
+/** What any finished job reports. */
+export type JobResult = TrainResult | EvaluateResult | GenerateResult;
 
 /** Messages the trainer child sends its parent over IPC. */
 export type ChildMessage =
@@ -118,7 +169,9 @@ export type ChildMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string }
   /** A pretrain job with a mixture: the weights at the start (the step trained from) and after every policy update. */
   | { type: 'mixture'; step: number; weights: Record<string, number> }
-  | { type: 'done'; result: PretrainResult | EvaluateResult | GenerateResult }
+  /** A training kind's own curves at `step` (recorded by activities/trainer-stage.ts under these names). */
+  | { type: 'metrics'; step: number; values: Record<string, number> }
+  | { type: 'done'; result: JobResult }
   | { type: 'error'; message: string; permanent: boolean };
 
 /** How a job's loop talks to the outside world (the child's IPC, or a test). Here, not in a job's module, so the jobs share it without importing each other. */

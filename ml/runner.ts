@@ -11,7 +11,7 @@ import { freemem, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermanentError } from '../errors/permanent.ts';
 import { JobInputError } from './errors.ts';
-import type { ChildMessage, Job } from './jobs.ts';
+import type { ChildMessage, JobInput } from './jobs.ts';
 
 /** A trainer job that failed for a reason retrying may fix (a crash, a child that could not start). */
 export class TrainerError extends Error {
@@ -106,12 +106,12 @@ function outOfMemory(how: string, estimate: number | undefined): TrainerOutOfMem
  * `AbortError` when `signal` aborts. Settles only after the child has exited, so no trainer outlives
  * the promise.
  */
-export function runJob<R>(job: Job, opts: RunJobOptions = {}): Promise<R> {
+export function runJob<R>(job: JobInput, opts: RunJobOptions = {}): Promise<R> {
   return runChild<R>(CHILD_ENTRY, job, opts);
 }
 
 /** {@link runJob} with another child module: the lifecycle alone, for tests with stand-in children. */
-export function runChild<R>(entry: string, job: Job, opts: RunJobOptions = {}): Promise<R> {
+export function runChild<R>(entry: string, job: JobInput, opts: RunJobOptions = {}): Promise<R> {
   const { signal, onMessage } = opts;
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
   return new Promise<R>((resolve, reject) => {

@@ -1,18 +1,16 @@
 /** `evaluate`: scores a model on held-out datasets (bits per byte by domain) in the trainer child process. */
-import { activityInfo, Context, heartbeat } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { shardPaths } from '../../datasets/dataset.ts';
 import type { EvaluateJob, EvaluateResult } from '../../ml/jobs.ts';
-import { runJob } from '../../ml/runner.ts';
 import { AVAILABLE_EVALUATE_TASKS, evaluateStage } from '../../recipe/stages/evaluate.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
 import { StageInputError } from '../errors.ts';
+import { runStageJob } from '../trainer-stage.ts';
 
 export function createEvaluate(deps: ActivityDeps) {
   return stageActivity(evaluateStage, {
     async run({ req, settings }) {
-      const ctx = Context.current();
       // The compiler refuses these already; this guards plans that reach the activity another way.
       const unsupported = settings.tasks.filter((t) => !AVAILABLE_EVALUATE_TASKS.includes(t));
       if (unsupported.length > 0) throw new StageInputError(`evaluate "${req.node.id}": tasks not available yet: ${unsupported.join(', ')}`);
@@ -25,13 +23,7 @@ export function createEvaluate(deps: ActivityDeps) {
       for (const m of models) {
         heartbeat({ model: m.artifact.id });
         const job: EvaluateJob = { type: 'evaluate', modelDir: deps.store.dir(m.artifact.id), shards, tasks: ['perplexity-by-domain'], maxDocsPerDomain: settings.maxDocsPerDomain };
-        let result: EvaluateResult;
-        try {
-          result = await runJob<EvaluateResult>(job, { signal: ctx.cancellationSignal, onMessage: () => heartbeat({ model: m.artifact.id }) });
-        } catch (err) {
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluate "${req.node.id}" cancelled`);
-          throw err;
-        }
+        const result = await runStageJob<EvaluateResult>(job, { details: () => ({ model: m.artifact.id }), cancelled: () => `evaluate "${req.node.id}" cancelled` });
         reports.push({ model: m.artifact.id, result });
         // With several models, prefix each metric by its producing stage.
         const prefix = models.length > 1 ? `${m.node}/` : '';

@@ -18,6 +18,7 @@ import { rewriteStage } from '../../recipe/stages/rewrite.ts';
 import { classifierFor } from '../filter/activity.ts';
 import { scoreDoc } from '../filter/quality-classifier.ts';
 import { StageInputError } from '../errors.ts';
+import { logChildMessage } from '../trainer-stage.ts';
 import type { StageRequest } from '../types.ts';
 import type { RewriteEngine } from './engine.ts';
 import { modelEngine } from './engines/model.ts';
@@ -97,7 +98,7 @@ export async function engineFor(deps: ActivityDeps, req: StageRequest, settings:
         seed: req.node.context.seed,
         onMessage: (m) => {
           onActivity();
-          if (m.type === 'log') deps.logger[m.level]({ stage: req.node.id }, m.msg);
+          logChildMessage(deps, req, m);
         },
       });
     case 'openai':

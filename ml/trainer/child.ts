@@ -4,17 +4,29 @@
  * event loop stays free for heartbeats.
  *
  * Lifecycle:
- * - SIGTERM/SIGINT: graceful stop. A pretrain job finishes its current step, writes a checkpoint,
- *   sends it and exits 0 without a `done`; anything else exits 0 at once.
+ * - SIGTERM/SIGINT: graceful stop. A training job (the kit, ./kit.ts) finishes its current step, writes
+ *   a checkpoint, sends it and exits 0 without a `done`; anything else exits 0 at once.
  * - IPC disconnect (the parent died, even by SIGKILL): exit immediately, so no orphan keeps training.
  * - Failure: sends `{ type: 'error', permanent }` (permanent for bad input) and exits 1.
  */
 import { isPermanent } from '../../errors/permanent.ts';
 import { runGenerate } from '../generate.ts';
-import { parseJob } from '../job-schema.ts';
-import type { ChildMessage, TrainerIO } from '../jobs.ts';
+import { parseJob, type ChildMessage, type Job, type JobResult, type JobType, type TrainerIO } from '../jobs.ts';
 import { runEvaluate } from './evaluate.ts';
 import { runPretrain } from './pretrain.ts';
+
+/** The runner of each job type (a new kind: its schema in ml/jobs.ts, its runner here). Null: stopped before the end. */
+const RUNNERS: { [T in JobType]: (job: Extract<Job, { type: T }>, io: TrainerIO) => Promise<JobResult | null> } = {
+  pretrain: runPretrain,
+  evaluate: runEvaluate,
+  generate: runGenerate,
+};
+
+/** Runs a parsed job with its type's runner (the one place the job's type and its runner's are matched up). */
+function dispatch<T extends JobType>(job: Extract<Job, { type: T }>, io: TrainerIO): Promise<JobResult | null> {
+  const runner: (job: Extract<Job, { type: T }>, io: TrainerIO) => Promise<JobResult | null> = RUNNERS[job.type];
+  return runner(job, io);
+}
 
 if (process.send === undefined) {
   console.error('ml/trainer/child.ts must be started with an IPC channel (child_process.fork)');
@@ -49,8 +61,7 @@ async function run(raw: unknown): Promise<number> {
   jobRunning = true;
   try {
     const job = parseJob(raw);
-    const result =
-      job.type === 'pretrain' ? await runPretrain(job, io) : job.type === 'generate' ? await runGenerate(job, io) : await runEvaluate(job, io);
+    const result = await dispatch(job, io);
     if (result !== null) await send({ type: 'done', result });
     return 0;
   } catch (err) {

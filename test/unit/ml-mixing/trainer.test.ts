@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJob } from '../../../ml/job-schema.ts';
-import type { ChildMessage, PretrainJob, PretrainResult } from '../../../ml/jobs.ts';
+import { parseJob, type ChildMessage, type PretrainJob, type PretrainResult } from '../../../ml/jobs.ts';
 import { runJob } from '../../../ml/runner.ts';
 import { runPretrain } from '../../../ml/trainer/pretrain.ts';
+import { pretrainJob, type FlatPretrainJob } from '../ml/pretrain-job.ts';
 
 /*
  * Real trainer child processes (tsx + TensorFlow.js WASM) on a tiny model, with a mixture or with
@@ -23,24 +23,16 @@ const lines = [
 writeFileSync(shardFile, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 
 const model = { arch: 'gpt', layers: 1, dModel: 32, heads: 2, context: 32, tokenizer: 'byte' } as const;
-function job(name: string, over: Partial<PretrainJob> = {}): PretrainJob {
-  return {
-    type: 'pretrain',
+function job(name: string, over: Partial<FlatPretrainJob> = {}): PretrainJob {
+  return pretrainJob({
     shards: [shardFile],
     model,
     steps: 30,
-    batchSize: 8,
-    lr: 1e-2,
-    warmupSteps: 4,
-    minLrRatio: 0.1,
-    weightDecay: 0.1,
-    gradClip: 1,
     checkpointEvery: 17,
     checkpointDir: path.join(root, name, 'ck'),
     outputDir: path.join(root, name, 'model'),
-    seed: 42,
     ...over,
-  };
+  });
 }
 
 function maxAbsDiff(a: Buffer, b: Buffer): number {
@@ -54,7 +46,7 @@ function maxAbsDiff(a: Buffer, b: Buffer): number {
 
 /** Runs a job in this process: bad input fails before any training, so no child is worth forking. */
 const inProcess = (j: PretrainJob): Promise<PretrainResult | null> =>
-  runPretrain({ ...j, backend: 'wasm' }, { send: () => Promise.resolve(), stopRequested: () => false });
+  runPretrain({ ...j, settings: { ...j.settings, backend: 'wasm' } }, { send: () => Promise.resolve(), stopRequested: () => false });
 
 type MixtureMessage = Extract<ChildMessage, { type: 'mixture' }>;
 const mixtureMessages = (ms: ChildMessage[]): MixtureMessage[] => ms.filter((m): m is MixtureMessage => m.type === 'mixture');
@@ -141,14 +133,15 @@ describe('pretrain with a mixture', () => {
   });
 
   it('validates the mixture and sequenceLength fields of a job, naming the path', () => {
-    const parse = (over: Record<string, unknown>) => () => parseJob({ ...job('schema'), ...over });
-    expect(parse({ mixture: { method: 'doremi', eta: 0, updateEvery: 5 } })).toThrow('job: mixture.eta');
-    expect(parse({ mixture: { method: 'aioli', eta: 1 } })).toThrow('job: mixture.updateEvery');
-    expect(parse({ mixture: { method: 'stratified', extra: 1 } })).toThrow('job: mixture');
-    expect(parse({ mixture: { method: 'regmix' } })).toThrow('job: mixture.method');
-    expect(parse({ sequenceLength: { curriculum: 'grow', buckets: [8] } })).toThrow('job: sequenceLength.curriculum');
-    const ok = parseJob({ ...job('schema'), mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } });
-    expect(ok).toMatchObject({ mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } });
+    const parse = (over: Record<string, unknown>) => () => { const j = job('schema'); return parseJob({ ...j, settings: { ...j.settings, ...over } }); };
+    expect(parse({ mixture: { method: 'doremi', eta: 0, updateEvery: 5 } })).toThrow('job: settings.mixture.eta');
+    expect(parse({ mixture: { method: 'aioli', eta: 1 } })).toThrow('job: settings.mixture.updateEvery');
+    expect(parse({ mixture: { method: 'stratified', extra: 1 } })).toThrow('job: settings.mixture');
+    expect(parse({ mixture: { method: 'regmix' } })).toThrow('job: settings.mixture.method');
+    expect(parse({ sequenceLength: { curriculum: 'grow', buckets: [8] } })).toThrow('job: settings.sequenceLength.curriculum');
+    const base = job('schema');
+    const ok = parseJob({ ...base, settings: { ...base.settings, mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } } });
+    expect(ok).toMatchObject({ settings: { mixture: { method: 'temperature', temperature: 2, updateEvery: 5 } } });
   });
 });
 

@@ -13,6 +13,7 @@ import type { ChildMessage, EvaluateResult, PretrainJob, PretrainResult } from '
 import { PermanentError } from '../../../errors/permanent.ts';
 import { runJob, trainerPids } from '../../../ml/runner.ts';
 import { byteTokenizer } from '../../../ml/tokenizer.ts';
+import { pretrainJob, type FlatPretrainJob } from './pretrain-job.ts';
 
 /*
  * These tests run real trainer child processes (tsx + TensorFlow.js WASM) on a tiny model.
@@ -28,24 +29,16 @@ const lines = [
 writeFileSync(shardFile, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 
 const model = { arch: 'gpt', layers: 1, dModel: 32, heads: 2, context: 32, tokenizer: 'byte' } as const;
-function job(name: string, over: Partial<PretrainJob> = {}): PretrainJob {
-  return {
-    type: 'pretrain',
+function job(name: string, over: Partial<FlatPretrainJob> = {}): PretrainJob {
+  return pretrainJob({
     shards: [shardFile],
     model,
     steps: 40,
-    batchSize: 8,
-    lr: 1e-2,
-    warmupSteps: 4,
-    minLrRatio: 0.1,
-    weightDecay: 0.1,
-    gradClip: 1,
     checkpointEvery: 20,
     checkpointDir: path.join(root, name, 'ck'),
     outputDir: path.join(root, name, 'model'),
-    seed: 42,
     ...over,
-  };
+  });
 }
 
 function pidAlive(pid: number): boolean {
