@@ -6,9 +6,10 @@
  */
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
+import type { ControlActivities } from '../activities/types.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
@@ -21,7 +22,7 @@ import { createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
-import { createWorkers, workflowBundle, type QueueName, type WorkerSet } from './temporal/worker.ts';
+import { createControlWorker, createWorkers, workflowBundle, type QueueName, type WorkerSet } from './temporal/worker.ts';
 
 export interface BraiseRuntime {
   config: BraiseConfig;
@@ -87,17 +88,36 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const reused = embedded && (await portOpen(config.devServerPort)) ? (await ensureDevServer(config, opts.log)).address : null;
   const lineageDb = openLineageDatabase(config, logger);
   let temporalAddress: string | null;
-  let connection: Connection | null;
+  let connection: Connection | null = null;
+  let nativeConnection: NativeConnection | null = null;
+  // The control worker (a thread that loads the workflow bundle: the slow one) is created while the database opens;
+  // its activities wait for the database, which is open before any worker polls.
+  let settleControl: { resolve(a: ControlActivities): void; reject(err: unknown): void } = { resolve() {}, reject() {} };
+  const controlReady = new Promise<ControlActivities>((resolve, reject) => (settleControl = { resolve, reject }));
+  controlReady.catch(() => undefined);
+  let controlWorker: Promise<Worker> | null = null;
   try {
     temporalAddress = wantTemporal ? (config.temporalAddress ?? reused ?? (await ensureDevServer(config, opts.log)).address) : null;
     mark('temporal server ready');
     connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
     mark('temporal client connected');
+    if (opts.queues && opts.queues.length > 0 && temporalAddress) {
+      nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+      if (opts.queues.includes('control')) {
+        controlWorker = createControlWorker({ connection: nativeConnection, namespace: config.namespace, activities: whenReady(controlReady), bundleCacheDir });
+        controlWorker.catch(() => undefined); // awaited below
+      }
+    }
   } catch (err) {
     await lineageDb.then((l) => l.close(), () => undefined);
+    await nativeConnection?.close();
+    await connection?.close();
     throw err;
   }
   const { database, close: closeDatabase } = await lineageDb.catch(async (err: unknown) => {
+    settleControl.reject(err);
+    await discardWorker(controlWorker);
+    await nativeConnection?.close();
     await connection?.close();
     throw err;
   });
@@ -115,9 +135,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   }
 
   let workers: WorkerSet | null = null;
-  let nativeConnection: NativeConnection | null = null;
-  if (opts.queues && opts.queues.length > 0 && client && temporalAddress) {
-    nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  if (opts.queues && opts.queues.length > 0 && client && nativeConnection) {
     const activities = createActivities({
       store,
       lineage: activityLineage(lineage),
@@ -128,12 +146,14 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
       },
     });
+    settleControl.resolve(activities.control);
     workers = await createWorkers({
       connection: nativeConnection,
       namespace: config.namespace,
       activities,
       queues: opts.queues,
       bundleCacheDir,
+      ...(controlWorker ? { controlWorker } : {}),
     });
     mark('workers created');
     void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
@@ -157,6 +177,25 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       await closeDatabase();
     },
   };
+}
+
+/** Control activities that wait for `ready` (the real ones, made once the lineage database is open). */
+function whenReady(ready: Promise<ControlActivities>): ControlActivities {
+  return {
+    startRun: async (input) => (await ready).startRun(input),
+    prepareStep: async (input) => (await ready).prepareStep(input),
+    completeStep: async (input) => (await ready).completeStep(input),
+    setRunStatus: async (input) => (await ready).setRunStatus(input),
+  };
+}
+
+/** Lets go of a worker that was created but will never poll (the runtime failed to open). */
+async function discardWorker(worker: Promise<Worker> | null): Promise<void> {
+  const w = await worker?.catch(() => null);
+  if (!w) return;
+  const running = w.run().catch(() => undefined);
+  w.shutdown();
+  await running;
 }
 
 /** The lineage database: a Postgres pool, or PGlite under the home behind its one-process lock. */

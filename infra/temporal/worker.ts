@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
+import type { ControlActivities } from '../../activities/types.ts';
 import { RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
 import { cachedWorkflowBundle, type CachedBundle } from './bundle-cache.ts';
 
@@ -51,44 +52,52 @@ export interface WorkerSet {
   shutdown(): Promise<void>;
 }
 
-export async function createWorkers(opts: WorkerSetOptions): Promise<WorkerSet> {
-  const workers: Worker[] = [];
-  for (const q of opts.queues) {
-    const taskQueue = QUEUES[q];
-    const common = {
-      connection: opts.connection,
-      namespace: opts.namespace,
-      taskQueue,
-      // On SIGTERM, training stages are cancelled almost at once: the trainer writes a checkpoint and exits, so a
-      // deploy loses no steps; data stages get longer to finish. Either way the attempt fails and is retried elsewhere.
-      shutdownGraceTime: q === 'gpu' ? '1s' : '15s',
-      shutdownForceTime: '60s',
-      // Heartbeats carry training progress: let them reach the server often.
-      maxHeartbeatThrottleInterval: '2s',
-      defaultHeartbeatThrottleInterval: '2s',
-    } as const;
-    if (q === 'control') {
-      workers.push(
-        await Worker.create({
-          ...common,
-          workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
-          // Any error the interpreter throws, non-determinism after a bad deploy included, fails the run (which
-          // `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
-          workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'] },
-          activities: opts.activities.control,
-          maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
-        }),
-      );
-    } else {
-      workers.push(
-        await Worker.create({
-          ...common,
-          activities: opts.activities.stages,
-          maxConcurrentActivityTaskExecutions: opts.concurrency?.[q] ?? (q === 'gpu' ? 1 : 2),
-        }),
-      );
-    }
-  }
+type QueueWorkerOptions = Pick<WorkerSetOptions, 'connection' | 'namespace' | 'bundleCacheDir' | 'concurrency'>;
+
+function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
+  return {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: QUEUES[q],
+    // On SIGTERM, training stages are cancelled almost at once: the trainer writes a checkpoint and exits, so a
+    // deploy loses no steps; data stages get longer to finish. Either way the attempt fails and is retried elsewhere.
+    shutdownGraceTime: q === 'gpu' ? '1s' : '15s',
+    shutdownForceTime: '60s',
+    // Heartbeats carry training progress: let them reach the server often.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
+  } as const;
+}
+
+/**
+ * The `braise-control` worker: the interpreter workflow and the control activities. The slow one to create (a thread
+ * that loads the workflow bundle, about half a second), so runtime.ts creates it while the lineage database opens.
+ */
+export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities }): Promise<Worker> {
+  return Worker.create({
+    ...commonOptions('control', opts),
+    workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
+    // Any error the interpreter throws, non-determinism after a bad deploy included, fails the run (which
+    // `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
+    workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'] },
+    activities: opts.activities,
+    maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
+  });
+}
+
+/** Workers for `queues`, created at once; `controlWorker`, when given, is the control queue's (created earlier). */
+export async function createWorkers(opts: WorkerSetOptions & { controlWorker?: Promise<Worker> }): Promise<WorkerSet> {
+  const workers = await Promise.all(
+    opts.queues.map((q) =>
+      q === 'control'
+        ? (opts.controlWorker ?? createControlWorker({ ...opts, activities: opts.activities.control }))
+        : Worker.create({
+            ...commonOptions(q, opts),
+            activities: opts.activities.stages,
+            maxConcurrentActivityTaskExecutions: opts.concurrency?.[q] ?? (q === 'gpu' ? 1 : 2),
+          }),
+    ),
+  );
   let running: Promise<void> | null = null;
   return {
     workers,
