@@ -81,6 +81,20 @@ export interface PrepareStepResult {
   cached: StageResult | null;
 }
 
+/** The nodes of a run to look up in the cache at its start (a cached rerun's whole plan in one call). */
+export interface PrepareCachedInput {
+  runId: string;
+  nodes: PlanNode[];
+}
+
+/** A node of {@link PrepareCachedInput} found in the cache, recorded as a cached step (attempt 1) of the run. */
+export interface PreparedCached {
+  nodeId: string;
+  inputs: StageInput[];
+  cacheKey: string;
+  cached: StageResult;
+}
+
 export interface CompleteStepInput {
   runId: string;
   node: PlanNode;
@@ -96,6 +110,11 @@ export interface CompleteStepInput {
 export interface ControlActivities {
   startRun(input: StartRunInput): Promise<void>;
   prepareStep(input: PrepareStepInput): Promise<PrepareStepResult>;
+  /**
+   * Each node, in order, whose inputs all come from nodes found before it (a source has none): looked up and, when
+   * found, recorded exactly as prepareStep records a hit. The others are left alone (prepareStep handles them).
+   */
+  prepareCached(input: PrepareCachedInput): Promise<PreparedCached[]>;
   completeStep(input: CompleteStepInput): Promise<void>;
   setRunStatus(input: { runId: string; status: RunStatus; error?: string | null }): Promise<void>;
 }

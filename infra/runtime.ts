@@ -184,6 +184,7 @@ function whenReady(ready: Promise<ControlActivities>): ControlActivities {
   return {
     startRun: async (input) => (await ready).startRun(input),
     prepareStep: async (input) => (await ready).prepareStep(input),
+    prepareCached: async (input) => (await ready).prepareCached(input),
     completeStep: async (input) => (await ready).completeStep(input),
     setRunStatus: async (input) => (await ready).setRunStatus(input),
   };

@@ -53,7 +53,7 @@ async function save(name: string, runId: string): Promise<void> {
   const run = (await rt.lineage.getRun(runId))!;
   // The official CLI writes the proto-JSON form that historyFromJSON (and the Temporal UI's download) use.
   const bin = await findTemporalCli(config.toolsDir);
-  const { stdout } = await promisify(execFile)(bin, ['workflow', 'show', '--workflow-id', run.workflowId, '--address', rt.temporalAddress!, '--output', 'json'], { maxBuffer: 1 << 26 });
+  const { stdout } = await promisify(execFile)(bin, ['workflow', 'show', '--workflow-id', run.workflowId, '--address', rt.temporalAddress!, '--namespace', config.namespace, '--output', 'json'], { maxBuffer: 1 << 26 });
   await writeFile(join(OUT, `${name}.json`), stdout);
   console.log(`recorded ${name} (${(JSON.parse(stdout) as { events: unknown[] }).events.length} events)`);
 }
@@ -84,7 +84,7 @@ try {
   await save('cancelled', d.runId);
 
   // 5. failed: a stage failing with onFailure: fail
-  const e = await service.startRun({ recipe: tinyRecipe({ name: 'replay-fail', steps: 12 }).replace(`file:${NOISE}`, `file:${missing}-gone`), onFailure: 'fail' });
+  const e = await service.startRun({ recipe: tinyRecipe({ name: 'replay-fail', steps: 12 }).replace(`file:${NOISE}`, `file:${join(home, 'gone.jsonl')}`), onFailure: 'fail' });
   await until(e.runId, (s) => s === 'failed');
   await save('failed', e.runId);
 } finally {

@@ -24,7 +24,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StageActivities, StageInput, StageResult } from '../activities/types.ts';
+import type { ControlActivities, PreparedCached, StageActivities, StageInput, StageResult } from '../activities/types.ts';
 import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
@@ -72,6 +72,11 @@ const PATCH = {
    * while its successors start. Asked once, at the start: it changes every command from there on.
    */
   localControl: 'local-control-activities',
+  /**
+   * Every stage the cache can answer at the start (a cached rerun: all of them) is looked up and recorded in one
+   * control call instead of one per stage. Asked once, at the start, by runs that may use the cache.
+   */
+  batchedCache: 'braise-batched-cache-lookup',
 } as const;
 
 /** The control activities this run uses: local with the patch, on `braise-control` in histories recorded before it. */
@@ -131,6 +136,9 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   // successors start (below). Histories recorded before it replay with the remote activities, in order.
   const localControlPatch = patched(PATCH.localControl);
   const control = localControlPatch ? localControl : remoteControl;
+  // Asked here, in the first activation, not after startRun: a patch first asked after a local activity's result
+  // replays wrongly when a workflow task ended between the two (core notifies the marker one activation late).
+  const batchedCachePatch = localControlPatch && !options.noCache && patched(PATCH.batchedCache);
   /** Lineage writes of finished stages (each resolving to its failure, if any); the run ends only after all of them. */
   const lineageWrites: Array<Promise<LineageWriteFailed | null>> = [];
   const state: RunState = {
@@ -190,6 +198,11 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   };
 
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
+  /** Stages found in the cache at the start (with the patch), each with the inputs it was looked up with. */
+  const precached = new Map<string, PreparedCached>();
+  if (batchedCachePatch) {
+    for (const p of await control.prepareCached({ runId, nodes: plan.nodes })) precached.set(p.nodeId, p);
+  }
 
   const results = new Map<string, Promise<StageResult>>();
   const runNode = async (planned: PlanNode): Promise<StageResult> => {
@@ -211,7 +224,8 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     let round = 1;
     for (;;) {
       node = defs.get(node.id) ?? node;
-      const prepared = await control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache });
+      const early = round === 1 ? precached.get(node.id) : undefined;
+      const prepared = early ?? (await control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache }));
       s.cacheKey = prepared.cacheKey;
       if (prepared.cached) {
         s.status = 'cached';

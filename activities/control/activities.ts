@@ -7,11 +7,42 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.ts';
-import type { ControlActivities, StageResult } from '../types.ts';
+import type { PlanNode } from '../../recipe/plan.ts';
+import type { ControlActivities, PreparedCached, StageInput, StageResult } from '../types.ts';
 import { cacheKeyFor } from './cache-key.ts';
 
 export function createControlActivities(deps: ActivityDeps): ControlActivities {
   const { lineage, store } = deps;
+
+  /** The cached outputs for `cacheKey`, recorded as this step (status `cached`); null when there are none to reuse. */
+  async function takeCached(runId: string, node: PlanNode, inputs: StageInput[], attempt: number, cacheKey: string): Promise<StageResult | null> {
+    const hit = await lineage.findCachedOutputs(cacheKey);
+    // Reuse only if every artifact is still in the store (a wiped store must recompute).
+    if (!hit || !(await Promise.all(hit.outputs.map((o) => store.has(o.artifact.id)))).every(Boolean)) return null;
+    // In the node's port order, as a fresh run returns them.
+    const portOrder = Object.keys(node.ports);
+    const outputs = [...hit.outputs].sort((a, b) => portOrder.indexOf(a.port) - portOrder.indexOf(b.port));
+    const cached: StageResult = {
+      outputs: await Promise.all(outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
+      metrics: hit.metrics,
+      producedBy: { runId: hit.runId, stageId: hit.stageId },
+    };
+    await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+    for (const i of inputs) await lineage.recordArtifact(i.artifact); // the outputs are recorded: the hit found them
+    await lineage.finishStep({
+      runId,
+      stageId: node.id,
+      attempt,
+      status: 'cached',
+      inputs: inputs.map((i) => ({ port: `${i.node}.${i.port}`, artifactId: i.artifact.id })),
+      outputs: cached.outputs.map((o) => ({ port: o.port, artifactId: o.artifact.id })),
+      metrics: cached.metrics,
+      durationMs: 0,
+      cachedFrom: hit.stepId,
+    });
+    return cached;
+  }
+
   return {
     async startRun({ runId, workflowId, plan, options, resumedFrom }) {
       await lineage.upsertRun({
@@ -29,37 +60,29 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
 
     async prepareStep({ runId, node, inputs, attempt, noCache }) {
       const cacheKey = await cacheKeyFor(node, inputs);
-      const inputEdges = inputs.map((i) => ({ port: `${i.node}.${i.port}`, artifactId: i.artifact.id }));
-      if (!noCache) {
-        const hit = await lineage.findCachedOutputs(cacheKey);
-        // Reuse only if every artifact is still in the store (a wiped store must recompute).
-        if (hit && (await Promise.all(hit.outputs.map((o) => store.has(o.artifact.id)))).every(Boolean)) {
-          // In the node's port order, as a fresh run returns them.
-          const portOrder = Object.keys(node.ports);
-          const outputs = [...hit.outputs].sort((a, b) => portOrder.indexOf(a.port) - portOrder.indexOf(b.port));
-          const cached: StageResult = {
-            outputs: await Promise.all(outputs.map(async (o) => ({ port: o.port, artifact: await store.get(o.artifact.id) }))),
-            metrics: hit.metrics,
-            producedBy: { runId: hit.runId, stageId: hit.stageId },
-          };
-          await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
-          for (const i of inputs) await lineage.recordArtifact(i.artifact); // the outputs are recorded: the hit found them
-          await lineage.finishStep({
-            runId,
-            stageId: node.id,
-            attempt,
-            status: 'cached',
-            inputs: inputEdges,
-            outputs: cached.outputs.map((o) => ({ port: o.port, artifactId: o.artifact.id })),
-            metrics: cached.metrics,
-            durationMs: 0,
-            cachedFrom: hit.stepId,
-          });
-          return { cacheKey, cached };
+      const cached = noCache ? null : await takeCached(runId, node, inputs, attempt, cacheKey);
+      if (!cached) await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+      return { cacheKey, cached };
+    },
+
+    async prepareCached({ runId, nodes }) {
+      const found = new Map<string, StageResult>();
+      const out: PreparedCached[] = [];
+      for (const node of nodes) {
+        // Wired as the workflow wires a stage's inputs: the named port of each upstream stage's outputs.
+        const inputs: StageInput[] = [];
+        for (const i of node.inputs) {
+          const artifact = found.get(i.node)?.outputs.find((o) => o.port === i.port)?.artifact;
+          if (artifact) inputs.push({ ...i, artifact });
         }
+        if (inputs.length !== node.inputs.length) continue;
+        const cacheKey = await cacheKeyFor(node, inputs);
+        const cached = await takeCached(runId, node, inputs, 1, cacheKey);
+        if (!cached) continue;
+        found.set(node.id, cached);
+        out.push({ nodeId: node.id, inputs, cacheKey, cached });
       }
-      await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
-      return { cacheKey, cached: null };
+      return out;
     },
 
     async completeStep({ runId, node, attempt, inputs, status, result, error, durationMs }) {

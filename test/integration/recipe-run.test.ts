@@ -87,5 +87,11 @@ describe.each(databases())('recipe run on %s', (db) => {
     expect(await readdir(rt.config.artifactsRoot)).toEqual(before);
     const steps = await rt.lineage.stepsForRun(again.runId);
     expect(steps.every((s) => s.status === 'cached')).toBe(true);
+    // Each cached step records what it consumed and produced, as the run that computed it did.
+    const edgesOf = (ss: typeof steps) => ss.map((s) => ({ stage: s.stageId, inputs: s.inputs, outputs: s.outputs }));
+    expect(edgesOf(steps)).toEqual(edgesOf(await rt.lineage.stepsForRun(first.runId)));
+    // The whole cached plan is looked up in one control call: startRun, prepareCached, setRunStatus.
+    const history = await again.handle.fetchHistory();
+    expect(history.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
   });
 });

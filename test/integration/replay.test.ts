@@ -14,7 +14,7 @@ import { workflowBundle } from '../../infra/temporal/worker.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** Recorded after the first generation; each folder holds every scenario. */
-const GENERATIONS = ['local-control-activities'];
+const GENERATIONS = ['local-control-activities', 'batched-cache-lookup'];
 
 describe('replay of recorded histories', () => {
   it('replays every fixture through the current workflow code', async () => {
@@ -48,6 +48,16 @@ describe('replay of recorded histories', () => {
     expect(after.markers).toBeGreaterThanOrEqual(1 + 2 * 5 + 2); // the patch, prepare + complete per stage, start and status
     const cached = await scheduled('local-control-activities/cached.json');
     expect(cached.types).toEqual([]);
+  });
+
+  it('the batched-cache-lookup generation looks up a cached rerun in one control call, not one per stage', async () => {
+    const localActivities = async (file: string) => {
+      const history = z.object({ events: z.array(z.record(z.string(), z.unknown())) }).parse(JSON.parse(await readFile(join(DIR, file), 'utf8')));
+      return history.events.filter((e) => z.object({ markerName: z.literal('core_local_activity') }).safeParse(e.markerRecordedEventAttributes).success).length;
+    };
+    // Five stages: startRun, a prepareStep each, setRunStatus before; startRun, prepareCached, setRunStatus now.
+    expect(await localActivities('local-control-activities/cached.json')).toBe(7);
+    expect(await localActivities('batched-cache-lookup/cached.json')).toBe(3);
   });
 });
 
