@@ -4,3 +4,27 @@ import { pino, type Logger } from 'pino';
 export function createLogger(level: string = process.env.BRAISE_LOG_LEVEL ?? 'warn'): Logger {
   return pino({ level, base: { service: 'braise' } }, pino.destination(2));
 }
+
+/** Longest string and array a log line keeps; the rest is counted, not printed. */
+const MAX_STRING = 500;
+const MAX_ITEMS = 20;
+const MAX_DEPTH = 6;
+
+/**
+ * A copy of `value` fit for one log line: long strings and arrays are cut (saying how much was left out), deep
+ * objects stop at a depth. A failed database write's error carries its whole statement and every parameter
+ * (a 150-point loss flush is 750 of them); the SDK logs that error as it is.
+ */
+export function compactForLog(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length - MAX_STRING} more characters)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return Array.isArray(value) ? `[array of ${value.length}]` : '[object]';
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, MAX_ITEMS).map((v) => compactForLog(v, depth + 1));
+    return value.length > MAX_ITEMS ? [...kept, `… (${value.length - MAX_ITEMS} more items)`] : kept;
+  }
+  if (value instanceof Error) {
+    return compactForLog({ ...value, name: value.name, message: value.message, stack: value.stack }, depth);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compactForLog(v, depth + 1)]));
+}

@@ -18,7 +18,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
-import { createLogger } from './logger.ts';
+import { compactForLog, createLogger } from './logger.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
@@ -66,7 +66,7 @@ function installTemporalRuntime(logger: Logger): void {
       // Activity-only workers (braise-cpu, braise-gpu) have no workflows by design.
       if (entry.message.startsWith('No workflows registered')) return;
       const fn = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
-      logger[fn]({ temporal: entry.meta }, entry.message);
+      logger[fn]({ temporal: compactForLog(entry.meta) }, entry.message);
     }),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'debug' ? 'DEBUG' : 'ERROR' }) } },
   });
