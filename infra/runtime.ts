@@ -19,6 +19,7 @@ import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
 import { compactForLog, createLogger } from './logger.ts';
+import { closeSafeRetryInterceptor } from './temporal/close-safe-retry.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
@@ -99,7 +100,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   try {
     temporalAddress = wantTemporal ? (config.temporalAddress ?? reused ?? (await ensureDevServer(config, opts.log)).address) : null;
     mark('temporal server ready');
-    connection = temporalAddress ? await Connection.connect({ address: temporalAddress }) : null;
+    // Retries as the SDK's default, minus a throw from a backoff timer once this runtime closes the connection.
+    connection = temporalAddress ? await Connection.connect({ address: temporalAddress, interceptors: [closeSafeRetryInterceptor()] }) : null;
     mark('temporal client connected');
     if (opts.queues && opts.queues.length > 0 && temporalAddress) {
       nativeConnection = await NativeConnection.connect({ address: temporalAddress });
