@@ -15,7 +15,7 @@ import type { Doc } from '../../datasets/types.ts';
 import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
 import type { MixtureJobSpec, PretrainResult } from '../../ml/jobs.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
-import { pretrainStage, type PretrainSettings } from '../../recipe/stages/pretrain.ts';
+import { pretrainStage } from '../../recipe/stages/pretrain.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { StageInputError } from '../errors.ts';
 import { stageActivity } from '../stage-activity.ts';
@@ -38,11 +38,6 @@ async function inputMixture(deps: ActivityDeps, req: StageRequest): Promise<Mixt
   return undefined;
 }
 
-/** The job's mixture: the stage's own `with.mixture` (its defaults resolved at compile time) wins over one carried by the input dataset. */
-export function mixtureFor(settings: Pick<PretrainSettings, 'mixture'>, fromInput: MixtureJobSpec | undefined): MixtureJobSpec | undefined {
-  return settings.mixture ?? fromInput;
-}
-
 export function createPretrain(deps: ActivityDeps) {
   return stageActivity(pretrainStage, {
     async run({ req, settings }) {
@@ -56,7 +51,9 @@ export function createPretrain(deps: ActivityDeps) {
 
       const shards = await shardPaths(deps.store, trainRef.id);
       const outputDir = await deps.store.stage();
-      const mixture = mixtureFor(settings, await inputMixture(deps, req));
+      // The stage's own `with.mixture` (its defaults resolved at compile time) wins over one carried by the input
+      // dataset, whose manifests are then not read.
+      const mixture = settings.mixture ?? (await inputMixture(deps, req));
       const parsedModel = modelConfigSchema.safeParse(model);
       if (!parsedModel.success) throw new StageInputError(formatIssues(`pretrain "${req.node.id}": model`, parsedModel.error));
       const jobModel = parsedModel.data;
