@@ -64,9 +64,9 @@ export function refsOf(kind: StageKind, settings: unknown): RoleRef[] {
   return specOf(kind)?.refs?.(settings) ?? [];
 }
 
-/** A stage's own compile-time checks on its parsed `with` block. */
-export function checksOf(kind: StageKind, settings: unknown): WithIssue[] {
-  return specOf(kind)?.check?.(settings) ?? [];
+/** A stage's own compile-time checks on its parsed `with` block (and its `inputs:` as written). */
+export function checksOf(kind: StageKind, settings: unknown, inputs: readonly string[] = []): WithIssue[] {
+  return specOf(kind)?.check?.(settings, { inputs }) ?? [];
 }
 
 /** The compiler's resolved settings of a parsed `with` block (its spec's `settings` schema: dependent defaults filled). */

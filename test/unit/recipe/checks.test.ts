@@ -153,7 +153,7 @@ describe('errors name what is allowed', () => {
   });
 
   it('compile errors carry lines: unknown input, unavailable kind', () => {
-    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: merged\n    kind: merge\n    inputs: [base]\n');
+    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: tuned\n    kind: sft\n    inputs: [base]\n');
     expect(issues.map((i) => [i.path, i.line])).toEqual([
       ['stages[1].inputs[0]', 14],
       ['stages[3].kind', 20],

@@ -25,6 +25,7 @@ const MINIMAL: Partial<Record<NodeKind, unknown>> = { ingest: { source: 'builtin
 const WITH_REFS: Partial<Record<NodeKind, unknown>> = {
   filter: { decontaminate: { against: ['evals'] }, classifier: { high: ['good'], low: ['bad'] } },
   rewrite: { engine: 'model', model: 'base', classifier: { high: ['good'], low: ['bad'] } },
+  merge: { method: 'ties', base: 'base' },
 };
 
 describe('the stage registry', () => {
