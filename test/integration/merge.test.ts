@@ -1,6 +1,6 @@
 /**
- * The `merge` stage end to end on the real Temporal dev server and PGlite: three tiny pretrain stages (one
- * seed, so one initialization; different step counts) merged by TIES, DARE and slerp, then evaluated like
+ * The `merge` stage end to end on the real Temporal dev server and PGlite, as recipes/merge.yaml ships: three
+ * tiny pretrain stages (one seed, so one initialization; different step counts) merged by TIES, DARE and slerp, then evaluated like
  * any pretrain model. slerp at t = 0 gives the first model's weights byte for byte, so its scores are that
  * model's; lineage names every input model and the base; a rerun takes every stage from the cache. A bad
  * merge (a base that is no model, another method's parameter) is refused by `braise run` with exit 2, its
@@ -19,35 +19,7 @@ import { testHome, type TestHome } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
 
-const pretrain = (id: string, steps: number) => `  - id: ${id}
-    kind: pretrain
-    inputs: [web]
-    with: { steps: ${steps}, batchSize: 4, lr: 1e-2, checkpointEvery: ${steps}, holdout: 0.2 }
-`;
-
-const RECIPE = `apiVersion: braise/v1
-name: merge-e2e
-seed: 5
-model: { layers: 1, dModel: 16, heads: 2, context: 16 }
-datasets:
-  web: { source: builtin:brown, genres: [m, r] }
-stages:
-${pretrain('base', 2)}${pretrain('a', 6)}${pretrain('b', 12)}  - id: ties
-    kind: merge
-    inputs: [a, b.model]
-    with: { method: ties, base: base, density: 0.5, weights: { b: 0.5 } }
-  - id: dare
-    kind: merge
-    inputs: [a, b]
-    with: { method: dare, base: base, density: 0.5, signConsensus: true }
-  - id: slerp
-    kind: merge
-    inputs: [a, b]
-    with: { method: slerp, t: 0 }
-  - id: eval
-    kind: evaluate
-    inputs: [a, ties, dare, slerp, a.heldout]
-`;
+const RECIPE_FILE = fileURLToPath(new URL('../../recipes/merge.yaml', import.meta.url));
 
 function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -64,6 +36,7 @@ function braise(args: string[], env: Record<string, string>): Promise<{ code: nu
 describe('merge stage', () => {
   let home: TestHome;
   let rt: BraiseRuntime;
+  let recipe: string;
   let plan: Plan;
   let state: RunState;
   const stage = (id: string) => state.stages.find((s) => s.id === id)!;
@@ -72,7 +45,8 @@ describe('merge stage', () => {
   beforeAll(async () => {
     home = await testHome('pglite');
     rt = await openRuntime({ config: home.config, queues: ['control', 'cpu', 'gpu'] });
-    plan = compileRecipe(parseRecipeText(RECIPE));
+    recipe = await readFile(RECIPE_FILE, 'utf8');
+    plan = compileRecipe(parseRecipeText(recipe));
     state = await awaitRunState((await startRun(rt.client!, plan, { noCache: false })).handle);
   });
   afterAll(async () => {
@@ -129,12 +103,12 @@ describe('merge stage', () => {
 
   it('refuses a bad merge with exit 2, paths and lines, before anything starts', async () => {
     const file = join(home.home, 'bad-merge.yaml');
-    await writeFile(file, RECIPE.replace('with: { method: ties, base: base, density: 0.5, weights: { b: 0.5 } }', 'with: { method: ties, base: web, t: 0.3 }'));
+    await writeFile(file, recipe.replace('with: { method: ties, base: base, density: 0.5, weights: { b: 0.5 } }', 'with: { method: ties, base: web, t: 0.3 }'));
     const r = await braise(['run', file, '--json'], home.env);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('line 23: stages[3].with.t: "t" is not a parameter of ties');
-    expect(r.stderr).toContain('line 23: stages[3].with.base: "web" is a dataset; expected model');
+    expect(r.stderr).toContain('line 26: stages[3].with.t: "t" is not a parameter of ties');
+    expect(r.stderr).toContain('line 26: stages[3].with.base: "web" is a dataset; expected model');
     expect(await rt.lineage.stepsForRun(state.runId)).toHaveLength(state.stages.length);
   });
 });
