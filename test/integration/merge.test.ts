@@ -6,7 +6,6 @@
  * merge (a base that is no model, another method's parameter) is refused by `braise run` with exit 2, its
  * paths and lines, before anything starts.
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,23 +14,10 @@ import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
 import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
+import { runBraise } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
-
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/merge.yaml', import.meta.url));
-
-function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('merge stage', () => {
   let home: TestHome;
@@ -104,7 +90,7 @@ describe('merge stage', () => {
   it('refuses a bad merge with exit 2, paths and lines, before anything starts', async () => {
     const file = join(home.home, 'bad-merge.yaml');
     await writeFile(file, recipe.replace('with: { method: ties, base: base, density: 0.5, weights: { b: 0.5 } }', 'with: { method: ties, base: web, t: 0.3 }'));
-    const r = await braise(['run', file, '--json'], home.env);
+    const r = await runBraise(['run', file, '--json'], home.env);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('line 26: stages[3].with.t: "t" is not a parameter of ties');

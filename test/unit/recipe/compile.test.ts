@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileRecipe, parseRecipeText, RecipeError, resolveFileSources } from '../../../recipe/index.ts';
+import { compileRecipe, parseRecipeText, resolveFileSources } from '../../../recipe/index.ts';
 import { RUNNABLE_KINDS } from '../../../recipe/stages/index.ts';
-import { VALID } from './fixtures.ts';
-
-function compileErrors(text: string) {
-  try {
-    compileRecipe(parseRecipeText(text));
-  } catch (err) {
-    if (err instanceof RecipeError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a compile error');
-}
+import { compileErrors, VALID } from './fixtures.ts';
 
 describe('compiler', () => {
   it('orders nodes topologically, datasets first, and wires default ports', () => {

@@ -1,3 +1,5 @@
+import { compileRecipe, parseRecipeText, RecipeError, type RecipeIssue } from '../../../recipe/index.ts';
+
 /** A small valid recipe, as YAML text, for recipe unit tests. */
 export const VALID = `apiVersion: braise/v1
 name: tiny
@@ -18,3 +20,14 @@ stages:
     kind: evaluate
     inputs: [base]
 `;
+
+/** The issues compiling `text` raises; fails the test when it compiles. */
+export function compileErrors(text: string): RecipeIssue[] {
+  try {
+    compileRecipe(parseRecipeText(text));
+  } catch (err) {
+    if (err instanceof RecipeError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a compile error');
+}

@@ -5,8 +5,8 @@
  * parameter, weights naming no input, slerp without exactly two models) is refused with its path and line.
  */
 import { describe, expect, it } from 'vitest';
-import { compileRecipe, parseRecipeText, RecipeError, type RecipeIssue } from '../../../recipe/index.ts';
-import { VALID } from './fixtures.ts';
+import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
+import { compileErrors as issuesOf, VALID } from './fixtures.ts';
 
 /** VALID plus a second pretrain stage, `other`, and a merge stage with the given lines (line 26 is its `with`). */
 function withMerge(inputs: string, withBlock: string): string {
@@ -19,16 +19,6 @@ function withMerge(inputs: string, withBlock: string): string {
     inputs: ${inputs}
     with: ${withBlock}
 `;
-}
-
-function issuesOf(text: string): RecipeIssue[] {
-  try {
-    compileRecipe(parseRecipeText(text));
-  } catch (err) {
-    if (err instanceof RecipeError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a compile error');
 }
 
 describe('merge: compiling', () => {
