@@ -156,5 +156,8 @@ doc = {
     "dtype": "float64",
     "cases": cases,
 }
-OUT.write_text(json.dumps(doc, indent=1) + "\n")
+# One case a line: small diffs when a case changes, and no line per number.
+head = {k: v for k, v in doc.items() if k != "cases"}
+lines = ",\n".join("  " + json.dumps(c, separators=(",", ":")) for c in cases)
+OUT.write_text(json.dumps(head)[:-1] + ', "cases": [\n' + lines + "\n]}\n")
 print(f"wrote {len(cases)} cases to {OUT.relative_to(ROOT)} (mergekit {doc['mergekit']}, torch {doc['torch']})")
