@@ -114,9 +114,6 @@ function checkMerge(w: MergeWith, stage: { inputs: readonly string[] }): WithIss
   if (w.base !== undefined && needsBase(w.method) && inputs.includes(nodeOf(w.base))) {
     issues.push({ path: 'base', message: `the base "${w.base}" is also in inputs: list the models to merge in inputs and the base only in with.base` });
   }
-  if (needsBase(w.method) && w.base !== undefined && inputs.length === 0) {
-    issues.push({ path: 'method', message: `${w.method} needs at least one model in inputs besides the base` });
-  }
   for (const key of Object.keys(w.weights ?? {})) {
     if (!inputs.includes(key)) issues.push({ path: `weights.${key}`, message: `"${key}" is not one of this stage's inputs (${inputs.join(', ')}): weights are keyed by the stage id of an input model` });
   }
