@@ -14,7 +14,7 @@ Usage: python3 scripts/goldens/mergekit_merges.py
 Without mergekit importable, it makes a venv under $BRAISE_HOME/.braise/tools/mergekit-venv (default
 ./.braise/tools), installs the pinned mergekit there (without its model-loading dependencies:
 transformers, datasets, peft, ... are not needed by merge_methods) plus torch and pydantic, and runs
-itself again inside it. mergekit's code is never copied into this repository.
+itself again inside it (torch from PyPI is the CUDA build, a few GB once). mergekit's code is never copied into this repository.
 """
 import json
 import os
@@ -40,7 +40,7 @@ def ensure_mergekit() -> None:
     if not py.exists():
         subprocess.check_call([sys.executable, "-m", "venv", str(venv)])
     subprocess.check_call([str(py), "-m", "pip", "install", "-q", "--no-deps", f"mergekit=={MERGEKIT_VERSION}"])
-    subprocess.check_call([str(py), "-m", "pip", "install", "-q", "torch", "pydantic", "immutables", "typing-extensions"])
+    subprocess.check_call([str(py), "-m", "pip", "install", "-q", "torch", "numpy", "pydantic", "immutables", "typing-extensions"])
     os.execv(str(py), [str(py), __file__, *sys.argv[1:]])
 
 
