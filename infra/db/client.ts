@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { pgliteAssets } from './pglite-wasm.ts';
 import { redactUrl as redact } from './redact-url.ts';
 import * as schema from './schema.ts';
 
@@ -93,12 +94,13 @@ async function openPostgres(url: string, onPoolError?: (err: Error) => void): Pr
 
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, assets] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
     import('drizzle-orm/pglite/migrator'),
+    pgliteAssets(),
   ]);
-  const client = await PGlite.create(dataDir);
+  const client = await PGlite.create(dataDir, { pgliteWasmModule: assets.wasmModule, fsBundle: assets.fsBundle });
   try {
     const pgliteDb = drizzlePglite({ client, schema });
     await migratePglite(pgliteDb, { migrationsFolder });
