@@ -4,8 +4,11 @@
  * loader costs about a second on every `braise` start, while the same code as
  * plain JavaScript loads in a fraction of that. The bundle is built the first
  * time (half a second) and reused while every source file it was built from
- * is unchanged, byte for byte: each start hashes them (a few milliseconds) and
- * rebuilds on any difference.
+ * is unchanged, byte for byte, and rebuilt on any difference. A start checks
+ * each file's size and modification time against the manifest and hashes only
+ * the files whose stat differs (or whose mtime was within RACY_MS of the build,
+ * where a quick edit could share its timestamp, as git does): hashing all of
+ * them cost 10–20 ms of every start.
  *
  * Packages stay external (node resolves them from the checkout's node_modules,
  * which is why the cache lives under node_modules/.cache); dynamic `import()`s
@@ -22,9 +25,11 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Bump when the build options or the manifest change. */
-const FORMAT = 'braise-cli-bundle-v1';
+const FORMAT = 'braise-cli-bundle-v2';
 /** Builds kept besides the current one: a long-running process may still load lazy chunks of an older build. */
 const KEEP_BUILDS = 8;
+/** A file modified this close to (or after) the build's start is hashed even when its stat matches. */
+const RACY_MS = 2000;
 
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 
@@ -52,9 +57,12 @@ async function validBuild(manifestPath, root, entry) {
   }
   if (!isManifest(manifest) || manifest.format !== FORMAT || manifest.entry !== entry || manifest.esbuild !== esbuildVersion()) return null;
   const same = await Promise.all(
-    manifest.inputs.map(async ({ path, sha256: want }) => {
+    manifest.inputs.map(async ({ path, sha256: want, size, mtimeMs }) => {
       try {
-        return sha256(await readFile(resolve(root, path))) === want;
+        const abs = resolve(root, path);
+        const s = await stat(abs);
+        if (s.size === size && s.mtimeMs === mtimeMs && mtimeMs < manifest.builtAt - RACY_MS) return true;
+        return sha256(await readFile(abs)) === want;
       } catch {
         return false;
       }
@@ -78,8 +86,17 @@ function isManifest(m) {
     typeof m.esbuild === 'string' &&
     typeof m.build === 'string' &&
     /^[0-9a-f]{16,64}$/.test(m.build) &&
+    typeof m.builtAt === 'number' &&
     Array.isArray(m.inputs) &&
-    m.inputs.every((i) => typeof i === 'object' && i !== null && typeof i.path === 'string' && typeof i.sha256 === 'string')
+    m.inputs.every(
+      (i) =>
+        typeof i === 'object' &&
+        i !== null &&
+        typeof i.path === 'string' &&
+        typeof i.sha256 === 'string' &&
+        typeof i.size === 'number' &&
+        typeof i.mtimeMs === 'number',
+    )
   );
 }
 
@@ -102,6 +119,8 @@ async function build({ root, entry, cacheDir, manifestPath }) {
   const esbuild = await import('esbuild');
   await mkdir(cacheDir, { recursive: true });
   const tmp = join(cacheDir, `tmp-${randomBytes(6).toString('hex')}`);
+  const builtAt = Date.now();
+  /** Per source read: its hash and its stat, taken before the read (a later edit changes the stat). */
   const contents = new Map();
   try {
     const result = await esbuild.build({
@@ -124,8 +143,9 @@ async function build({ root, entry, cacheDir, manifestPath }) {
           setup(b) {
             b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
               if (args.path.includes('/node_modules/')) return undefined;
+              const before = await stat(args.path);
               const text = await readFile(args.path);
-              contents.set(args.path, sha256(text));
+              contents.set(args.path, { sha256: sha256(text), size: before.size, mtimeMs: before.mtimeMs });
               return {
                 contents: text.toString('utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
                 loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js',
@@ -138,18 +158,22 @@ async function build({ root, entry, cacheDir, manifestPath }) {
     const inputs = [];
     for (const input of Object.keys(result.metafile.inputs)) {
       const abs = isAbsolute(input) ? input : resolve(root, input);
-      const hash = contents.get(abs) ?? sha256(await readFile(abs));
-      inputs.push({ path: relative(root, abs), sha256: hash });
+      let seen = contents.get(abs);
+      if (!seen) {
+        const before = await stat(abs);
+        seen = { sha256: sha256(await readFile(abs)), size: before.size, mtimeMs: before.mtimeMs };
+      }
+      inputs.push({ path: relative(root, abs), ...seen });
     }
     inputs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const key = sha256(JSON.stringify([FORMAT, esbuildVersion(), entry, inputs])).slice(0, 32);
+    const key = sha256(JSON.stringify([FORMAT, esbuildVersion(), entry, inputs.map((i) => [i.path, i.sha256])])).slice(0, 32);
     const dir = join(cacheDir, key);
     await rename(tmp, dir).catch(async (err) => {
       // Another process built the same sources first: theirs is identical.
       await rm(tmp, { recursive: true, force: true });
       if (!['ENOTEMPTY', 'EEXIST'].includes(err?.code)) throw err;
     });
-    const manifest = { format: FORMAT, entry, esbuild: esbuildVersion(), build: key, inputs };
+    const manifest = { format: FORMAT, entry, esbuild: esbuildVersion(), build: key, builtAt, inputs };
     const manifestTmp = `${manifestPath}.${randomBytes(6).toString('hex')}`;
     await writeFile(manifestTmp, `${JSON.stringify(manifest, null, 1)}\n`);
     await rename(manifestTmp, manifestPath);

@@ -1,8 +1,8 @@
 /**
  * The CLI's cached esbuild bundle (bin/cli-bundle.js): built once, reused while its sources are unchanged byte for
- * byte, rebuilt when one changes; `import.meta.url` still names each source file, and lazy imports stay lazy.
+ * byte (checked by stat, hashing what the stat cannot vouch for), rebuilt when one changes; `import.meta.url` still names each source file, and lazy imports stay lazy.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,6 +52,24 @@ describe('cliBundle', () => {
     expect(second.main).not.toBe(first.main);
     expect((await load(second.main)).answer).toBe(2);
     expect((await cliBundle(opts())).source).toBe('cache');
+  });
+
+  it('trusts an unchanged stat of a file older than the build, and hashes a file whose stat changed', async () => {
+    // Sources last modified an hour ago: their stat alone vouches for them.
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const f of ['main.ts', 'dep.ts', 'lazy.ts']) await utimes(join(dir, f), hourAgo, hourAgo);
+    const first = await cliBundle(opts());
+    expect(first.source).toBe('built');
+    expect(await cliBundle(opts())).toEqual({ main: first.main, source: 'cache' });
+    // Touched, same bytes: hashed, still the same build.
+    const now = new Date();
+    await utimes(join(dir, 'dep.ts'), now, now);
+    expect(await cliBundle(opts())).toEqual({ main: first.main, source: 'cache' });
+    // Same size, other bytes, a new mtime: rebuilt.
+    await writeFile(join(dir, 'dep.ts'), 'export const value: number = 3;\nexport const here = import.meta.url;\n');
+    const changed = await cliBundle(opts());
+    expect(changed.source).toBe('built');
+    expect((await load(changed.main)).answer).toBe(3);
   });
 
   it('fails (so the caller falls back to tsx) when the entry does not compile', async () => {
