@@ -53,6 +53,8 @@ export interface OpenRuntimeOptions {
   log?: (message: string) => void;
   /** Connect to Temporal (default true); lineage-only commands skip it. */
   temporal?: boolean;
+  /** Workflow code on the main thread (see WorkerSetOptions.workflowsInProcess); for processes that run one run. */
+  workflowsInProcess?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -106,7 +108,13 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     if (opts.queues && opts.queues.length > 0 && temporalAddress) {
       nativeConnection = await NativeConnection.connect({ address: temporalAddress });
       if (opts.queues.includes('control')) {
-        controlWorker = createControlWorker({ connection: nativeConnection, namespace: config.namespace, activities: whenReady(controlReady), bundleCacheDir });
+        controlWorker = createControlWorker({
+          connection: nativeConnection,
+          namespace: config.namespace,
+          activities: whenReady(controlReady),
+          bundleCacheDir,
+          workflowsInProcess: opts.workflowsInProcess ?? false,
+        });
         controlWorker.catch(() => undefined); // awaited below
       }
     }
@@ -155,6 +163,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       activities,
       queues: opts.queues,
       bundleCacheDir,
+      workflowsInProcess: opts.workflowsInProcess ?? false,
       ...(controlWorker ? { controlWorker } : {}),
     });
     mark('workers created');

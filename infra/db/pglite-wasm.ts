@@ -21,6 +21,15 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
+// Node's WebAssembly global; TypeScript's ES libs lack it (@types/emscripten, which PGlite's types pull in, declares
+// only the Module type).
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace WebAssembly {
+    function compile(bytes: Uint8Array): Promise<Module>;
+  }
+}
+
 export interface PgliteAssets {
   /** For PGlite's `pgliteWasmModule`. */
   wasmModule: WebAssembly.Module;

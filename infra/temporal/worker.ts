@@ -42,6 +42,12 @@ export interface WorkerSetOptions {
   bundleCacheDir?: string | null;
   /** Per-queue concurrency; GPU workers default to one training stage at a time. */
   concurrency?: Partial<Record<QueueName, number>>;
+  /**
+   * Run workflow code on this process's main thread instead of a worker thread (the SDK's `debugMode`, with its
+   * deadlock detection kept at the default 5 s). For a process that runs one run, such as `braise run`: the thread
+   * loads the SDK a second time (about 0.35 s of CPU) and every activation crosses to it and back.
+   */
+  workflowsInProcess?: boolean;
 }
 
 export interface WorkerSet {
@@ -52,7 +58,7 @@ export interface WorkerSet {
   shutdown(): Promise<void>;
 }
 
-type QueueWorkerOptions = Pick<WorkerSetOptions, 'connection' | 'namespace' | 'bundleCacheDir' | 'concurrency'>;
+type QueueWorkerOptions = Pick<WorkerSetOptions, 'connection' | 'namespace' | 'bundleCacheDir' | 'concurrency' | 'workflowsInProcess'>;
 
 function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
   return {
@@ -71,7 +77,8 @@ function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
 
 /**
  * The `braise-control` worker: the interpreter workflow and the control activities. The slow one to create (a thread
- * that loads the workflow bundle, about half a second), so runtime.ts creates it while the lineage database opens.
+ * that loads the workflow bundle, about half a second, unless `workflowsInProcess`), so runtime.ts creates it while
+ * the lineage database opens.
  */
 export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities }): Promise<Worker> {
   return Worker.create({
@@ -82,6 +89,7 @@ export async function createControlWorker(opts: QueueWorkerOptions & { activitie
     workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'] },
     activities: opts.activities,
     maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
+    ...(opts.workflowsInProcess ? { debugMode: true, isolateExecutionTimeout: '5s' } : {}),
   });
 }
 
