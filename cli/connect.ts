@@ -7,6 +7,7 @@
 import { readLocalToken } from '../infra/auth/tokens.ts';
 import { loadConfig } from '../infra/config.ts';
 import { LockHeldError } from '../infra/pid-lock.ts';
+import { portOpen } from '../infra/temporal/dev-server.ts';
 import { openRuntime, type BraiseRuntime } from '../infra/runtime.ts';
 import { createRunService } from '../infra/service.ts';
 import type { QueueName } from '../infra/temporal/worker.ts';
@@ -56,6 +57,10 @@ export function apiUrl(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 async function answers(url: string): Promise<boolean> {
+  // Nothing listening (the usual embedded case) is known from a refused TCP connection in a millisecond; the first
+  // fetch() loads undici, which costs tens of milliseconds of every embedded start.
+  const { hostname, port, protocol } = new URL(url);
+  if (!(await portOpen(Number(port) || (protocol === 'https:' ? 443 : 80), hostname.replace(/^\[(.*)\]$/, '$1'), 800))) return false;
   try {
     const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(800) });
     return res.ok;

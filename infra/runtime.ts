@@ -14,7 +14,7 @@ import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
 import { mark } from './timings.ts';
-import { openDatabase, type Database } from './db/client.ts';
+import { openDatabase, preloadDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
@@ -85,6 +85,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   // Start-up work that does not depend on each other runs at once: the database opens (PGlite takes a while)
   // while Temporal is reached and the workflow bundle is read.
   if (opts.queues?.includes('control')) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
+  // PGlite's modules and WebAssembly load while Temporal is reached (loading them touches nothing).
+  if (!config.databaseUrl) preloadDatabase({ dataDir: config.pgliteDir });
   // A home refused another home's dev server must touch nothing: when a server already answers on the port, check
   // whose it is (fast) before the database is opened; only a server this call starts overlaps with the open.
   const embedded = wantTemporal && !config.temporalAddress;

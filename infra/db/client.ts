@@ -92,14 +92,30 @@ async function openPostgres(url: string, onPoolError?: (err: Error) => void): Pr
   };
 }
 
+/** PGlite's modules and WebAssembly, loading (they touch no data directory); started by {@link preloadDatabase}. */
+let pgliteLoading: ReturnType<typeof loadPglite> | null = null;
+
+function loadPglite() {
+  return Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator'), pgliteAssets()]);
+}
+
+/**
+ * Starts loading what {@link openDatabase} with these options will need (PGlite's modules and WebAssembly), so a
+ * caller can overlap it with other start-up work; it opens and touches nothing.
+ */
+export function preloadDatabase(opts: OpenDatabaseOptions): void {
+  if (opts.url || !opts.dataDir) return;
+  pgliteLoading ??= loadPglite();
+  pgliteLoading.catch(() => (pgliteLoading = null)); // the open retries (and reports) it
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, assets] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-    import('drizzle-orm/pglite/migrator'),
-    pgliteAssets(),
-  ]);
+  pgliteLoading ??= loadPglite();
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }, assets] = await pgliteLoading.catch((err: unknown) => {
+    pgliteLoading = null;
+    throw err;
+  });
   const client = await PGlite.create(dataDir, { pgliteWasmModule: assets.wasmModule, fsBundle: assets.fsBundle });
   try {
     const pgliteDb = drizzlePglite({ client, schema });
