@@ -104,8 +104,8 @@ program
     );
   });
 
-/** Commands that may open the embedded lineage database. */
-const OPENS_DATABASE = new Set(['run', 'status', 'lineage', 'provenance', 'resume', 'up', 'api', 'worker']);
+/** Short-lived commands that may open the embedded lineage database. */
+const OPENS_DATABASE = new Set(['run', 'status', 'lineage', 'provenance', 'resume']);
 program.hook('preAction', (_program, command) => {
   // PGlite's WebAssembly compiles on background threads while the command's modules load (it touches no data).
   if (OPENS_DATABASE.has(command.name()) && !loadConfig().databaseUrl) {

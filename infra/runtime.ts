@@ -85,12 +85,13 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   // Start-up work that does not depend on each other runs at once: the database opens (PGlite takes a while)
   // while Temporal is reached and the workflow bundle is read.
   if (opts.queues?.includes('control')) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
-  // PGlite's modules and WebAssembly load while Temporal is reached (loading them touches nothing).
-  if (!config.databaseUrl) preloadDatabase({ dataDir: config.pgliteDir });
   // A home refused another home's dev server must touch nothing: when a server already answers on the port, check
-  // whose it is (fast) before the database is opened; only a server this call starts overlaps with the open.
+  // whose it is (fast) before the database is opened; only a server this call starts overlaps with the open. While
+  // the owner is checked, PGlite's modules and WebAssembly load (loading them touches nothing).
   const embedded = wantTemporal && !config.temporalAddress;
-  const reused = embedded && (await portOpen(config.devServerPort)) ? (await ensureDevServer(config, opts.log)).address : null;
+  const serverUp = embedded && (await portOpen(config.devServerPort));
+  if (serverUp && !config.databaseUrl) preloadDatabase({ dataDir: config.pgliteDir });
+  const reused = serverUp ? (await ensureDevServer(config, opts.log)).address : null;
   const lineageDb = openLineageDatabase(config, logger);
   let temporalAddress: string | null;
   let connection: Connection | null = null;

@@ -14,8 +14,19 @@ import { cacheKeyFor } from './cache-key.ts';
 export function createControlActivities(deps: ActivityDeps): ControlActivities {
   const { lineage, store } = deps;
 
-  /** The cached outputs for `cacheKey`, recorded as this step (status `cached`); null when there are none to reuse. */
-  async function takeCached(runId: string, node: PlanNode, inputs: StageInput[], attempt: number, cacheKey: string): Promise<StageResult | null> {
+  /**
+   * The cached outputs for `cacheKey`, recorded as this step (status `cached`); null when there are none to reuse.
+   * `inputsRecorded`: every input artifact is known to be in lineage already (each is a cached output found by an
+   * earlier look-up, which reads the artifact rows), so recording them again would change nothing.
+   */
+  async function takeCached(
+    runId: string,
+    node: PlanNode,
+    inputs: StageInput[],
+    attempt: number,
+    cacheKey: string,
+    inputsRecorded = false,
+  ): Promise<StageResult | null> {
     const hit = await lineage.findCachedOutputs(cacheKey);
     // Reuse only if every artifact is still in the store (a wiped store must recompute).
     if (!hit || !(await Promise.all(hit.outputs.map((o) => store.has(o.artifact.id)))).every(Boolean)) return null;
@@ -28,7 +39,8 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
       producedBy: { runId: hit.runId, stageId: hit.stageId },
     };
     await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
-    for (const i of inputs) await lineage.recordArtifact(i.artifact); // the outputs are recorded: the hit found them
+    // The outputs are recorded: the hit found them.
+    if (!inputsRecorded) for (const i of inputs) await lineage.recordArtifact(i.artifact);
     await lineage.finishStep({
       runId,
       stageId: node.id,
@@ -77,7 +89,8 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         }
         if (inputs.length !== node.inputs.length) continue;
         const cacheKey = await cacheKeyFor(node, inputs);
-        const cached = await takeCached(runId, node, inputs, 1, cacheKey);
+        // Every input is an output of a stage found above.
+        const cached = await takeCached(runId, node, inputs, 1, cacheKey, true);
         if (!cached) continue;
         found.set(node.id, cached);
         out.push({ nodeId: node.id, inputs, cacheKey, cached });
