@@ -2,21 +2,21 @@
  * `npm run bench -- filter`: filter throughput on this machine, Braise and datatrove on
  * the same documents, side by side (documents/s and MB/s, one core each).
  *
- * datatrove runs from BRAISE_DATATROVE_PYTHON, or a venv under
- * .braise/tools/datatrove-venv that this script creates on first use
- * (pip install datatrove==0.10.1 spacy).
+ * datatrove runs from BRAISE_DATATROVE_PYTHON, or the venv <home>/tools/datatrove-venv
+ * made on first use (infra/python-venv.ts: datatrove 0.10.1, spacy 3.8.18, regex).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRule, type RuleName } from '../activities/filter/rules/index.ts';
 import { loadSource } from '../datasets/sources.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
 import type { Doc } from '../datasets/types.ts';
 import { table } from '../cli/render.ts';
+import { loadConfig } from '../infra/config.ts';
+import { DATATROVE_VENV, pythonVenv } from '../infra/python-venv.ts';
 
 const RULES: RuleName[] = ['gopher-quality', 'gopher-repetition', 'c4', 'fineweb'];
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -48,17 +48,9 @@ function braise(docs: Doc[]): Record<string, Timing> {
   return out;
 }
 
-function datatrovePython(): string | null {
-  const fromEnv = process.env.BRAISE_DATATROVE_PYTHON;
-  if (fromEnv) return fromEnv;
-  const venv = resolve('.braise/tools/datatrove-venv');
-  const py = join(venv, 'bin', 'python');
-  if (existsSync(py)) return py;
-  console.error(`installing datatrove==0.10.1 into ${venv} (once; a minute or two)…`);
+async function datatrovePython(): Promise<string | null> {
   try {
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(py, ['-m', 'pip', 'install', '--quiet', 'datatrove==0.10.1', 'spacy'], { stdio: 'inherit' });
-    return py;
+    return await pythonVenv(DATATROVE_VENV, { toolsDir: loadConfig().toolsDir, log: (m) => console.error(m) });
   } catch (err) {
     console.error(`datatrove unavailable: ${(err as Error).message}`);
     return null;
@@ -78,7 +70,7 @@ const fmt = (t: Timing | undefined, what: 'docs' | 'mb') =>
   t ? (what === 'docs' ? (t.docs / t.seconds).toFixed(0) : (t.bytes / 1e6 / t.seconds).toFixed(2)) : 'n/a';
 
 export async function filterBench(): Promise<void> {
-  const py = datatrovePython();
+  const py = await datatrovePython();
   const rows = [['CORPUS', 'RULE', 'BRAISE DOCS/S', 'DATATROVE DOCS/S', 'BRAISE MB/S', 'DATATROVE MB/S', 'KEPT (B/DT)']];
   for (const { name, docs } of await corpus()) {
     const dir = await mkdtemp(join(tmpdir(), 'braise-bench-'));
