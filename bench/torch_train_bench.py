@@ -15,9 +15,12 @@ backward, global-norm clipping to 1, AdamW (lr 1e-3, betas 0.9/0.95, eps 1e-8, w
 rank-2 parameters only), and the loss read back as a number, every step.
 
 Usage: python torch_train_bench.py '{"layers":2,"dModel":64,"heads":4,"context":64,"batch":16,
-                                      "threads":1,"warmup":3,"rounds":3,"steps":20}'
+                                      "threads":1,"warmup":3,"rounds":3,"steps":20,"weights":"w.f32"}'
 `warmup` steps are not timed; then `rounds` rounds of `steps` steps each, timed apart (wall and CPU seconds).
-Prints one JSON line: { params, threads, rounds: [{ wallSec, cpuSec }], loss, torch }.
+`weights` (optional): Braise's initial weights, float32 little-endian, every parameter of ml/gpt.ts's
+paramSpecs in its order, loaded instead of the init above; then the first step's loss equals Braise's on
+the same batch (to float32 rounding) only if the two models compute the same function.
+Prints one JSON line: { params, threads, rounds: [{ wallSec, cpuSec }], firstLoss, loss, torch }.
 """
 import json
 import math
@@ -77,11 +80,48 @@ class Gpt(nn.Module):
         return F.linear(self.lnf(x), self.wte.weight)  # tied head
 
 
+def load_braise_weights(model: Gpt, path: str) -> None:
+    """Braise's paramSpecs order and shapes; its linear weights are [in, out], torch's [out, in]."""
+    flat = torch.from_file(path, size=sum(p.numel() for p in model.parameters()), dtype=torch.float32)
+    at = 0
+
+    def take(shape: tuple, transpose: bool = False) -> torch.Tensor:
+        nonlocal at
+        n = math.prod(shape)
+        t = flat[at : at + n].view(shape)
+        at += n
+        return t.t() if transpose else t
+
+    d = model.wte.weight.shape[1]
+    with torch.no_grad():
+        model.wte.weight.copy_(take((VOCAB, d)))
+        model.wpe.weight.copy_(take(tuple(model.wpe.weight.shape)))
+        for b in model.blocks:
+            b.ln1.weight.copy_(take((d,)))
+            b.ln1.bias.copy_(take((d,)))
+            b.qkv.weight.copy_(take((d, 3 * d), transpose=True))
+            b.qkv.bias.copy_(take((3 * d,)))
+            b.proj.weight.copy_(take((d, d), transpose=True))
+            b.proj.bias.copy_(take((d,)))
+            b.ln2.weight.copy_(take((d,)))
+            b.ln2.bias.copy_(take((d,)))
+            b.fc1.weight.copy_(take((d, 4 * d), transpose=True))
+            b.fc1.bias.copy_(take((4 * d,)))
+            b.fc2.weight.copy_(take((4 * d, d), transpose=True))
+            b.fc2.bias.copy_(take((d,)))
+        model.lnf.weight.copy_(take((d,)))
+        model.lnf.bias.copy_(take((d,)))
+    if at != flat.numel():
+        raise ValueError(f"{path}: {flat.numel()} values, the model has {at}")
+
+
 def main() -> None:
     a = json.loads(sys.argv[1])
     torch.set_num_threads(a["threads"])
     torch.manual_seed(1)
     model = Gpt(a["layers"], a["dModel"], a["heads"], a["context"])
+    if a.get("weights"):
+        load_braise_weights(model, a["weights"])
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -103,7 +143,8 @@ def main() -> None:
         opt.step()
         return loss.item()
 
-    for _ in range(a["warmup"]):
+    first_loss = step()
+    for _ in range(a["warmup"] - 1):
         step()
     rounds = []
     loss = 0.0
@@ -116,6 +157,7 @@ def main() -> None:
         "params": sum(p.numel() for p in model.parameters()),
         "threads": torch.get_num_threads(),
         "rounds": rounds,
+        "firstLoss": first_loss,
         "loss": loss,
         "torch": torch.__version__,
     }))

@@ -38,7 +38,9 @@ const x = tf.tensor2d(data.subarray(0, B * T), [B, T], 'int32');
 const y = tf.tensor2d(data.subarray(1, 1 + B * T), [B, T], 'int32');
 const step = () => trainStep(model, opt, x, y, { lr: 1e-3, gradClip: 1 });
 
-for (let i = 0; i < job.warmup; i++) await step();
+// The first step's loss is the loss of the initial weights (trainStep reports it before updating).
+const firstLoss = (await step()).loss;
+for (let i = 1; i < job.warmup; i++) await step();
 const rounds: { wallSec: number; cpuSec: number }[] = [];
 let loss = 0;
 for (let r = 0; r < job.rounds; r++) {
@@ -55,4 +57,4 @@ async function threads(): Promise<string> {
   return process.env['BRAISE_THREADS'] ?? 'TF default';
 }
 const params = paramSpecs(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-console.log(JSON.stringify({ ok: true, backend: tf.getBackend(), threads: await threads(), params, rounds, loss } satisfies BraiseResult));
+console.log(JSON.stringify({ ok: true, backend: tf.getBackend(), threads: await threads(), params, rounds, firstLoss, loss } satisfies BraiseResult));

@@ -51,7 +51,7 @@ export const trainingJobSchema = z.strictObject({
   heads: count,
   context: count,
   batch: count,
-  warmup: count,
+  warmup: count.min(1),
   rounds: count.min(1),
   steps: count.min(1),
 });
@@ -59,7 +59,7 @@ export type TrainingJob = z.infer<typeof trainingJobSchema>;
 
 /** What bench/training-braise.ts prints: its timings, or why the backend could not be selected. */
 export const braiseResultSchema = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), backend: z.string(), threads: z.string(), params: count, rounds: z.array(roundSchema).min(1), loss: z.number() }),
+  z.strictObject({ ok: z.literal(true), backend: z.string(), threads: z.string(), params: count, rounds: z.array(roundSchema).min(1), firstLoss: z.number(), loss: z.number() }),
   z.strictObject({ ok: z.literal(false), reason: z.string() }),
 ]);
 export type BraiseResult = z.infer<typeof braiseResultSchema>;
@@ -69,6 +69,7 @@ export const torchResultSchema = z.object({
   params: count,
   threads: count,
   rounds: z.array(roundSchema).min(1),
+  firstLoss: z.number(),
   loss: z.number(),
   torch: z.string(),
 });
@@ -76,7 +77,7 @@ export type TorchResult = z.infer<typeof torchResultSchema>;
 
 /** One row of the table: an implementation measured on a model, or the reason it was not. */
 export type TrainingRow =
-  | { label: string; anchor?: 'torch1' | 'torchN'; threads: string; params: number; steps: number; rounds: Round[] }
+  | { label: string; anchor?: 'torch1' | 'torchN'; threads: string; params: number; firstLoss: number; loss: number; steps: number; rounds: Round[] }
   | { label: string; anchor?: 'torch1' | 'torchN'; reason: string };
 
 export interface ModelResult {
@@ -125,13 +126,15 @@ const measured = (r: TrainingRow): r is Extract<TrainingRow, { rounds: Round[] }
 
 /**
  * The table's rows, header first: per model and implementation the parameter count (each side's own,
- * so a reader sees they match), threads, the steps timed, seconds per step and CPU seconds per wall
+ * so a reader sees they match), the loss of the first step (from the same initial weights on the same
+ * batch: equal on every row when the implementations compute the same function) and of the last (equal
+ * too where the step counts are: the same gradients, clipping and AdamW update), threads, the steps timed, seconds per step and CPU seconds per wall
  * second of the median round, tokens per CPU second (what a single-threaded row would do on a core of
  * its own, whatever else shares the machine), tokens/s, and the ratio to each PyTorch row of the same
  * model. A row that did not run shows its reason in the last column.
  */
 export function trainingTable(results: readonly ModelResult[]): string[][] {
-  const header = ['MODEL', 'IMPLEMENTATION', 'PARAMS', 'THREADS', 'TIMED STEPS', 'S/STEP', 'CPU/WALL', 'TOK/CPU-S', 'TOK/S', '× PYTORCH 1T', '× PYTORCH ALL'];
+  const header = ['MODEL', 'IMPLEMENTATION', 'PARAMS', 'LOSS FIRST→LAST', 'THREADS', 'TIMED STEPS', 'S/STEP', 'CPU/WALL', 'TOK/CPU-S', 'TOK/S', '× PYTORCH 1T', '× PYTORCH ALL'];
   const rows = [header];
   for (const { model, params, rows: impls } of results) {
     const anchor = (which: 'torch1' | 'torchN'): number | null => {
@@ -153,6 +156,7 @@ export function trainingTable(results: readonly ModelResult[]): string[][] {
         name,
         r.label,
         paramCell,
+        `${r.firstLoss.toFixed(5)}→${r.loss.toFixed(5)}`,
         r.threads,
         `${r.rounds.length}×${r.steps}`,
         (m.wallSec / r.steps).toFixed(3),
@@ -167,7 +171,23 @@ export function trainingTable(results: readonly ModelResult[]): string[][] {
   return rows;
 }
 
-/** True when every measured row counts the same parameters as Braise's model (the architectures agree). */
-export function paramsAgree(results: readonly ModelResult[]): boolean {
-  return results.every(({ params, rows }) => rows.every((r) => !measured(r) || r.params === params));
+/** Relative difference in the initial loss that still counts as the same function (float32 rounding, summation order). */
+export const LOSS_TOLERANCE = 1e-4;
+
+/**
+ * Why the rows of a model are not the same architecture, or null when they are: every measured row must
+ * count Braise's parameters and, from the same initial weights, give the same first loss.
+ */
+export function architectureMismatch(results: readonly ModelResult[]): string | null {
+  for (const { model, params, rows } of results) {
+    const runs = rows.filter(measured);
+    const ref = runs[0];
+    for (const r of runs) {
+      if (r.params !== params) return `${model.name}: ${r.label} has ${r.params} parameters, Braise's model ${params}`;
+      if (ref && Math.abs(r.firstLoss - ref.firstLoss) > LOSS_TOLERANCE * Math.abs(ref.firstLoss)) {
+        return `${model.name}: ${r.label} starts at loss ${r.firstLoss} from the same weights, ${ref.label} at ${ref.firstLoss}`;
+      }
+    }
+  }
+  return null;
 }

@@ -11,19 +11,22 @@
  * warm (the first steps are not timed) and is the median of a few timed rounds of a fixed step count.
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { table } from '../cli/render.ts';
 import { loadConfig } from '../infra/config.ts';
 import { pythonVenv, TORCH_VENV } from '../infra/python-venv.ts';
 import { paramSpecs } from '../ml/gpt.ts';
+import { mulberry32, normalArray } from '../ml/random.ts';
 import {
+  architectureMismatch,
   BENCH_MODELS,
   BRAISE_BACKENDS,
   braiseResultSchema,
   medianRound,
-  paramsAgree,
   PLAIN_JS_BUDGET_SEC,
   PLAIN_JS_SCHEDULE,
   stepFlops,
@@ -56,18 +59,29 @@ function runJson(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-const paramCount = (m: BenchModel): number =>
-  paramSpecs({ arch: 'gpt', tokenizer: 'byte', layers: m.layers, dModel: m.dModel, heads: m.heads, context: m.context }).reduce(
-    (n, s) => n + s.shape.reduce((a, b) => a * b, 1),
-    0,
-  );
+const configOf = (m: BenchModel) => ({ arch: 'gpt', tokenizer: 'byte', layers: m.layers, dModel: m.dModel, heads: m.heads, context: m.context }) as const;
+const paramCount = (m: BenchModel): number => paramSpecs(configOf(m)).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 
-async function torchRow(py: string, m: BenchModel, threads: number, anchor: 'torch1' | 'torchN'): Promise<TrainingRow> {
+/**
+ * The initial weights every Braise row starts from (ml/gpt.ts createModel(config, 1), made the same way
+ * here without a backend), written for the PyTorch side as float32 in paramSpecs order.
+ */
+async function writeInitialWeights(m: BenchModel, file: string): Promise<void> {
+  const rng = mulberry32(1);
+  const parts = paramSpecs(configOf(m)).map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    return spec.init === 'normal' ? normalArray(rng, size, spec.std) : new Float32Array(size).fill(spec.init === 'ones' ? 1 : 0);
+  });
+  await writeFile(file, Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+}
+
+async function torchRow(py: string, m: BenchModel, weights: string, threads: number, anchor: 'torch1' | 'torchN'): Promise<TrainingRow> {
   const label = `PyTorch CPU`;
   try {
-    const arg = { layers: m.layers, dModel: m.dModel, heads: m.heads, context: m.context, batch: m.batch, threads, ...m.schedule };
+    const arg = { layers: m.layers, dModel: m.dModel, heads: m.heads, context: m.context, batch: m.batch, threads, ...m.schedule, weights };
     const r = torchResultSchema.parse(await runJson(py, [`${HERE}torch_train_bench.py`, JSON.stringify(arg)], process.env));
-    return { label: `PyTorch ${r.torch.split('+')[0]} CPU`, anchor, threads: String(r.threads), params: r.params, steps: m.schedule.steps, rounds: r.rounds };
+    const version = r.torch.split('+')[0] ?? r.torch;
+    return { label: `PyTorch ${version} CPU`, anchor, threads: String(r.threads), params: r.params, firstLoss: r.firstLoss, loss: r.loss, steps: m.schedule.steps, rounds: r.rounds };
   } catch (err) {
     return { label, anchor, reason: `failed: ${(err as Error).message}` };
   }
@@ -83,7 +97,7 @@ async function braiseRow(backend: TrainingJob['backend'], m: BenchModel, schedul
     });
     const r = braiseResultSchema.parse(out);
     if (!r.ok) return { label, reason: `not set up: ${r.reason}` };
-    return { label, threads: r.threads, params: r.params, steps: schedule.steps, rounds: r.rounds };
+    return { label, threads: r.threads, params: r.params, firstLoss: r.firstLoss, loss: r.loss, steps: schedule.steps, rounds: r.rounds };
   } catch (err) {
     return { label, reason: `failed: ${(err as Error).message}` };
   }
@@ -100,16 +114,19 @@ export async function trainingBench(): Promise<void> {
   }
   // Other processes on these cores slow every row; the header says how busy the machine was.
   const loadBefore = loadavg()[0]!;
+  const scratch = await mkdtemp(join(tmpdir(), 'braise-bench-training-'));
   const results: ModelResult[] = [];
   /** Plain-JS seconds per FLOP, from the first model it ran on: the estimate that decides whether it runs on the next. */
   let plainSecPerFlop: number | null = null;
   for (const m of BENCH_MODELS) {
     console.error(`training bench: ${m.name}…`);
     const rows: TrainingRow[] = [];
+    const weights = join(scratch, `${m.layers}x${m.dModel}.f32`);
+    await writeInitialWeights(m, weights);
     const threadCounts = cores > 1 ? [1, cores] : [1];
     for (const [i, threads] of threadCounts.entries()) {
       const anchor = i === 0 ? 'torch1' : 'torchN';
-      rows.push(torchPy === null ? { label: 'PyTorch CPU', anchor, reason: torchMissing } : await torchRow(torchPy, m, threads, anchor));
+      rows.push(torchPy === null ? { label: 'PyTorch CPU', anchor, reason: torchMissing } : await torchRow(torchPy, m, weights, threads, anchor));
     }
     for (const backend of BRAISE_BACKENDS) {
       if (backend !== 'cpu') {
@@ -131,6 +148,7 @@ export async function trainingBench(): Promise<void> {
     }
     results.push({ model: m, params: paramCount(m), rows });
   }
+  await rm(scratch, { recursive: true, force: true });
   const cpu = cpus()[0]?.model.trim() ?? process.arch;
   const load = `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
   console.log(`training throughput, B=16, AdamW, tied head, GELU (${cpu}, ${cores} cores available, ${load}, node ${process.version})`);
@@ -139,8 +157,9 @@ export async function trainingBench(): Promise<void> {
       `CPU/WALL is CPU seconds per wall second in it (the cores it kept busy). PyTorch 1T: 1 thread; ALL: ${cores} threads\n`,
   );
   console.log(table(trainingTable(results)));
-  if (!paramsAgree(results)) {
-    console.log('\nPARAMETER COUNTS DIFFER: the PyTorch model is not the architecture of ml/gpt.ts; the ratios compare different models.');
+  const mismatch = architectureMismatch(results);
+  if (mismatch !== null) {
+    console.log(`\nNOT THE SAME MODEL: ${mismatch}; the ratios compare different models.`);
     process.exitCode = 1;
   }
 }

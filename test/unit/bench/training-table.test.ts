@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  architectureMismatch,
   BENCH_MODELS,
   formatRatio,
   formatTokens,
   medianRound,
-  paramsAgree,
   stepFlops,
   tokensPerSecond,
   trainingTable,
@@ -53,20 +53,20 @@ describe('trainingTable', () => {
     model: small,
     params,
     rows: [
-      { label: 'PyTorch 2.15.0 CPU', anchor: 'torch1', threads: '1', params, steps: 20, rounds: rounds(1, 1, 1) },
-      { label: 'PyTorch 2.15.0 CPU', anchor: 'torchN', threads: '2', params, steps: 20, rounds: rounds(0.5, 0.5, 0.5) },
+      { label: 'PyTorch 2.15.0 CPU', anchor: 'torch1', threads: '1', params, firstLoss: 5.55, loss: 3.2, steps: 20, rounds: rounds(1, 1, 1) },
+      { label: 'PyTorch 2.15.0 CPU', anchor: 'torchN', threads: '2', params, firstLoss: 5.5501, loss: 3.2, steps: 20, rounds: rounds(0.5, 0.5, 0.5) },
       { label: 'Braise tensorflow', reason: 'not set up: backend tensorflow could not be initialised' },
-      { label: 'Braise wasm', threads: '1', params, steps: 20, rounds: rounds(10, 4, 5) },
+      { label: 'Braise wasm', threads: '1', params, firstLoss: 5.55002, loss: 3.20001, steps: 20, rounds: rounds(10, 4, 5) },
     ],
   };
   const rows = trainingTable([result]);
 
   it('gives each row its ratio to both PyTorch rows of the same run', () => {
-    expect(rows[0]).toEqual(['MODEL', 'IMPLEMENTATION', 'PARAMS', 'THREADS', 'TIMED STEPS', 'S/STEP', 'CPU/WALL', 'TOK/CPU-S', 'TOK/S', '× PYTORCH 1T', '× PYTORCH ALL']);
+    expect(rows[0]).toEqual(['MODEL', 'IMPLEMENTATION', 'PARAMS', 'LOSS FIRST→LAST', 'THREADS', 'TIMED STEPS', 'S/STEP', 'CPU/WALL', 'TOK/CPU-S', 'TOK/S', '× PYTORCH 1T', '× PYTORCH ALL']);
     const wasm = rows.find((r) => r[1] === 'Braise wasm')!;
     // Median round 5 s (2.5 CPU s) for 20 steps: 0.25 s a step, 4096 tok/s, 8192 tok per CPU second;
     // PyTorch 20480 tok/s (1 thread) and 40960 (all cores).
-    expect(wasm).toEqual(['', 'Braise wasm', '120640', '1', '3×20', '0.250', '0.50', '8.19k', '4.10k', '0.20×', '0.10×']);
+    expect(wasm).toEqual(['', 'Braise wasm', '120640', '5.55002→3.20001', '1', '3×20', '0.250', '0.50', '8.19k', '4.10k', '0.20×', '0.10×']);
     expect(rows[1]!.slice(0, 3)).toEqual([small.name, 'PyTorch 2.15.0 CPU', '120640']);
     expect(rows[1]!.slice(-2)).toEqual(['1.00×', '0.50×']);
   });
@@ -83,14 +83,18 @@ describe('trainingTable', () => {
     expect(noTorch[2]!.slice(-2)).toEqual(['-', '-']);
   });
 
-  it('flags a PyTorch model whose parameter count differs from Braise', () => {
-    expect(paramsAgree([result])).toBe(true);
-    const off: ModelResult = {
+  it('flags a PyTorch model whose parameter count or initial loss differs from Braise', () => {
+    expect(architectureMismatch([result])).toBeNull(); // 5.55 vs 5.5501: within float32 rounding
+    const torch = (over: { params?: number; firstLoss?: number }): ModelResult => ({
       ...result,
-      rows: [{ label: 'PyTorch 2.15.0 CPU', anchor: 'torch1', threads: '1', params: params + 64, steps: 20, rounds: rounds(1) }],
-    };
-    expect(paramsAgree([off])).toBe(false);
-    expect(trainingTable([off])[1]![2]).toBe(`${params + 64} (≠ ${params}!)`);
+      rows: [
+        { label: 'Braise wasm', threads: '1', params, firstLoss: 5.55, loss: 3.2, steps: 20, rounds: rounds(1) },
+        { label: 'PyTorch 2.15.0 CPU', anchor: 'torch1', threads: '1', params: over.params ?? params, firstLoss: over.firstLoss ?? 5.55, loss: 3.2, steps: 20, rounds: rounds(1) },
+      ],
+    });
+    expect(architectureMismatch([torch({ params: params + 64 })])).toBe(`${small.name}: PyTorch 2.15.0 CPU has ${params + 64} parameters, Braise's model ${params}`);
+    expect(trainingTable([torch({ params: params + 64 })])[2]![2]).toBe(`${params + 64} (≠ ${params}!)`);
+    expect(architectureMismatch([torch({ firstLoss: 5.6 })])).toMatch(/PyTorch 2\.15\.0 CPU starts at loss 5\.6 from the same weights, Braise wasm at 5\.55/);
   });
 });
 
