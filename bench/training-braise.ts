@@ -9,6 +9,7 @@
  * Usage: tsx bench/training-braise.ts '<TrainingJob JSON>'; prints one JSON line (BraiseResult).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import { selectBackend } from '../ml/backend.ts';
 import { createModel, paramSpecs } from '../ml/gpt.ts';
 import { AdamW } from '../ml/optim.ts';
@@ -50,11 +51,14 @@ for (let r = 0; r < job.rounds; r++) {
   const cpu = process.cpuUsage(c0);
   rounds.push({ wallSec: (performance.now() - t0) / 1000, cpuSec: (cpu.user + cpu.system) / 1e6 });
 }
-/** Threads the backend computes with: WASM says (1 unless its threaded build loaded); plain JS has one; native follows BRAISE_THREADS. */
+/**
+ * Threads the backend computes with: WASM says (1 unless its threaded build loaded); plain JS has one;
+ * native TensorFlow sizes its pools by BRAISE_THREADS, else every core this process may use.
+ */
 async function threads(): Promise<string> {
   if (job.backend === 'wasm') return String((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount());
   if (job.backend === 'cpu') return '1';
-  return process.env['BRAISE_THREADS'] ?? 'TF default';
+  return process.env['BRAISE_THREADS'] || String(availableParallelism());
 }
 const params = paramSpecs(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 console.log(JSON.stringify({ ok: true, backend: tf.getBackend(), threads: await threads(), params, rounds, firstLoss, loss } satisfies BraiseResult));

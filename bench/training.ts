@@ -10,7 +10,7 @@
  * BRAISE_TF_BACKEND set to it; one that cannot be selected shows `not set up: <reason>`. Every row is
  * warm (the first steps are not timed) and is the median of a few timed rounds of a fixed step count.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,17 @@ async function braiseRow(backend: TrainingJob['backend'], m: BenchModel, schedul
   }
 }
 
+/** The checkout's commit (with `+` when the tree has changes), for the table's label. */
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: HERE, encoding: 'utf8' }).trim() !== '';
+    return `${head}${dirty ? '+' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function trainingBench(): Promise<void> {
   const cores = availableParallelism();
   let torchPy: string | null = null;
@@ -151,10 +162,13 @@ export async function trainingBench(): Promise<void> {
   await rm(scratch, { recursive: true, force: true });
   const cpu = cpus()[0]?.model.trim() ?? process.arch;
   const load = `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
-  console.log(`training throughput, B=16, AdamW, tied head, GELU (${cpu}, ${cores} cores available, ${load}, node ${process.version})`);
+  console.log(`training throughput, B=16, AdamW, tied head, GELU: ${new Date().toISOString().slice(0, 16)}Z, commit ${commit()}`);
+  console.log(`${cpu}, ${cores} cores available, ${load}, node ${process.version}\n`);
   console.log(
-    `each row: warm-up steps untimed, then rounds of TIMED STEPS; S/STEP and TOK/S are the median round's wall time;\n` +
-      `CPU/WALL is CPU seconds per wall second in it (the cores it kept busy). PyTorch 1T: 1 thread; ALL: ${cores} threads\n`,
+    'Each row runs in its own process: warm-up steps untimed, then rounds of TIMED STEPS; S/STEP and TOK/S are the\n' +
+      'median round\'s wall time, CPU/WALL its CPU seconds per wall second (the cores it kept busy), TOK/CPU-S its tokens\n' +
+      'per CPU second. LOSS FIRST→LAST: from the same initial weights on the same batch (the same on every row that\n' +
+      `runs the same steps: the same model and update). × PYTORCH 1T / ALL: tok/s over PyTorch's with 1 / ${cores} threads.\n`,
   );
   console.log(table(trainingTable(results)));
   const mismatch = architectureMismatch(results);
