@@ -60,7 +60,8 @@ async function datatrovePython(): Promise<string | null> {
 function datatrove(py: string, file: string): Record<string, Timing> | null {
   const r = spawnSync(py, [join(HERE, 'datatrove_bench.py'), file], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) {
-    console.error(`datatrove bench failed: ${r.stderr.split('\n').slice(-3).join(' ')}`);
+    const why = r.error?.message ?? (r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`);
+    console.error(`datatrove bench failed (${why}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
     return null;
   }
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, Timing>;
