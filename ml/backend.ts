@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { initWasmBackend } from './wasm-threads.ts';
 
 /** What a caller may ask for; `tensorflow` means the native tfjs-node(-gpu) bindings. */
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -37,10 +38,10 @@ async function tryWasm(): Promise<boolean> {
     const pkgDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
     // In Node the .wasm files are read with fs, so a plain directory path (trailing slash required) works.
     wasm.setWasmPaths(path.join(pkgDir, 'dist') + path.sep);
-    // tfjs-backend-wasm has no thread support under Node yet (tfjs#3830: WASM_HAS_MULTITHREAD_SUPPORT is
-    // false there), so this only matters if that changes; 2 threads leaves the worker's other core alone.
-    wasm.setThreadsCount(Math.min(2, availableParallelism()));
-    return await tf.setBackend('wasm');
+    // More than one thread runs the threaded build, which ml/wasm-threads.ts makes start in Node.
+    const threads = Math.min(2, availableParallelism());
+    wasm.setThreadsCount(threads);
+    return await initWasmBackend(threads, () => tf.setBackend('wasm'));
   } catch {
     return false;
   }

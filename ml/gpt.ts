@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { attentionMatMul } from './attention-matmul.ts';
 import { parseModelConfig, type ModelConfig } from './config.ts';
 import './gradients.ts';
 import { gelu, layerNorm, linear, transposeLast2 } from './layers.ts';
@@ -168,8 +169,9 @@ export function forward(model: GptModel, tokens: tf.Tensor2D): tf.Tensor3D {
       // [N, 3d] -> [B, 3H, T, dh], then q, k, v as [B, H, T, dh] each.
       const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [0, 2, 1, 3]);
       const [q, k, v] = tf.split(heads, 3, 1) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), transposeLast2(k)), mask);
-      const y = tf.matMul(tf.softmax(scores), v);
+      // The batched [B, H, ·, ·] matmuls go per head on WASM (ml/attention-matmul.ts).
+      const scores = tf.add(attentionMatMul(tf.mul(q, 1 / Math.sqrt(dh)), transposeLast2(k)), mask);
+      const y = attentionMatMul(tf.softmax(scores), v);
       const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [N, d]) as tf.Tensor2D;
       x = tf.add(x, linear(merged, p(model, `${h}.attn.wo`), p(model, `${h}.attn.bo`)));
       const m = layerNorm(x, p(model, `${h}.ln2.g`), p(model, `${h}.ln2.b`));

@@ -9,6 +9,7 @@
  * for this (eslint.layers.js); recipe/ never imports ml/.
  */
 import { z } from 'zod';
+import type { EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
 import { formatIssues, modelConfigSchema } from './config.ts';
 import { sequenceLengthSchema } from './decomposition.ts';
@@ -76,6 +77,8 @@ export const evaluateJobSchema = z.strictObject({
   tasks: z.array(z.literal('perplexity-by-domain')).min(1),
   /** Caps the documents scored per domain (first ones in shard order); default: all. */
   maxDocsPerDomain: count.optional(),
+  /** The model's training documents: the n-gram baselines (ml/ngram.ts) are fitted on them; none without. */
+  baselineShards: z.array(path).min(1).optional(),
   backend,
 });
 export type EvaluateJob = z.output<typeof evaluateJobSchema>;
@@ -154,9 +157,13 @@ export interface PretrainResult extends TrainResult {
 /** What a finished evaluate job reports. */
 export interface EvaluateResult {
   backend: string;
-  /** e.g. 'perplexity-by-domain/mean' (bits per byte, mean over domains), 'perplexity-by-domain/<domain>' */
+  /**
+   * e.g. 'perplexity-by-domain/mean' (bits per byte, mean over domains), 'perplexity-by-domain/<domain>',
+   * 'baseline/trigram/perplexity-by-domain/<domain>' (names: recipe/stages/evaluate.ts evaluateMetricName)
+   */
   metrics: Record<string, number>;
-  perDomain: Record<string, { bitsPerByte: number; bytes: number; docs: number }>;
+  /** Per domain; `baselines` (bits per byte of each n-gram baseline on the same documents) when the job had `baselineShards`. */
+  perDomain: Record<string, { bitsPerByte: number; bytes: number; docs: number; baselines?: Record<EvaluateBaseline, number> }>;
 }
 
 /** What any finished job reports. */

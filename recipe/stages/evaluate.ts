@@ -9,6 +9,32 @@ export type EvaluateTask = (typeof EVALUATE_TASKS)[number];
 /** The ones this version of Braise can run; the compiler refuses the others. */
 export const AVAILABLE_EVALUATE_TASKS: readonly EvaluateTask[] = ['perplexity-by-domain'];
 
+/**
+ * The reference scorers an evaluation reports beside each model's bits per byte: byte n-gram models
+ * fitted on the documents the model was trained on (ml/ngram.ts says how they are smoothed).
+ */
+export const EVALUATE_BASELINES = ['unigram', 'bigram', 'trigram'] as const;
+export type EvaluateBaseline = (typeof EVALUATE_BASELINES)[number];
+
+/**
+ * An evaluate metric's name: `<task>/<domain>` for the model (domain `mean`: the mean over domains),
+ * `baseline/<name>/<task>/<domain>` for a baseline. With several models, the activity prefixes every
+ * name with the model's stage, `<stage>/`. The one place names are built and read (the CLI's table).
+ */
+export function evaluateMetricName(task: string, domain: string, baseline?: EvaluateBaseline): string {
+  return baseline === undefined ? `${task}/${domain}` : `baseline/${baseline}/${task}/${domain}`;
+}
+
+/** The parts of a name {@link evaluateMetricName} (optionally stage-prefixed) built, or null for any other metric. */
+export function parseEvaluateMetric(name: string): { model: string | null; baseline: EvaluateBaseline | null; task: EvaluateTask; domain: string } | null {
+  const m = /^(?:([^/]+)\/)??(?:baseline\/([^/]+)\/)?([^/]+)\/([^/]+)$/.exec(name);
+  if (m === null) return null;
+  const [, model, baseline, task, domain] = m;
+  if (!(EVALUATE_TASKS as readonly string[]).includes(task!)) return null;
+  if (baseline !== undefined && !(EVALUATE_BASELINES as readonly string[]).includes(baseline)) return null;
+  return { model: model ?? null, baseline: (baseline as EvaluateBaseline | undefined) ?? null, task: task as EvaluateTask, domain: domain! };
+}
+
 export const evaluateWith = z
   .object({
     tasks: z.array(z.enum(EVALUATE_TASKS)).min(1).default(['perplexity-by-domain']),
@@ -29,7 +55,7 @@ function checkTasks(w: EvaluateWith): WithIssue[] {
 
 export const evaluateStage = {
   kind: 'evaluate',
-  summary: 'bits per byte by domain on held-out documents',
+  summary: 'bits per byte by domain on held-out documents, beside n-gram baselines of the training documents',
   with: evaluateWith,
   settings: evaluateWith,
   inputs: { accepts: ['model', 'dataset'], requires: 'model' },
@@ -38,12 +64,13 @@ export const evaluateStage = {
   queue: 'braise-cpu',
   long: true,
   available: true,
-  implVersion: '1',
+  // 2: windows without overlap (lm-evaluation-harness's rolling scheme) and the n-gram baselines.
+  implVersion: '2',
   // An evaluation of a pretrained model scores its held-out documents unless told otherwise.
   impliedInputs: (written, portsOf) =>
     written.some((x) => x.kind === 'dataset')
       ? []
       : written.filter((x) => x.kind === 'model' && 'heldout' in (portsOf(x.node) ?? {})).map((m) => ({ node: m.node, port: 'heldout', kind: 'dataset' as const })),
   check: checkTasks,
-  headline: ['perplexity-by-domain/mean'],
+  headline: [evaluateMetricName('perplexity-by-domain', 'mean'), evaluateMetricName('perplexity-by-domain', 'mean', 'trigram')],
 } as const satisfies StageSpec<'evaluate', typeof evaluateWith>;

@@ -59,6 +59,11 @@ describe.each(databases())('recipe run on %s', (db) => {
     for (const d of domains) {
       expect(ev.metrics[d]).toBeGreaterThan(0.5);
       expect(ev.metrics[d]).toBeLessThan(8);
+      // Beside it, the byte n-gram baselines of the model's training documents, each order better than the last.
+      const [uni, bi, tri] = (['unigram', 'bigram', 'trigram'] as const).map((b) => ev.metrics[`baseline/${b}/${d}`]!);
+      expect(uni).toBeGreaterThan(bi!);
+      expect(bi).toBeGreaterThan(tri!);
+      expect(tri).toBeGreaterThan(0.5);
     }
   });
 

@@ -89,7 +89,7 @@ describe('run service validation', () => {
   });
 
   it("applies the deployment's worker memory and queues", async () => {
-    const big = (await demo()).replace('{ arch: gpt, layers: 2, dModel: 64, heads: 4, context: 64, tokenizer: byte }', '{ layers: 12, dModel: 768, heads: 12, context: 1024 }');
+    const big = (await demo()).replace('{ arch: gpt, layers: 2, dModel: 128, heads: 4, context: 128, tokenizer: byte }', '{ layers: 12, dModel: 768, heads: 12, context: 1024 }');
     expect((await invalid(big))[0]!.message).toMatch(/exceeds the worker's 2\.0 GiB \(BRAISE_WORKER_MEMORY\)/);
     const queued = (await demo()).replace('    kind: pretrain\n', '    kind: pretrain\n    queue: braise-gpu-a100\n');
     expect((await service.validate(queued)).nodes.find((n) => n.id === 'base')!.queue).toBe('braise-gpu-a100');

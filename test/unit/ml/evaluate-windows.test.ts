@@ -23,11 +23,17 @@ describe('documentWindows', () => {
     });
   }
 
-  it('gives every prediction after the first window at least context/2 tokens of context', () => {
-    const seq = Array.from({ length: 50 }, (_, i) => i);
-    for (const [k, w] of documentWindows(seq, 8, -1).entries()) {
-      if (k === 0) continue;
-      for (let t = 0; t < 8; t++) if (w.weights[t] === 1) expect(t + 1).toBeGreaterThanOrEqual(4);
+  it('costs one forward position per prediction: disjoint windows, the last one ending at the document end', () => {
+    const context = 8;
+    for (const length of [2, 9, 10, 17, 40, 101]) {
+      const seq = Array.from({ length }, (_, i) => i);
+      const windows = documentWindows(seq, context, -1);
+      expect(windows).toHaveLength(Math.ceil((length - 1) / context));
+      // Every window but a short document's only one is full, and the last ends at the last target.
+      const last = windows.at(-1)!;
+      if (length - 1 >= context) expect(last.targets[context - 1]).toBe(length - 1);
+      // A window's first scored target has as context everything in the window before it.
+      for (const w of windows.slice(0, -1)) expect(Array.from(w.weights).every((x) => x === 1)).toBe(true);
     }
   });
 });
