@@ -80,7 +80,7 @@ export async function connect(opts: { queues: QueueName[]; temporal?: boolean })
     return { mode: 'api', service: httpRunService(url, token), runtime: null, close: async () => {} };
   }
   // A CLI process runs one run: its workflow code runs on the main thread, not a worker thread of its own.
-  const runtime = await openRuntime({ config, queues: opts.queues, temporal: opts.temporal, log: say, workflowsInProcess: true }).catch((err: unknown) => {
+  const runtime = await openRuntime({ config, queues: opts.queues, temporal: opts.temporal, log: say, workflowsInProcess: true, setupNative: true }).catch((err: unknown) => {
     // The embedded database is held, most likely by a `braise up` this CLI did not find: say where it looked.
     if (!embeddedOnly && err instanceof Error && err.cause instanceof LockHeldError) {
       throw new Error(

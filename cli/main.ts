@@ -91,6 +91,14 @@ program
   .action((opts: { name: string }) => exitWith(up().then((m) => m.tokenCreateCommand(opts.name))));
 
 program
+  .command('setup')
+  .description('install optional parts into the home\'s tools')
+  .command('tensorflow')
+  .description('build the native TensorFlow backend (tfjs-node on the PyPI TensorFlow C library) and prove it with a smoke op')
+  .option('--gpu', 'the CUDA build (tfjs-node-gpu on tensorflow[and-cuda]) for a machine with an NVIDIA GPU')
+  .action((opts: { gpu?: boolean }) => exitWith(import('./commands/setup.ts').then((m) => m.setupTensorflowCommand(opts))));
+
+program
   .command('down')
   .description("stop this home's embedded Temporal dev server (never another home's)")
   .action(() => {

@@ -21,6 +21,7 @@ import { activityLineage } from './db/recorder.ts';
 import { compactForLog, createLogger } from './logger.ts';
 import { closeSafeRetryInterceptor } from './temporal/close-safe-retry.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
+import { ensureTensorflow } from '../ml/native/setup.ts';
 import { ensureDevServer, portOpen } from './temporal/dev-server.ts';
 import { ensureSearchAttributes } from './temporal/runs.ts';
 import { createControlWorker, createWorkers, workflowBundle, type QueueName, type WorkerSet } from './temporal/worker.ts';
@@ -55,6 +56,11 @@ export interface OpenRuntimeOptions {
   temporal?: boolean;
   /** Workflow code on the main thread (see WorkerSetOptions.workflowsInProcess); for processes that run one run. */
   workflowsInProcess?: boolean;
+  /**
+   * Set up the native TensorFlow backend first if this process trains (polls cpu or gpu) and it is missing
+   * (ml/native/setup.ts: one progress line; a cached install costs a few stats). The CLI sets it; tests do not.
+   */
+  setupNative?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -78,6 +84,9 @@ function installTemporalRuntime(logger: Logger): void {
 export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<BraiseRuntime> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger();
+  if (opts.setupNative === true && opts.queues?.some((q) => q === 'cpu' || q === 'gpu')) {
+    await ensureTensorflow({ toolsDir: config.toolsDir, log: opts.log ?? ((m) => logger.warn(m)) });
+  }
   installTemporalRuntime(logger);
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
   await prepareHome(config.home, (m) => logger.warn(m));

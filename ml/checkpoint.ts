@@ -31,6 +31,10 @@ export interface ModelMeta {
   format: 'braise.model/v1';
   config: ModelConfig;
   backend: string;
+  /** The TensorFlow C library's version on the native backend, null elsewhere (absent in older model dirs). */
+  tensorflowVersion?: string | null;
+  /** `cpu` or `gpu` (absent in older model dirs). */
+  device?: string;
   steps: number;
   /** Smoothed final training loss (nats/token); null for a model saved without training. */
   finalLoss: number | null;
@@ -48,6 +52,8 @@ const modelMetaSchema = z.object({
   format: z.literal('braise.model/v1'),
   config: modelConfigSchema,
   backend: z.string(),
+  tensorflowVersion: z.string().nullable().optional(),
+  device: z.string().optional(),
   steps: z.number().int().nonnegative(),
   finalLoss: z.number().nullable(),
 });
@@ -189,12 +195,13 @@ export async function latestCheckpoint(root: string): Promise<string | null> {
 /** Writes a final model directory atomically: model files, `state.json` and `model.json`. */
 export async function saveModel(
   dir: string,
-  m: { config: ModelConfig; tokenizer: Tokenizer; weights: Weights; state: TrainState; finalLoss: number },
+  m: { config: ModelConfig; tokenizer: Tokenizer; weights: Weights; state: TrainState; finalLoss: number; runtime?: { tensorflowVersion: string | null; device: string } },
 ): Promise<void> {
   const meta: ModelMeta = {
     format: 'braise.model/v1',
     config: m.config,
     backend: m.state.backend,
+    ...(m.runtime ? { tensorflowVersion: m.runtime.tensorflowVersion, device: m.runtime.device } : {}),
     steps: m.state.step,
     finalLoss: Number.isFinite(m.finalLoss) ? m.finalLoss : null,
   };

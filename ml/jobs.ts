@@ -134,6 +134,10 @@ export interface TrainResult {
   /** `[step, loss]` for every step from 1, including steps replayed from a resumed checkpoint's state. */
   lossCurve: Array<[number, number]>;
   backend: string;
+  /** The TensorFlow C library's version on the native backend, null on WASM / plain JS. */
+  tensorflowVersion: string | null;
+  /** `cpu` or `gpu`. */
+  device: string;
   /** Target tokens trained on over the whole run. */
   tokensSeen: number;
   /** The step the run resumed from, or null when it started fresh. */

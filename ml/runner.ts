@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PermanentError } from '../errors/permanent.ts';
 import { JobInputError } from './errors.ts';
 import type { ChildMessage, JobInput } from './jobs.ts';
+import { cudaEnv, installedNative } from './native/layout.ts';
 
 /** A trainer job that failed for a reason retrying may fix (a crash, a child that could not start). */
 export class TrainerError extends Error {
@@ -58,6 +59,12 @@ const CHILD_ENTRY = fileURLToPath(new URL('./trainer/child.ts', import.meta.url)
  */
 function tsxLoader(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+/** LD_LIBRARY_PATH for a trainer when the GPU build of the native backend is installed; empty otherwise. */
+function cudaChildEnv(): Record<string, string> {
+  const gpu = installedNative('gpu');
+  return gpu ? cudaEnv(gpu.dir) : {};
 }
 
 const live = new Set<ChildProcess>();
@@ -117,7 +124,8 @@ export function runChild<R>(entry: string, job: JobInput, opts: RunJobOptions = 
   return new Promise<R>((resolve, reject) => {
     const child = fork(entry, [], {
       execArgv: ['--import', tsxLoader(), ...(opts.heapLimitMb !== undefined ? [`--max-old-space-size=${opts.heapLimitMb}`] : [])],
-      env: { ...process.env, ...opts.env },
+      // A GPU build of the native backend opens its CUDA libraries (from the nvidia-* wheels) by name.
+      env: { ...process.env, ...cudaChildEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     live.add(child);

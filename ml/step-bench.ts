@@ -47,12 +47,21 @@ export async function benchStep(config: ModelConfig, batchSize: number, steps = 
   }
 }
 
-// `npx tsx ml/step-bench.ts [auto|wasm|cpu]`: the 2-layer, T=64, B=16 steps at d=64 and d=128.
+/** The two models of ISSUE10's comparison with PyTorch CPU (B = 16). */
+export const BENCH_MODELS: Record<'small' | 'large', ModelConfig> = {
+  small: { arch: 'gpt', layers: 2, dModel: 64, heads: 4, context: 64, tokenizer: 'byte' },
+  large: { arch: 'gpt', layers: 4, dModel: 256, heads: 8, context: 256, tokenizer: 'byte' },
+};
+
+// `npx tsx ml/step-bench.ts [auto|tensorflow|wasm|cpu] [small|large] [steps]`: tokens/s of B=16 training steps.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await selectBackend((process.argv[2] ?? 'auto') as BackendPreference);
-  for (const dModel of [64, 128]) {
-    const t = await benchStep({ arch: 'gpt', layers: 2, dModel, heads: 4, context: 64, tokenizer: 'byte' }, 16);
+  const names = process.argv[3] === undefined ? (['small', 'large'] as const) : [process.argv[3] as 'small' | 'large'];
+  for (const name of names) {
+    const config = BENCH_MODELS[name];
+    const t = await benchStep(config, 16, Number(process.argv[4] ?? 10));
     const leak = new Set(t.tensorCounts).size === 1 ? 'flat' : `LEAK ${t.tensorCounts.join(',')}`;
-    console.log(`${t.backend} L=2 d=${dModel} T=64 B=16: ${t.wallSec.toFixed(3)} s/step wall, ${t.cpuSec.toFixed(3)} s/step cpu, tensors ${leak}`);
+    const tokS = (16 * config.context) / t.wallSec;
+    console.log(`${t.backend} ${name} L=${config.layers} d=${config.dModel} T=${config.context} B=16: ${t.wallSec.toFixed(3)} s/step wall, ${t.cpuSec.toFixed(3)} s/step cpu, ${tokS.toFixed(0)} tok/s, tensors ${leak}`);
   }
 }

@@ -73,6 +73,8 @@ export function createPretrain(deps: ActivityDeps) {
       const artifact = await deps.store.commit(outputDir, 'model', {
         stage: req.node.id,
         backend: result.backend,
+        tensorflowVersion: result.tensorflowVersion,
+        device: result.device,
         steps: result.steps,
         finalLoss: result.finalLoss,
         config: model,

@@ -20,7 +20,7 @@ function untilSignal(): Promise<string> {
 }
 
 export async function serveCommand(opts: { queues: QueueName[]; api: boolean }): Promise<number> {
-  const rt = await openRuntime({ queues: opts.queues, log: say });
+  const rt = await openRuntime({ queues: opts.queues, log: say, setupNative: true });
   let server: Awaited<ReturnType<typeof serveApi>> | null = null;
   try {
     if (opts.queues.length > 0) say(`braise: workers polling ${opts.queues.map((q) => `braise-${q}`).join(', ')} on ${rt.temporalAddress} (namespace ${rt.config.namespace})`);

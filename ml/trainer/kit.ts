@@ -10,7 +10,7 @@
  * adds to a checkpoint, and optional per-step work (online updates, extra metrics) and result fields.
  * `ml/trainer/pretrain.ts` is the first user.
  */
-import { selectBackend, type BackendPreference } from '../backend.ts';
+import { backendInfo, selectBackend, type BackendPreference } from '../backend.ts';
 import { loadCheckpoint, readModelDir, saveCheckpoint, saveModel, type TrainState } from '../checkpoint.ts';
 import { assertEmptyOrMissing, removeStaleTemps } from '../checkpoint-io.ts';
 import { parseModelConfig, sameArchitecture, type ModelConfig } from '../config.ts';
@@ -131,6 +131,7 @@ async function startModel(spec: TrainingLoopSpec, config: Required<ModelConfig>,
 export async function runTraining<X extends object>(spec: TrainingLoopSpec, io: TrainerIO, kind: TrainingKind<X>): Promise<(TrainResult & X) | null> {
   const started = Date.now();
   const backend = await selectBackend(spec.backend ?? 'auto');
+  const { tensorflowVersion, device } = backendInfo();
   const tokenizer = byteTokenizer();
   const config = parseModelConfig(spec.model, 'job.model');
   const { checkpointDir, outputDir, resumeFrom } = spec.paths;
@@ -172,12 +173,14 @@ export async function runTraining<X extends object>(spec: TrainingLoopSpec, io: 
     }
     const finalLoss = smoothedFinalLoss(state.lossCurve);
     await assertEmptyOrMissing(outputDir, 'job.outputDir');
-    await saveModel(outputDir, { config, tokenizer, weights: await readWeights(model), state, finalLoss });
+    await saveModel(outputDir, { config, tokenizer, weights: await readWeights(model), state, finalLoss, runtime: { tensorflowVersion, device } });
     const base: TrainResult = {
       steps: state.step,
       finalLoss,
       lossCurve: state.lossCurve,
       backend,
+      tensorflowVersion,
+      device,
       tokensSeen: state.tokensSeen,
       resumedFromStep,
       wallMs: Date.now() - started,
