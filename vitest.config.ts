@@ -1,8 +1,19 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
+/** The ML unit tests, which `native` reruns on the native TensorFlow backend. */
+const ML_TESTS = ['test/unit/ml/**/*.test.ts', 'test/unit/ml-mixing/**/*.test.ts'];
+
 /**
- * Two layers: `unit` (pure, fast, no servers) and `integration` (a real Temporal
- * dev server and real databases, started once in a globalSetup).
+ * `native` runs where the native backend is set up (`braise setup tensorflow`) and always in CI, where
+ * BRAISE_TF_BACKEND=tensorflow makes a missing one fail every test instead of skipping it.
+ */
+const native = process.env.CI === 'true' || existsSync('node_modules/@tensorflow/tfjs-node/braise-native.json');
+
+/**
+ * Layers: `unit` (pure, fast, no servers), `native` (the ML unit tests again, forced onto the native
+ * TensorFlow backend) and `integration` (a real Temporal dev server and real databases, started once
+ * in a globalSetup).
  */
 export default defineConfig({
   test: {
@@ -14,6 +25,20 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      ...(native
+        ? [
+            {
+              test: {
+                name: 'native',
+                include: ML_TESTS,
+                // backends.test.ts compares every backend itself; native-setup.test.ts tests no backend.
+                exclude: ['test/unit/ml/backends.test.ts', 'test/unit/ml/native-setup.test.ts'],
+                env: { BRAISE_TF_BACKEND: 'tensorflow' },
+                testTimeout: 60_000,
+              },
+            },
+          ]
+        : []),
       {
         test: {
           name: 'integration',

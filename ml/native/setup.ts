@@ -46,6 +46,8 @@ export interface SetupOptions {
   env?: NodeJS.ProcessEnv;
   /** The python that runs pip (default `python3`). */
   python?: string;
+  /** Where the package is installed (default: beside the project's tfjs-core); tests point it elsewhere. */
+  packageDir?: (variant: NativeVariant) => string;
 }
 
 export interface SetupResult {
@@ -75,8 +77,14 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof NativeSetupError) throw err;
     const e = err as Error & { stderr?: string; code?: string };
-    const stderr = (e.stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-    throw new NativeSetupError(name, e.code === 'ENOENT' ? `${e.message} (is it installed?)` : stderr || e.message);
+    // The informative lines: npm's and pip's first error lines, without their boilerplate.
+    const stderr = (e.stderr ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.replace(/^npm error\s*/, '') !== '' && !/complete log of this run|behind a proxy/.test(l))
+      .slice(0, 3)
+      .join(' | ');
+    throw new NativeSetupError(name, (e.code === 'ENOENT' ? `${e.message} (is it installed?)` : stderr || e.message).replace(/\s*\n\s*/g, ' ').trim());
   }
 }
 
@@ -91,7 +99,8 @@ export async function setupTensorflow(o: SetupOptions): Promise<SetupResult> {
   const done = (dir: string, did: SetupResult['did'], s: { tensorflow: string; gpu: boolean }): SetupResult => ({
     dir, did, tensorflowVersion: s.tensorflow, device: s.gpu ? 'gpu' : 'cpu', seconds: (performance.now() - started) / 1000,
   });
-  const existing = installedNative(o.variant);
+  const packageDir = (o.packageDir ?? installedPackageDir)(o.variant);
+  const existing = installedNative(o.variant, packageDir);
   if (existing) return done(existing.dir, 'nothing', { tensorflow: TENSORFLOW_VERSION, gpu: o.variant === 'gpu' });
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new NativeSetupError('download', `the PyPI TensorFlow C library is used on linux x64 only (this is ${process.platform} ${process.arch})`);
@@ -104,7 +113,7 @@ export async function setupTensorflow(o: SetupOptions): Promise<SetupResult> {
     if (!existsSync(path.join(libDir, 'lib', 'libtensorflow_cc.so.2'))) await stageLibrary(o, libDir, env, log);
     await buildAddon(o, libDir, buildDir, env, log);
   }
-  const dir = await step('install', () => installIntoProject(o.variant, buildDir, libDir));
+  const dir = await step('install', () => installIntoProject(o.variant, buildDir, libDir, packageDir));
   const smoke = await step('smoke', () => smokeTest(dir, env));
   if (o.variant === 'gpu' && !smoke.gpu) {
     log(`native TensorFlow (GPU build) loaded, but TensorFlow sees no GPU: it runs on the CPU`);
@@ -209,7 +218,7 @@ async function buildAddon(o: SetupOptions, libDir: string, buildDir: string, env
   try {
     log(`  building ${pkg}'s addon against it (node-gyp)`);
     const { stdout } = await step('fetch', () =>
-      run('npm', ['pack', '--silent', '--pack-destination', work, pkg], { cwd: work, env, timeout: 300_000, maxBuffer: 16 << 20 }),
+      run('npm', ['pack', '--loglevel=error', '--pack-destination', work, pkg], { cwd: work, env, timeout: 300_000, maxBuffer: 16 << 20 }),
     );
     const tarball = path.join(work, stdout.trim().split('\n').at(-1)!);
     const src = path.join(work, 'package');
@@ -256,8 +265,7 @@ async function writeMarker(dir: string, variant: NativeVariant, libDir: string):
 }
 
 /** Copies the built package (JavaScript and addon: a few MB) beside the project's tfjs-core; `deps` links to the library. */
-async function installIntoProject(variant: NativeVariant, buildDir: string, libDir: string): Promise<string> {
-  const dest = installedPackageDir(variant);
+async function installIntoProject(variant: NativeVariant, buildDir: string, libDir: string, dest: string): Promise<string> {
   const tmp = `${dest}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -315,11 +323,8 @@ function failureFile(toolsDir: string, variant: NativeVariant): string {
   return path.join(toolsDir, 'tensorflow', `${buildKey(variant)}.failed`);
 }
 
-export interface EnsureOptions {
-  toolsDir: string;
+export interface EnsureOptions extends Omit<SetupOptions, 'variant' | 'log'> {
   log: (message: string) => void;
-  env?: NodeJS.ProcessEnv;
-  python?: string;
 }
 
 /**
@@ -334,7 +339,8 @@ export async function ensureTensorflow(o: EnsureOptions): Promise<SetupResult | 
   const forced = env.BRAISE_TF_BACKEND ?? '';
   if (forced === 'wasm' || forced === 'cpu') return null;
   const variants: NativeVariant[] = nvidiaDriverPresent() ? ['gpu', 'cpu'] : ['cpu'];
-  for (const variant of variants) if (installedNative(variant)) return null;
+  const packageDir = o.packageDir ?? installedPackageDir;
+  for (const variant of variants) if (installedNative(variant, packageDir(variant))) return null;
   const errors: string[] = [];
   for (const variant of variants) {
     const failed = failureFile(o.toolsDir, variant);
@@ -350,7 +356,7 @@ export async function ensureTensorflow(o: EnsureOptions): Promise<SetupResult | 
       );
     }
     try {
-      const r = await setupTensorflow({ toolsDir: o.toolsDir, variant, log: () => {}, env, ...(o.python ? { python: o.python } : {}) });
+      const r = await setupTensorflow({ ...o, variant, log: () => {}, env });
       if (r.did === 'built') o.log(`native TensorFlow backend ready (TensorFlow ${r.tensorflowVersion}, ${r.device}) in ${r.seconds.toFixed(0)} s`);
       return r;
     } catch (err) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../ml/backend.ts';
+import { installedNative } from '../../../ml/native/layout.ts';
 import { latestCheckpoint, loadCheckpoint, saveModel } from '../../../ml/checkpoint.ts';
 import { consumedChain } from '../../../ml/consumed.ts';
 import { createModel, readWeights } from '../../../ml/gpt.ts';
@@ -79,7 +80,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('runJob: pretrain', () => {
   it('lowers the loss on a small repeated text, reporting progress and checkpoints', () => {
     expect(reference.steps).toBe(40);
-    expect(reference.backend).toBe('wasm');
+    // The job asks for `auto`: native where it is set up, else WASM (the `native` test project forces it with
+    // BRAISE_TF_BACKEND). The model records the backend, its TensorFlow and device.
+    const backend = process.env.BRAISE_TF_BACKEND || (installedNative('cpu') ? 'tensorflow' : 'wasm');
+    expect(reference.backend).toBe(backend);
     expect(reference.resumedFromStep).toBeNull();
     expect(reference.tokensSeen).toBe(40 * 8 * 32);
     expect(reference.lossCurve.map(([s]) => s)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -91,7 +95,7 @@ describe('runJob: pretrain', () => {
     expect(progress[0]).toMatchObject({ step: 1, totalSteps: 40 });
     expect(referenceMessages.filter((m) => m.type === 'checkpoint').map((m) => (m as { step: number }).step)).toEqual([20, 40]);
     const meta = JSON.parse(readFileSync(path.join(root, 'ref', 'model', 'model.json'), 'utf8')) as { steps: number; backend: string };
-    expect(meta).toMatchObject({ format: 'braise.model/v1', steps: 40, backend: 'wasm' });
+    expect(meta).toMatchObject({ format: 'braise.model/v1', steps: 40, backend, tensorflowVersion: backend === 'tensorflow' ? expect.stringMatching(/^2\.16\./) : null, device: 'cpu' });
     const consumed = JSON.parse(readFileSync(path.join(root, 'ref', 'ck', 'step-00000040', 'consumed.json'), 'utf8')) as {
       fromStep: number;
       toStep: number;
