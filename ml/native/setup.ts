@@ -64,7 +64,7 @@ const smokeSchema = z.object({ tensorflow: z.string(), gpu: z.boolean(), product
 /** Wheels are for CPython 3.11 on manylinux x86-64 whatever python runs pip (only files are taken from them). */
 const PIP_TARGET = [
   '--no-deps', '--only-binary=:all:', '--python-version', '3.11', '--implementation', 'cp',
-  ...['manylinux2014_x86_64', 'manylinux_2_17_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64'].flatMap((p) => ['--platform', p]),
+  ...['manylinux2014_x86_64', 'manylinux_2_17_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_28_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64'].flatMap((p) => ['--platform', p]),
 ];
 
 function libDirFor(toolsDir: string, variant: NativeVariant): string {
