@@ -12,6 +12,7 @@ import { inject } from 'vitest';
 import { loadConfig, type BraiseConfig } from '../../infra/config.ts';
 import type { RunService } from '../../service/contract.ts';
 import type { RunView } from '../../service/view.ts';
+import { installedNative } from '../../ml/native/layout.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -57,6 +58,9 @@ export async function testHome(db: DbKind): Promise<TestHome> {
     BRAISE_LOG_LEVEL: 'warn',
     // Never talk to a user's running API from the tests: the CLI runs embedded unless a test says otherwise.
     BRAISE_API_URL: 'http://127.0.0.1:9',
+    // Each test home is new: without a native backend set up (`braise setup tensorflow`), do not let every CLI run
+    // in a fresh home attempt the first-use setup; train on WASM as `auto` would.
+    ...(installedNative('cpu') === null ? { BRAISE_TF_BACKEND: 'wasm' } : {}),
   };
   return {
     home,
