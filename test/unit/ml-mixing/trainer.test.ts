@@ -8,7 +8,7 @@ import { runPretrain } from '../../../ml/trainer/pretrain.ts';
 import { pretrainJob, type FlatPretrainJob } from '../ml/pretrain-job.ts';
 
 /*
- * Real trainer child processes (tsx + TensorFlow.js WASM) on a tiny model, with a mixture or with
+ * Real trainer child processes (tsx + TensorFlow.js, the backend `auto` picks) on a tiny model, with a mixture or with
  * dataset decomposition. Like test/unit/ml/runner.test.ts, a resumed run is compared against an
  * uninterrupted reference.
  */
@@ -44,9 +44,11 @@ function maxAbsDiff(a: Buffer, b: Buffer): number {
   return max;
 }
 
-/** Runs a job in this process: bad input fails before any training, so no child is worth forking. */
-const inProcess = (j: PretrainJob): Promise<PretrainResult | null> =>
-  runPretrain({ ...j, settings: { ...j.settings, backend: 'wasm' } }, { send: () => Promise.resolve(), stopRequested: () => false });
+/**
+ * Runs a job in this process: bad input fails before any training, so no child is worth forking. Its backend is the
+ * children's (`auto`: native where it is set up), so a resumed run here replays a child's reference exactly.
+ */
+const inProcess = (j: PretrainJob): Promise<PretrainResult | null> => runPretrain(j, { send: () => Promise.resolve(), stopRequested: () => false });
 
 type MixtureMessage = Extract<ChildMessage, { type: 'mixture' }>;
 const mixtureMessages = (ms: ChildMessage[]): MixtureMessage[] => ms.filter((m): m is MixtureMessage => m.type === 'mixture');

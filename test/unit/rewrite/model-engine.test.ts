@@ -33,9 +33,10 @@ describe('model engine', () => {
   });
 
   it('a generate job in the child samples exactly what ml/generate.ts samples in-process', async () => {
-    const job: GenerateJob = { type: 'generate', modelDir, prompts: ['Rewrite: hello world', 'x'], maxNewTokens: 12, temperature: 0.9, topK: 20, seed: 77 };
+    // The same backend on both sides (in-process is WASM, see model-dir.ts; auto would pick native where it is set up).
+    const job: GenerateJob = { type: 'generate', modelDir, prompts: ['Rewrite: hello world', 'x'], maxNewTokens: 12, temperature: 0.9, topK: 20, seed: 77, backend: 'wasm' };
     const child = await generateInChild(job);
-    expect(child.backend).toBe('wasm');
+    expect(child.backend).toBe(process.env.BRAISE_TF_BACKEND || 'wasm');
     const { model, tokenizer } = await loadModel(modelDir);
     try {
       expect(child.texts).toEqual(await generateTexts(model, tokenizer, job.prompts, job));
