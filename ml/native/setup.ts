@@ -90,7 +90,7 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
 
 /**
  * Runs the setup of `variant` as far as needed: nothing when the project already has a current build,
- * a copy when `<tools>` has one, the whole build otherwise. Throws a {@link NativeSetupError}.
+ * a copy when `<tools>` has one, the whole build otherwise; then the smoke test. Throws a {@link NativeSetupError}.
  */
 export async function setupTensorflow(o: SetupOptions): Promise<SetupResult> {
   const started = performance.now();
@@ -101,7 +101,7 @@ export async function setupTensorflow(o: SetupOptions): Promise<SetupResult> {
   });
   const packageDir = (o.packageDir ?? installedPackageDir)(o.variant);
   const existing = installedNative(o.variant, packageDir);
-  if (existing) return done(existing.dir, 'nothing', { tensorflow: TENSORFLOW_VERSION, gpu: o.variant === 'gpu' });
+  if (existing) return done(existing.dir, 'nothing', await step('smoke', () => smokeTest(existing.dir, env)));
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new NativeSetupError('download', `the PyPI TensorFlow C library is used on linux x64 only (this is ${process.platform} ${process.arch})`);
   }
