@@ -60,6 +60,10 @@ export function createMerge(deps: ActivityDeps) {
       await writeMergedModel(outputDir, loaded[0]!, merged, record);
       const artifact = await deps.store.commit(outputDir, 'model', {
         stage: req.node.id,
+        // Plain float64/float32 arithmetic in this process: no TensorFlow backend ran (as model.json says).
+        backend: 'none',
+        tensorflowVersion: null,
+        device: 'cpu',
         method: settings.method,
         settings,
         models: models.map((m, i) => ({ stage: m.node, artifact: m.artifact.id, ...(weights ? { weight: weights[i]! } : {}) })),

@@ -162,5 +162,5 @@ export async function writeMergedModel(dir: string, like: LoadedModel, merged: M
   await writeJson(path.join(dir, 'tokenizer.json'), like.tokenizer);
   await writeJson(path.join(dir, 'weights.json'), await writeTensors(dir, 'weights', merged.tensors));
   // No backend ran: the merge is plain arithmetic; steps 0 and no loss, as no training made this model.
-  await writeJson(path.join(dir, 'model.json'), { format: 'braise.model/v1', config: like.config, backend: 'none', steps: 0, finalLoss: null, merge: record });
+  await writeJson(path.join(dir, 'model.json'), { format: 'braise.model/v1', config: like.config, backend: 'none', tensorflowVersion: null, device: 'cpu', steps: 0, finalLoss: null, merge: record });
 }

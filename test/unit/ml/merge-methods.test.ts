@@ -183,7 +183,7 @@ describe('merged model directories', () => {
     const read = await readModelDir(out);
     expect(read.config).toEqual(CONFIG);
     for (const t of inputs[0]!.tensors) expect(read.weights.get(t.name)).toEqual(t.data);
-    expect(read.meta).toEqual({ format: 'braise.model/v1', config: CONFIG, backend: 'none', steps: 0, finalLoss: null });
+    expect(read.meta).toEqual({ format: 'braise.model/v1', config: CONFIG, backend: 'none', tensorflowVersion: null, device: 'cpu', steps: 0, finalLoss: null });
     expect(JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'))).toMatchObject({ merge: { method: 'slerp', models: [{ label: 'a' }, { label: 'b' }], base: null } });
   });
 
