@@ -3,28 +3,13 @@
  * project's install (no download), and `braise run` trains on it, the model artifact saying so.
  * Runs where the backend is set up, and always in CI (which sets it up first), where a missing one fails.
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedNative } from '../../ml/native/layout.ts';
+import { runBraise as braise } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
-
-function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe.skipIf(installedNative('cpu') === null && process.env.CI !== 'true')('native TensorFlow backend', () => {
   let home: TestHome;
