@@ -198,7 +198,7 @@ function braiseRun(env: NodeJS.ProcessEnv): Promise<CliRun> {
 }
 
 async function measureDemo(env: NodeJS.ProcessEnv, reruns: number): Promise<CliRun[]> {
-  console.error('filling the cache: one run of recipes/demo.yaml (about a minute on 2 cores)…');
+  console.error('filling the cache: one run of recipes/demo.yaml (a few minutes on 2 cores)…');
   await braiseRun(env);
   const runs: CliRun[] = [];
   for (let i = 0; i < reruns; i++) {
