@@ -8,44 +8,20 @@ function in allenai/open-instruct at the commit below (read from the repository,
 float64 on small fixed float32-representable inputs; the script writes
 test/fixtures/goldens/open-instruct/losses.json with the inputs, the outputs and the gradients.
 
-Usage: python3 scripts/goldens/open_instruct_losses.py
-Without torch importable it makes a venv under $BRAISE_HOME/.braise/tools/open-instruct-venv (default
-./.braise/tools) with torch and numpy, and runs itself again inside it, the way scripts/goldens/mergekit_merges.py
-does (a few lines, kept here until the shared venv helper lands).
+Usage: npm run goldens:open-instruct (runs this script in the shared PyTorch venv of infra/python-venv.ts),
+or any python with torch and numpy: python3 scripts/goldens/open_instruct_losses.py
 """
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
 
 OPEN_INSTRUCT_COMMIT = "e6c3044aa6201c8bfa4573c1b03142af599e730d"
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test" / "fixtures" / "goldens" / "open-instruct" / "losses.json"
-
-
-def ensure_torch() -> None:
-    try:
-        import numpy  # noqa: F401
-        import torch  # noqa: F401
-        return
-    except ImportError:
-        pass
-    venv = Path(os.environ.get("BRAISE_HOME", ROOT)) / ".braise" / "tools" / "open-instruct-venv"
-    py = venv / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(venv)])
-    subprocess.check_call([str(py), "-m", "pip", "install", "-q", "torch", "numpy"])
-    os.execv(str(py), [str(py), __file__, *sys.argv[1:]])
-
-
-ensure_torch()
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
 torch.set_default_dtype(torch.float64)
 gen = torch.Generator().manual_seed(20261202)
 INVALID_LOGPROB = 1.0  # open_instruct/utils.py
