@@ -91,6 +91,7 @@ const CONFIGS: GradConfig[] = [
   unaryY('Exp', (dy, y) => tf.mul(dy, y)),
   unaryY('Tanh', (dy, y) => tf.mul(tf.sub(1, tf.square(y)), dy)),
   unaryY('Sigmoid', (dy, y) => tf.mul(dy, tf.mul(y, tf.sub(1, y)))),
+  unaryX('Expm1', (dy, x) => tf.mul(dy, tf.exp(f32(x)))),
   {
     kernelName: 'ClipByValue',
     inputsToSave: ['x'],
