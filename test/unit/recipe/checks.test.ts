@@ -30,7 +30,7 @@ describe('dataset sources', () => {
   it('refuses an unknown built-in dataset, listing the known ones and the nearest', () => {
     const [issue] = issuesOf(withDataset('{ source: builtin:brwn }'));
     expect(issue).toMatchObject({ path: 'datasets.web.source', line: 6 });
-    expect(issue!.message).toBe('unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:eval/brown-cloze');
+    expect(issue!.message).toBe('unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:tasks, builtin:eval/brown-cloze');
   });
 
   it('refuses unknown Brown genres and SpamAssassin groups, naming the allowed values', () => {
@@ -39,6 +39,18 @@ describe('dataset sources', () => {
     const groups = issuesOf(withDataset('{ source: builtin:spam-assassin, groups: [spam-3] }'));
     expect(groups[0]!.message).toBe('unknown SpamAssassin group "spam-3" (did you mean "spam-1"?): expected one of easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2');
     expect(issuesOf(withDataset('{ source: builtin:eval/brown-cloze, genres: [a] }'))[0]).toMatchObject({ path: 'datasets.web.genres', message: '"genres" is only supported by builtin:brown' });
+  });
+
+  it('refuses unknown tasks, and the task generator options on other sources, with path and line', () => {
+    expect(issuesOf(withDataset('{ source: builtin:tasks, tasks: [addition, sortt] }'))).toEqual([
+      { path: 'datasets.web.tasks[1]', line: 6, column: 51, message: 'unknown task "sortt" (did you mean "sort"?): expected one of addition, subtraction, reverse, sort' },
+    ]);
+    expect(issuesOf(withDataset('{ source: builtin:brown, split: heldout, shape: sft }'))).toEqual([
+      expect.objectContaining({ path: 'datasets.web.split', line: 6, message: '"split" is only supported by builtin:tasks' }),
+      expect.objectContaining({ path: 'datasets.web.shape', message: expect.stringMatching(/^"shape" is only supported by builtin:tasks and file: sources/) }),
+    ]);
+    expect(issuesOf(withDataset('{ source: builtin:tasks, shape: pairs }'))[0]).toMatchObject({ path: 'datasets.web.shape', line: 6 });
+    expect(() => compileRecipe(parseRecipeText(withDataset('{ source: "file:data/pairs.jsonl", shape: preference }')))).not.toThrow();
   });
 
   it('refuses artifact ids that are not 64 lowercase hex digits, and file sources that are not JSON Lines', () => {
