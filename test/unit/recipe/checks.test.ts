@@ -69,6 +69,25 @@ describe('dataset sources', () => {
   });
 });
 
+describe('sft', () => {
+  const SFT = VALID.replace('  web: { source: builtin:brown, genres: [a, b] }\n', '  web: { source: builtin:brown, genres: [a, b] }\n  pairs: { source: builtin:tasks, tasks: [addition], shape: sft }\n');
+
+  it('compiles on a model and a dataset of pairs, every default in its settings', () => {
+    const plan = compileRecipe(parseRecipeText(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { steps: 10 }\n`));
+    expect(plan.nodes.find((n) => n.id === 'tuned')!.with).toEqual({ steps: 10, batchSize: 8, lr: 1e-3, warmupRatio: 0.03, weightDecay: 0, gradClip: 1, checkpointEvery: 50, maskPrompt: true, backend: 'auto' });
+  });
+
+  it('refuses sft on a dataset in place of a model, with path and line', () => {
+    const issues = issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [pairs]\n`);
+    expect(issues).toEqual([expect.objectContaining({ path: 'stages[3].inputs', line: 22, message: 'sft needs at least one model input' })]);
+  });
+
+  it('refuses steps with epochs, and an unknown option, with path and line', () => {
+    expect(issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { steps: 10, epochs: 2 }\n`)[0]).toMatchObject({ path: 'stages[3].with.epochs', line: 23, message: 'give steps or epochs, not both' });
+    expect(issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { warmup_ratio: 0.1 }\n`)[0]).toMatchObject({ path: 'stages[3].with', line: 23, message: expect.stringMatching(/unknown key "warmup_ratio" \(did you mean "warmupRatio"\?\)/) });
+  });
+});
+
 describe('timeouts', () => {
   const timed = (t: string, kind = 'pretrain') =>
     VALID.replace('    kind: pretrain\n    inputs: [clean]\n', `    kind: ${kind}\n    inputs: [clean]\n    timeouts: ${t}\n`);
@@ -165,7 +184,7 @@ describe('errors name what is allowed', () => {
   });
 
   it('compile errors carry lines: unknown input, unavailable kind', () => {
-    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: tuned\n    kind: sft\n    inputs: [base]\n');
+    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: tuned\n    kind: dpo\n    inputs: [base]\n');
     expect(issues.map((i) => [i.path, i.line])).toEqual([
       ['stages[1].inputs[0]', 14],
       ['stages[3].kind', 20],
