@@ -39,7 +39,7 @@ def case(name, batch, length, vocab, labels):
         "shape": [batch, length, vocab],
         "logits": [float(x) for x in logits.detach().reshape(-1).tolist()],
         "labels": labels,
-        "loss": float(loss),
+        "loss": float(loss.detach()),
         "grad": [float(x) for x in logits.grad.reshape(-1).tolist()],
     })
 
