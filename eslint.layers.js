@@ -6,7 +6,8 @@
  * Lowest first (the README's map of the code says the same):
  *   errors/                      imports nothing of Braise
  *   recipe/, datasets/           errors/ only (recipe/ is the pure recipe language)
- *   ml/                          errors/ and recipe/ (a training job's settings are its stage's `with`, parsed with recipe/'s schema)
+ *   ml/                          errors/ and recipe/ (a training job's settings are its stage's `with`, parsed with recipe/'s schema);
+ *                                datasets/posttrain/rows.ts (the post-training row shapes, pure zod)
  *   service/                     errors/; `import type` from recipe/ and datasets/ (the RunService contract, its
  *                                views, the statuses, the lineage port, the HTTP client: no Braise I/O)
  *   workflows/                   `import type` from recipe/, activities/ and service/; @temporalio/workflow only
@@ -28,7 +29,7 @@ export const LAYERS = {
   errors: { may: [] },
   recipe: { may: ['errors'] },
   datasets: { may: ['errors'] },
-  ml: { may: ['errors', 'recipe'] },
+  ml: { may: ['errors', 'recipe'], except: ['datasets/posttrain/rows.ts'] },
   service: { may: ['errors'], types: ['recipe', 'datasets'] },
   workflows: { may: [], types: ['recipe', 'activities', 'service'] },
   activities: { may: ['errors', 'recipe', 'datasets', 'ml'], types: ['service'] },

@@ -11,6 +11,7 @@ import { isRecord, jsonProblem } from './doc-json.ts';
 import { DatasetInputError } from './errors.ts';
 import { DEFAULT_INGEST_LIMITS, INGEST_LIMIT_ENV, IngestLimitError, type IngestLimits } from './limits.ts';
 import { boundedLines } from './lines.ts';
+import { aRow, type RowShape, ROW_FIELDS, rowProblem } from './posttrain/rows.ts';
 import type { Doc } from './types.ts';
 
 /** Options of {@link readJsonl}. */
@@ -25,6 +26,8 @@ export interface JsonlOptions {
   limits?: Partial<IngestLimits>;
   /** Aborting stops the read (the iterator throws the signal's reason). */
   signal?: AbortSignal;
+  /** Lines are post-training rows of this shape (posttrain/rows.ts) instead of documents with a `text`. */
+  shape?: RowShape;
 }
 
 const DOC_FIELDS = new Set(['id', 'text', 'domain', 'license', 'meta']);
@@ -43,9 +46,19 @@ function optionalString(obj: Record<string, unknown>, key: string): string | und
   return typeof value === 'string' ? value : new Error(`"${key}" must be a string`);
 }
 
-/** Turns one parsed line into a Doc, or an error message. */
-function toDoc(value: unknown, defaultId: string): Doc | string {
-  if (!isRecord(value)) return 'expected a JSON object';
+/**
+ * Turns one parsed line into a Doc, or an error message. With a row `shape`, the row's fields are required
+ * instead of `text`, go to `meta` (where stages read them back) and make the `text` (rows.ts's rowText).
+ */
+function toDoc(raw: unknown, defaultId: string, shape: RowShape | undefined): Doc | string {
+  if (!isRecord(raw)) return 'expected a JSON object';
+  let value = raw;
+  if (shape !== undefined) {
+    const problem = rowProblem(shape, raw);
+    if (problem !== null) return problem;
+    if (raw.text !== undefined) return `"text" is not a field of ${aRow(shape)}: its text is made from ${ROW_FIELDS[shape].join(', ')}`;
+    value = { ...raw, text: ROW_FIELDS[shape].map((f) => String(raw[f])).join('\n') };
+  }
   const { id, text, meta } = value;
   const rest: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) if (!DOC_FIELDS.has(key)) rest[key] = field;
@@ -111,7 +124,7 @@ export async function* iterateJsonl(file: string, opts: JsonlOptions = {}): Asyn
       } catch (err) {
         throw new DatasetInputError(`${display}:${lineNo}: ${jsonProblem(err)}`);
       }
-      const doc = toDoc(value, `${base}:${lineNo}`);
+      const doc = toDoc(value, `${base}:${lineNo}`, opts.shape);
       if (typeof doc === 'string') throw new DatasetInputError(`${display}:${lineNo}: ${doc}`);
       const first = seen.get(doc.id);
       // The id is the file's content: name the lines, not the id.

@@ -12,12 +12,18 @@ import { type DataRoots, resolveFileRef } from './data-roots.ts';
 import { DatasetInputError } from './errors.ts';
 import { iterateJsonl } from './jsonl.ts';
 import type { IngestLimits } from './limits.ts';
+import type { RowShape } from './posttrain/rows.ts';
+import { generateTasks, type Split } from './posttrain/tasks.ts';
 import type { Doc } from './types.ts';
 
 export { DatasetInputError } from './errors.ts';
 
-/** A recipe's dataset entry: `source` plus source-specific options (`genres` for Brown; `limit` for all). */
-export type SourceSpec = { source: string; genres?: string[]; limit?: number; [k: string]: unknown };
+/**
+ * A recipe's dataset entry: `source` plus source-specific options (`genres` for Brown; `tasks`, `split`,
+ * `seed` for the generated tasks; `shape` for the tasks and `file:` rows; `limit` for all). The compiler has
+ * checked the names (recipe/sources.ts); a plan from elsewhere that names an unknown one fails here.
+ */
+export type SourceSpec = { source: string; genres?: string[]; limit?: number; shape?: RowShape; tasks?: string[]; split?: Split; seed?: number; [k: string]: unknown };
 
 /** What a source needs from its surroundings. */
 export interface SourceContext {
@@ -37,6 +43,7 @@ type Loader = (spec: SourceSpec, ctx: SourceContext, rest: string) => AsyncItera
 const BUILTINS = new Map<string, (spec: SourceSpec) => Doc[]>([
   ['brown', (spec) => loadBrown({ genres: spec.genres, limit: spec.limit })],
   ['spam-assassin', (spec) => loadSpamAssassin({ groups: spec.groups, limit: spec.limit })],
+  ['tasks', (spec) => generateTasks({ tasks: spec.tasks, shape: spec.shape, split: spec.split, seed: spec.seed, limit: spec.limit })],
   ...[...EVAL_SETS].map(([name, load]) => [name, (spec: SourceSpec) => load({ limit: spec.limit })] as const),
 ]);
 
@@ -57,6 +64,7 @@ const SCHEMES = new Map<string, Loader>(Object.entries({
       dataRoots: ctx.dataRoots ?? null,
       limits: ctx.limits,
       signal: ctx.signal,
+      shape: spec.shape,
     });
   },
   artifact: async function* (spec, ctx, id) {
@@ -101,6 +109,12 @@ export async function* iterateSource(spec: SourceSpec, ctx: SourceContext): Asyn
   }
   if (spec.genres !== undefined && source !== 'builtin:brown') {
     throw new DatasetInputError(`${source}: "genres" is only supported by builtin:brown`);
+  }
+  for (const key of ['tasks', 'split', 'seed'] as const) {
+    if (spec[key] !== undefined && source !== 'builtin:tasks') throw new DatasetInputError(`${source}: "${key}" is only supported by builtin:tasks`);
+  }
+  if (spec.shape !== undefined && source !== 'builtin:tasks' && scheme !== 'file') {
+    throw new DatasetInputError(`${source}: "shape" is only supported by builtin:tasks and file: sources`);
   }
   yield* loader(spec, ctx, rest);
 }

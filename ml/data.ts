@@ -12,6 +12,8 @@ export interface ShardDoc {
   id: string;
   text: string;
   domain?: string;
+  /** The document's `meta` object, if any (a post-training row lives there: datasets/posttrain/rows.ts). */
+  meta?: Record<string, unknown>;
   /** The shard file and 1-based line it came from. */
   shard: string;
   line: number;
@@ -71,6 +73,9 @@ function parseDocLine(text: string, shard: string, line: number): ShardDoc {
   }
   const doc: ShardDoc = { id: o['id'], text: o['text'], shard, line };
   if (typeof o['domain'] === 'string') doc.domain = o['domain'];
+  const meta = o['meta'];
+  if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) throw new JobInputError(`${shard}:${line}: meta: expected an object`);
+  if (meta !== undefined) doc.meta = { ...meta };
   return doc;
 }
 

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
+import { sftWith } from '../recipe/stages/sft.ts';
 import { formatIssues, modelConfigSchema } from './config.ts';
 import { sequenceLengthSchema } from './decomposition.ts';
 import { JobInputError } from './errors.ts';
@@ -69,6 +70,19 @@ export const pretrainJobSchema = trainingJobSchema('pretrain', pretrainSettingsS
 export type PretrainJob = z.output<typeof pretrainJobSchema>;
 export type PretrainJobInput = z.input<typeof pretrainJobSchema>;
 
+/**
+ * An sft job's settings: the stage's `with` (recipe/stages/sft.ts) with the recipe's `seed` and `steps`
+ * resolved by the activity (from `epochs` and the row count when the stage gives epochs).
+ */
+export const sftSettingsSchema = sftWith.safeExtend({ seed, steps: count.max(1_000_000) });
+
+/**
+ * Instruction-tune the model in `paths.initFrom` on `{prompt, response}` rows (documents whose `meta` holds
+ * them) in `paths.shards`; see ml/trainer/sft.ts.
+ */
+export const sftJobSchema = trainingJobSchema('sft', sftSettingsSchema);
+export type SftJob = z.output<typeof sftJobSchema>;
+
 /** Score a model directory on evaluation shards; unknown keys are errors. */
 export const evaluateJobSchema = z.strictObject({
   type: z.literal('evaluate'),
@@ -103,7 +117,7 @@ export const generateJobSchema = z.strictObject({
 export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Every job the trainer child runs; ml/trainer/child.ts maps each `type` to its runner. */
-export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, evaluateJobSchema, generateJobSchema]);
+export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, sftJobSchema, evaluateJobSchema, generateJobSchema]);
 /** Any job, as parsed (every default filled). */
 export type Job = z.output<typeof jobSchema>;
 /** Any job, as a caller may send it (defaults may be left out). */
@@ -156,6 +170,12 @@ export interface PretrainResult extends TrainResult {
   attentionFlopsPerToken?: number;
   /** With dataset decomposition: the same for concat-and-chunk at `model.context` (what the run saved against). */
   concatChunkAttentionFlopsPerToken?: number;
+}
+
+/** What a finished sft job reports (its `tokensSeen` counts response tokens: the ones the loss counts). */
+export interface SftResult extends TrainResult {
+  /** The rows trained on (each epoch visits every one once). */
+  rows: number;
 }
 
 /** What a finished evaluate job reports. */

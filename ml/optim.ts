@@ -145,6 +145,17 @@ export interface LrSchedule {
 }
 
 /**
+ * The linear schedule with warmup (transformers' `get_linear_schedule_with_warmup`, open-instruct's default
+ * `lr_scheduler_type`): update number `step` (1-based) uses the scheduler's value after `step - 1` steps,
+ * lr·(step-1)/warmupSteps during warmup, then decaying linearly to 0 at `totalSteps`.
+ */
+export function linearLrAt(step: number, s: Omit<LrSchedule, 'minLrRatio'>): number {
+  const done = step - 1;
+  if (done < s.warmupSteps) return (s.lr * done) / Math.max(1, s.warmupSteps);
+  return s.lr * Math.max(0, (s.totalSteps - done) / Math.max(1, s.totalSteps - s.warmupSteps));
+}
+
+/**
  * Learning rate for update number `step` (1-based, 1..totalSteps): linear warmup lr·step/warmupSteps
  * reaching `lr` at step = warmupSteps, then cosine decay to minLrRatio·lr at step = totalSteps.
  */

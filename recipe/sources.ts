@@ -31,16 +31,22 @@ export const BROWN_GENRES: ReadonlyArray<readonly [string, string]> = [
 
 export const SPAM_ASSASSIN_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
 
+/** `builtin:tasks`'s tasks (`datasets/posttrain/tasks.ts` generates them). */
+export const TASK_NAMES = ['addition', 'subtraction', 'reverse', 'sort'] as const;
+
 /** The option keys each source takes besides `source` and `limit` (which all take). */
 interface BuiltinSpec {
   genres?: true;
   groups?: true;
+  /** `tasks`, `split`, `seed` and `shape`. */
+  tasks?: true;
 }
 
 /** `builtin:<name>` datasets, by name. */
 export const BUILTIN_DATASETS: ReadonlyMap<string, BuiltinSpec> = new Map<string, BuiltinSpec>([
   ['brown', { genres: true }],
   ['spam-assassin', { groups: true }],
+  ['tasks', { tasks: true }],
   ['eval/brown-cloze', {}],
 ]);
 
@@ -96,6 +102,17 @@ export function checkDatasetSource(name: string, spec: DatasetSpec): RecipeIssue
         }
       });
     }
+  }
+  for (const key of ['tasks', 'split', 'seed'] as const) {
+    if (spec[key] !== undefined && !builtin?.tasks) issues.push({ path: `${base}.${key}`, message: `"${key}" is only supported by builtin:tasks` });
+  }
+  if (spec.shape !== undefined && !builtin?.tasks && scheme !== 'file') {
+    issues.push({ path: `${base}.shape`, message: '"shape" is only supported by builtin:tasks and file: sources (JSONL rows of that shape)' });
+  }
+  if (spec.tasks !== undefined && builtin?.tasks) {
+    spec.tasks.forEach((t, i) => {
+      if (!(TASK_NAMES as readonly string[]).includes(t)) issues.push({ path: `${base}.tasks[${i}]`, message: `unknown task "${t}"${didYouMean(t, TASK_NAMES)}: expected one of ${TASK_NAMES.join(', ')}` });
+    });
   }
   return issues;
 }

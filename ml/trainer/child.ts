@@ -14,10 +14,12 @@ import { runGenerate } from '../generate.ts';
 import { parseJob, type ChildMessage, type Job, type JobResult, type JobType, type TrainerIO } from '../jobs.ts';
 import { runEvaluate } from './evaluate.ts';
 import { runPretrain } from './pretrain.ts';
+import { runSft } from './sft.ts';
 
 /** The runner of each job type (a new kind: its schema in ml/jobs.ts, its runner here). Null: stopped before the end. */
 const RUNNERS: { [T in JobType]: (job: Extract<Job, { type: T }>, io: TrainerIO) => Promise<JobResult | null> } = {
   pretrain: runPretrain,
+  sft: runSft,
   evaluate: runEvaluate,
   generate: runGenerate,
 };

@@ -19,6 +19,14 @@ export const datasetSchema = z
     /** builtin:spam-assassin: which mail groups (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2). */
     groups: z.array(z.string().min(1)).min(1).optional(),
     limit: posInt.optional(),
+    /** builtin:tasks: which tasks (addition, subtraction, reverse, sort; default all). */
+    tasks: z.array(z.string().min(1)).min(1).optional(),
+    /** builtin:tasks: train or heldout (disjoint by prompt). */
+    split: z.enum(['train', 'heldout']).optional(),
+    /** builtin:tasks: the generator's seed (default 1). */
+    seed: z.number().int().min(0).optional(),
+    /** builtin:tasks and file: rows: answer ({prompt, answer}), sft ({prompt, response}) or preference ({prompt, chosen, rejected}). */
+    shape: z.enum(['answer', 'sft', 'preference']).optional(),
   })
   .strict();
 

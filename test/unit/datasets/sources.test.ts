@@ -44,10 +44,10 @@ describe('loadSource', () => {
   });
 
   it.each([
-    ['s3://bucket/x.jsonl', /unsupported dataset source "s3:\/\/bucket\/x.jsonl": expected one of builtin:brown, builtin:spam-assassin, builtin:eval\/brown-cloze, file:<path>.jsonl\[.gz\], artifact:<sha256>/],
+    ['s3://bucket/x.jsonl', /unsupported dataset source "s3:\/\/bucket\/x.jsonl": expected one of builtin:brown, builtin:spam-assassin, builtin:tasks, builtin:eval\/brown-cloze, file:<path>.jsonl\[.gz\], artifact:<sha256>/],
     ['brown', /unsupported dataset source "brown"/],
     ['constructor:x', /unsupported dataset source/],
-    ['builtin:wiki', /unknown builtin dataset "builtin:wiki": available are builtin:brown, builtin:spam-assassin, builtin:eval\/brown-cloze/],
+    ['builtin:wiki', /unknown builtin dataset "builtin:wiki": available are builtin:brown, builtin:spam-assassin, builtin:tasks, builtin:eval\/brown-cloze/],
     ['file:data.csv', /file:data.csv: expected a .jsonl or .jsonl.gz file/],
     ['artifact:abc', /artifact:abc: expected artifact:<sha256>/],
   ])('rejects %s with a DatasetInputError naming it', async (source, message) => {

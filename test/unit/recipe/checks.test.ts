@@ -30,7 +30,7 @@ describe('dataset sources', () => {
   it('refuses an unknown built-in dataset, listing the known ones and the nearest', () => {
     const [issue] = issuesOf(withDataset('{ source: builtin:brwn }'));
     expect(issue).toMatchObject({ path: 'datasets.web.source', line: 6 });
-    expect(issue!.message).toBe('unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:eval/brown-cloze');
+    expect(issue!.message).toBe('unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:tasks, builtin:eval/brown-cloze');
   });
 
   it('refuses unknown Brown genres and SpamAssassin groups, naming the allowed values', () => {
@@ -39,6 +39,18 @@ describe('dataset sources', () => {
     const groups = issuesOf(withDataset('{ source: builtin:spam-assassin, groups: [spam-3] }'));
     expect(groups[0]!.message).toBe('unknown SpamAssassin group "spam-3" (did you mean "spam-1"?): expected one of easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2');
     expect(issuesOf(withDataset('{ source: builtin:eval/brown-cloze, genres: [a] }'))[0]).toMatchObject({ path: 'datasets.web.genres', message: '"genres" is only supported by builtin:brown' });
+  });
+
+  it('refuses unknown tasks, and the task generator options on other sources, with path and line', () => {
+    expect(issuesOf(withDataset('{ source: builtin:tasks, tasks: [addition, sortt] }'))).toEqual([
+      { path: 'datasets.web.tasks[1]', line: 6, column: 51, message: 'unknown task "sortt" (did you mean "sort"?): expected one of addition, subtraction, reverse, sort' },
+    ]);
+    expect(issuesOf(withDataset('{ source: builtin:brown, split: heldout, shape: sft }'))).toEqual([
+      expect.objectContaining({ path: 'datasets.web.split', line: 6, message: '"split" is only supported by builtin:tasks' }),
+      expect.objectContaining({ path: 'datasets.web.shape', message: expect.stringMatching(/^"shape" is only supported by builtin:tasks and file: sources/) }),
+    ]);
+    expect(issuesOf(withDataset('{ source: builtin:tasks, shape: pairs }'))[0]).toMatchObject({ path: 'datasets.web.shape', line: 6 });
+    expect(() => compileRecipe(parseRecipeText(withDataset('{ source: "file:data/pairs.jsonl", shape: preference }')))).not.toThrow();
   });
 
   it('refuses artifact ids that are not 64 lowercase hex digits, and file sources that are not JSON Lines', () => {
@@ -54,6 +66,25 @@ describe('dataset sources', () => {
     expect([...BUILTIN_DATASETS.keys()].map((k) => `builtin:${k}`)).toEqual(SUPPORTED_SOURCES.filter((s) => s.startsWith('builtin:')));
     expect(SPAM_ASSASSIN_GROUPS).toEqual(LOADED_GROUPS);
     expect(BROWN_GENRES).toEqual([...brownGenres()]);
+  });
+});
+
+describe('sft', () => {
+  const SFT = VALID.replace('  web: { source: builtin:brown, genres: [a, b] }\n', '  web: { source: builtin:brown, genres: [a, b] }\n  pairs: { source: builtin:tasks, tasks: [addition], shape: sft }\n');
+
+  it('compiles on a model and a dataset of pairs, every default in its settings', () => {
+    const plan = compileRecipe(parseRecipeText(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { steps: 10 }\n`));
+    expect(plan.nodes.find((n) => n.id === 'tuned')!.with).toEqual({ steps: 10, batchSize: 8, lr: 1e-3, warmupRatio: 0.03, weightDecay: 0, gradClip: 1, checkpointEvery: 50, maskPrompt: true, backend: 'auto' });
+  });
+
+  it('refuses sft on a dataset in place of a model, with path and line', () => {
+    const issues = issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [pairs]\n`);
+    expect(issues).toEqual([expect.objectContaining({ path: 'stages[3].inputs', line: 22, message: 'sft needs at least one model input' })]);
+  });
+
+  it('refuses steps with epochs, and an unknown option, with path and line', () => {
+    expect(issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { steps: 10, epochs: 2 }\n`)[0]).toMatchObject({ path: 'stages[3].with.epochs', line: 23, message: 'give steps or epochs, not both' });
+    expect(issuesOf(`${SFT}  - id: tuned\n    kind: sft\n    inputs: [base, pairs]\n    with: { warmup_ratio: 0.1 }\n`)[0]).toMatchObject({ path: 'stages[3].with', line: 23, message: expect.stringMatching(/unknown key "warmup_ratio" \(did you mean "warmupRatio"\?\)/) });
   });
 });
 
@@ -153,7 +184,7 @@ describe('errors name what is allowed', () => {
   });
 
   it('compile errors carry lines: unknown input, unavailable kind', () => {
-    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: tuned\n    kind: sft\n    inputs: [base]\n');
+    const issues = issuesOf(VALID.replace('inputs: [clean]', 'inputs: [claen]') + '  - id: tuned\n    kind: dpo\n    inputs: [base]\n');
     expect(issues.map((i) => [i.path, i.line])).toEqual([
       ['stages[1].inputs[0]', 14],
       ['stages[3].kind', 20],

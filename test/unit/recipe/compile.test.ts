@@ -73,9 +73,9 @@ describe('compiler', () => {
   });
 
   it('refuses stage kinds this version cannot run, naming the available ones', () => {
-    const text = VALID + `  - id: tuned\n    kind: sft\n    inputs: [base]\n`;
+    const text = VALID + `  - id: tuned\n    kind: dpo\n    inputs: [base]\n`;
     const available = RUNNABLE_KINDS.filter((k) => k !== 'ingest').join(', ');
-    expect(compileErrors(text)[0]!.message).toBe(`stage kind "sft" is not available in this version of Braise (available: ${available})`);
+    expect(compileErrors(text)[0]!.message).toBe(`stage kind "dpo" is not available in this version of Braise (available: ${available})`);
   });
 
   it('resolves file: sources against the recipe directory', () => {

@@ -52,6 +52,6 @@ export const REFUSALS: readonly Refusal[] = [
     text: BASE.replace('builtin:brown', 'builtin:brwn'),
     path: 'datasets.web.source',
     line: 5,
-    message: 'unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:eval/brown-cloze',
+    message: 'unknown built-in dataset "brwn" (did you mean "brown"?): expected one of builtin:brown, builtin:spam-assassin, builtin:tasks, builtin:eval/brown-cloze',
   },
 ];

@@ -1,0 +1,77 @@
+/**
+ * `sft`: instruction-tunes its input model on its input datasets' `{prompt, response}` rows in the trainer
+ * child (ml/trainer/sft.ts) through runTrainerStage (../trainer-stage.ts: heartbeats `{ step, totalSteps,
+ * loss, checkpoint }`, resume on retry from the latest checkpoint, the loss curve as `train/loss`, the child
+ * ended on cancel). Here: the one model and the datasets among its inputs, the steps (from `epochs` and the
+ * row count when the stage gives epochs), and the model artifact, which records the chat template.
+ */
+import { activityInfo } from '@temporalio/activity';
+import { readManifest, shardPaths } from '../../datasets/dataset.ts';
+import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
+import type { SftResult } from '../../ml/jobs.ts';
+import { CHAT_TEMPLATE } from '../../ml/posttrain/sft-loss.ts';
+import { estimateTrainingMemory } from '../../recipe/memory.ts';
+import { sftStage } from '../../recipe/stages/sft.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { stageActivity } from '../stage-activity.ts';
+import { runTrainerStage } from '../trainer-stage.ts';
+
+/** Steps when the stage gives neither steps nor epochs. */
+export const DEFAULT_SFT_STEPS = 100;
+
+export function createSft(deps: ActivityDeps) {
+  return stageActivity(sftStage, {
+    async run({ req, settings, inputs, reject }) {
+      const models = inputs.data.filter((i) => i.kind === 'model');
+      const datasets = inputs.data.filter((i) => i.kind === 'dataset');
+      if (models.length !== 1) reject(`tunes exactly one model; its inputs have ${models.length} (${models.map((m) => m.node).join(', ') || 'none'})`);
+      if (datasets.length === 0) reject('has no dataset of {prompt, response} rows among its inputs (a dataset with shape: sft, e.g. builtin:tasks)');
+      const base = models[0]!;
+      const shards: string[] = [];
+      let rows = 0;
+      for (const d of datasets) {
+        shards.push(...(await shardPaths(deps.store, d.artifact.id)));
+        rows += (await readManifest(deps.store, d.artifact.id)).docs;
+      }
+      if (rows === 0) reject('its datasets have no rows');
+      const steps = settings.steps ?? (settings.epochs !== undefined ? Math.ceil((settings.epochs * rows) / settings.batchSize) : DEFAULT_SFT_STEPS);
+      const { seed, model } = req.node.context;
+      const parsedModel = modelConfigSchema.safeParse(model);
+      if (!parsedModel.success) reject(formatIssues('model', parsedModel.error));
+      const jobModel = parsedModel.data!;
+      const outputDir = await deps.store.stage();
+      const { result } = await runTrainerStage<SftResult>(deps, req, {
+        totalSteps: steps,
+        job: ({ checkpointDir, resumeFrom }) => ({
+          type: 'sft',
+          settings: { ...settings, steps, seed },
+          model: jobModel,
+          paths: { shards, checkpointDir, outputDir, resumeFrom, initFrom: deps.store.dir(base.artifact.id) },
+        }),
+        estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: settings.batchSize }).bytes,
+      });
+      const artifact = await deps.store.commit(outputDir, 'model', {
+        stage: req.node.id,
+        backend: result.backend,
+        steps: result.steps,
+        finalLoss: result.finalLoss,
+        config: model,
+        chatTemplate: CHAT_TEMPLATE,
+        tunedFrom: { stage: base.node, artifact: base.artifact.id },
+        trainedOn: datasets.map((d) => d.artifact.id),
+      });
+      return {
+        outputs: [{ port: 'model', artifact }],
+        metrics: {
+          final_loss: result.finalLoss,
+          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
+          steps: result.steps,
+          rows: result.rows,
+          response_tokens: result.tokensSeen,
+          resumed_from_step: result.resumedFromStep ?? -1,
+        },
+        attempt: activityInfo().attempt,
+      };
+    },
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * `builtin:tasks`: seeded, deterministic verifiable tasks — multi-digit addition and subtraction, reversing
+ * a string, sorting a short list of numbers — as dataset documents in the three post-training row shapes
+ * (./rows.ts): `answer` (`{prompt, answer}`), `sft` (`{prompt, response}`, the response being the answer)
+ * and `preference` (`{prompt, chosen, rejected}`: the right answer and a plausible wrong one).
+ *
+ * Every number comes from sha256 of (seed, task, index), so a row depends on nothing else: the same options
+ * give the same documents on any machine. The split is a function of the prompt alone (the first byte of
+ * sha256 of the prompt: 0–25 held out, about a tenth), so a held-out prompt can never appear in a train
+ * split of any seed, task mix or size — the exact-prompt check the tests make. (The filter's 13-gram
+ * decontamination cannot see these prompts: most are shorter than 13 words.)
+ */
+import { createHash } from 'node:crypto';
+import { DatasetInputError } from '../errors.ts';
+import type { Doc } from '../types.ts';
+import { type RowOf, type RowShape, rowText } from './rows.ts';
+
+export const TASKS = ['addition', 'subtraction', 'reverse', 'sort'] as const;
+export type Task = (typeof TASKS)[number];
+export const SPLITS = ['train', 'heldout'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** Options of {@link generateTasks}, as a recipe's `datasets:` entry gives them. */
+export interface TaskOptions {
+  /** Task names (an unknown one is refused). */
+  tasks?: readonly string[];
+  shape?: RowShape;
+  split?: Split;
+  seed?: number;
+  /** How many rows (default 1000 for train, 200 for heldout). */
+  limit?: number;
+}
+
+/** A task item: what the model is asked, the answer, and a wrong answer for preference pairs. */
+interface Item {
+  prompt: string;
+  answer: string;
+  wrong: string;
+}
+
+/** Uniform integers from one sha256 digest per (seed, task, index): deterministic and independent of call order. */
+function draws(seed: number, task: Task, index: number): (n: number) => number {
+  const digest = createHash('sha256').update(`braise-tasks/${seed}/${task}/${index}`).digest();
+  let at = 0;
+  return (n) => {
+    const v = digest.readUInt32BE(at % 28);
+    at += 4;
+    return v % n;
+  };
+}
+
+/** A number of 2 to 4 digits. */
+function number(draw: (n: number) => number): number {
+  const digits = 2 + draw(3);
+  const low = 10 ** (digits - 1);
+  return low + draw(9 * low);
+}
+
+/** A wrong integer near `right`: off by 1 to 10 or by ten. */
+function nearMiss(right: number, draw: (n: number) => number): string {
+  const offsets = [1, 2, 3, 10, -1, -2, -10, 100];
+  return String(right + offsets[draw(offsets.length)]!);
+}
+
+const MAKE: Record<Task, (draw: (n: number) => number) => Item> = {
+  addition(draw) {
+    const a = number(draw);
+    const b = number(draw);
+    return { prompt: `What is ${a} + ${b}?`, answer: String(a + b), wrong: nearMiss(a + b, draw) };
+  },
+  subtraction(draw) {
+    const x = number(draw);
+    const y = number(draw);
+    const [a, b] = x >= y ? [x, y] : [y, x];
+    return { prompt: `What is ${a} - ${b}?`, answer: String(a - b), wrong: nearMiss(a - b, draw) };
+  },
+  reverse(draw) {
+    const length = 4 + draw(5);
+    let word = '';
+    for (let i = 0; i < length; i++) word += String.fromCharCode(97 + draw(26));
+    const reversed = [...word].reverse().join('');
+    // The unreversed word, or for a palindrome its reversal with the last letter changed.
+    const wrong = reversed !== word ? word : `${reversed.slice(0, -1)}${reversed.endsWith('a') ? 'b' : 'a'}`;
+    return { prompt: `Reverse the string "${word}".`, answer: reversed, wrong };
+  },
+  sort(draw) {
+    const length = 3 + draw(4);
+    const xs = Array.from({ length }, () => draw(100));
+    const sorted = [...xs].sort((p, q) => p - q);
+    const answer = sorted.join(', ');
+    const descending = [...sorted].reverse().join(', ');
+    // Descending order is the wrong answer, unless every number is equal (then one is dropped).
+    return { prompt: `Sort these numbers in ascending order: ${xs.join(', ')}.`, answer, wrong: descending !== answer ? descending : sorted.slice(1).join(', ') };
+  },
+};
+
+/** The split a prompt belongs to: a function of its text alone. */
+export function splitOf(prompt: string): Split {
+  return createHash('sha256').update(prompt).digest()[0]! < 26 ? 'heldout' : 'train';
+}
+
+function rowOf(shape: RowShape, item: Item): RowOf<RowShape> {
+  switch (shape) {
+    case 'answer':
+      return { prompt: item.prompt, answer: item.answer };
+    case 'sft':
+      return { prompt: item.prompt, response: item.answer };
+    case 'preference':
+      return { prompt: item.prompt, chosen: item.answer, rejected: item.wrong };
+  }
+}
+
+/**
+ * The rows of a split, round-robin over `tasks` (default all four), distinct prompts only, as documents:
+ * ids `<split>/<task>/<n>`, `domain` the task, `meta` the row (and `task`), `text` the row's fields joined.
+ */
+export function generateTasks(opts: TaskOptions = {}): Doc[] {
+  const tasks = (opts.tasks ?? TASKS).map((name): Task => {
+    const task = TASKS.find((t) => t === name);
+    if (task === undefined) throw new DatasetInputError(`builtin:tasks: unknown task "${name}": expected one of ${TASKS.join(', ')}`);
+    return task;
+  });
+  const shape = opts.shape ?? 'answer';
+  const split = opts.split ?? 'train';
+  const seed = opts.seed ?? 1;
+  const count = opts.limit ?? (split === 'train' ? 1000 : 200);
+  if (tasks.length === 0) throw new DatasetInputError('builtin:tasks: "tasks" is empty: name at least one of ' + TASKS.join(', '));
+  const docs: Doc[] = [];
+  const seen = new Set<string>();
+  const made = new Map<Task, number>();
+  // Each task's prompt space is large (reverse: 26^4+, addition: ~10^7), so the cap on tries only guards a bug.
+  for (let index = 0; docs.length < count && index < count * 40; index++) {
+    const task = tasks[index % tasks.length]!;
+    const item = MAKE[task](draws(seed, task, Math.floor(index / tasks.length)));
+    if (seen.has(item.prompt) || splitOf(item.prompt) !== split) continue;
+    seen.add(item.prompt);
+    const n = made.get(task) ?? 0;
+    made.set(task, n + 1);
+    const row = rowOf(shape, item);
+    docs.push({ id: `${split}/${task}/${String(n).padStart(5, '0')}`, text: rowText(shape, row), domain: task, meta: { ...row, task } });
+  }
+  return docs;
+}
