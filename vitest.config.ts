@@ -31,8 +31,9 @@ export default defineConfig({
               test: {
                 name: 'native',
                 include: ML_TESTS,
-                // backends.test.ts compares every backend itself; native-setup.test.ts tests no backend.
-                exclude: ['test/unit/ml/backends.test.ts', 'test/unit/ml/native-setup.test.ts'],
+                // backends.test.ts compares every backend itself; native-setup.test.ts tests no backend;
+                // attention-matmul.test.ts tests WASM's own per-slice path (other backends keep tf.matMul).
+                exclude: ['test/unit/ml/backends.test.ts', 'test/unit/ml/native-setup.test.ts', 'test/unit/ml/attention-matmul.test.ts'],
                 env: { BRAISE_TF_BACKEND: 'tensorflow' },
                 testTimeout: 60_000,
               },

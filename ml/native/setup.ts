@@ -78,12 +78,13 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
     if (err instanceof NativeSetupError) throw err;
     const e = err as Error & { stderr?: string; code?: string };
     // The informative lines: npm's and pip's first error lines, without their boilerplate.
-    const stderr = (e.stderr ?? '')
+    const lines = (e.stderr ?? '')
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l.replace(/^npm error\s*/, '') !== '' && !/complete log of this run|behind a proxy/.test(l))
-      .slice(0, 3)
-      .join(' | ');
+      .filter((l) => l.replace(/^npm error\s*/, '') !== '' && !/complete log of this run|behind a proxy/.test(l));
+    // A Node child's stack trace starts with the source line that threw; its `Error: …` line says why.
+    const errorLine = lines.find((l) => /^\w*error:? /i.test(l));
+    const stderr = (errorLine !== undefined ? [errorLine] : lines.slice(0, 3)).join(' | ');
     throw new NativeSetupError(name, (e.code === 'ENOENT' ? `${e.message} (is it installed?)` : stderr || e.message).replace(/\s*\n\s*/g, ' ').trim());
   }
 }
