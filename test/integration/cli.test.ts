@@ -2,27 +2,12 @@
  * The `braise` command as a user runs it: a real subprocess against the
  * suite's Temporal dev server, JSON on stdout, exit codes.
  */
-import { spawn } from 'node:child_process';
 import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBraise as braise } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
-
-function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('braise CLI', () => {
   let home: TestHome;

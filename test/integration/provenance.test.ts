@@ -5,8 +5,6 @@
  * token ranges of a document that was trained on, and nothing for one held out or filtered out.
  * The expected windows are recomputed here from the trained-on data and the batch schedule.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
@@ -18,10 +16,10 @@ import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
 import { batchAt, buildTokenStream } from '../../ml/data.ts';
 import { byteTokenizer } from '../../ml/tokenizer.ts';
+import { runBraise as braise } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
 const SEED = 11; // tinyRecipe's seed
 const BATCH = 8;
 const CONTEXT = 32;
@@ -29,18 +27,6 @@ const CHECKPOINTS = [5, 10, 12];
 
 interface Window { runId: string; stageId: string; datasetArtifactId: string; fromStep: number; checkpointStep: number; tokenRanges: Array<[number, number]>; modelArtifactId: string | null }
 interface Answer { artifactId: string; docId: string; training: Window[] }
-
-function braise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('document provenance', () => {
   let home: TestHome;
