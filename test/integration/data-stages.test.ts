@@ -7,11 +7,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasetAll, readManifest } from '../../datasets/dataset.ts';
-import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
-import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import { compileRecipe, loadRecipeFile } from '../../recipe/index.ts';
+import type { BraiseRuntime } from '../../infra/runtime.ts';
 import type { RunState } from '../../workflows/state.ts';
-import { testHome, type TestHome } from './harness.ts';
+import type { TestHome } from './harness.ts';
+import { runRecipeFile } from './run-recipe-file.ts';
 
 const RECIPE = fileURLToPath(new URL('../../recipes/data-stages.yaml', import.meta.url));
 
@@ -23,10 +22,7 @@ describe('recipes/data-stages.yaml', () => {
   const output = (id: string, port: string) => stage(id).outputs.find((o) => o.port === port)!.artifactId;
 
   beforeAll(async () => {
-    home = await testHome('pglite');
-    rt = await openRuntime({ config: home.config, queues: ['control', 'cpu', 'gpu'] });
-    const plan = compileRecipe((await loadRecipeFile(RECIPE)).recipe);
-    state = await awaitRunState((await startRun(rt.client!, plan, { noCache: false })).handle);
+    ({ home, rt, state } = await runRecipeFile(RECIPE));
   });
   afterAll(async () => {
     await rt?.close();

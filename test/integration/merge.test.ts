@@ -10,12 +10,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
+import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
+import type { Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import { runBraise } from '../support/braise-cli.ts';
-import { testHome, type TestHome } from './harness.ts';
+import type { TestHome } from './harness.ts';
+import { runRecipeFile } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/merge.yaml', import.meta.url));
 
@@ -29,11 +30,7 @@ describe('merge stage', () => {
   const model = (id: string) => stage(id).outputs.find((o) => o.port === 'model')!.artifactId;
 
   beforeAll(async () => {
-    home = await testHome('pglite');
-    rt = await openRuntime({ config: home.config, queues: ['control', 'cpu', 'gpu'] });
-    recipe = await readFile(RECIPE_FILE, 'utf8');
-    plan = compileRecipe(parseRecipeText(recipe));
-    state = await awaitRunState((await startRun(rt.client!, plan, { noCache: false })).handle);
+    ({ home, rt, text: recipe, plan, state } = await runRecipeFile(RECIPE_FILE));
   });
   afterAll(async () => {
     await rt?.close();

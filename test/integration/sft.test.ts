@@ -5,16 +5,15 @@
  * every checkpointEvery steps. A bad sft (a dataset where the model goes, an unknown dataset option) is
  * refused by `braise run` with exit 2, paths and lines, before anything starts.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
-import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
+import type { BraiseRuntime } from '../../infra/runtime.ts';
 import type { RunState } from '../../workflows/state.ts';
 import { runBraise } from '../support/braise-cli.ts';
-import { testHome, type TestHome } from './harness.ts';
+import type { TestHome } from './harness.ts';
+import { runRecipeFile } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/sft.yaml', import.meta.url));
 
@@ -27,10 +26,7 @@ describe('sft stage', () => {
   const model = (id: string) => stage(id).outputs.find((o) => o.port === 'model')!.artifactId;
 
   beforeAll(async () => {
-    home = await testHome('pglite');
-    rt = await openRuntime({ config: home.config, queues: ['control', 'cpu', 'gpu'] });
-    recipe = await readFile(RECIPE_FILE, 'utf8');
-    state = await awaitRunState((await startRun(rt.client!, compileRecipe(parseRecipeText(recipe)), { noCache: false })).handle);
+    ({ home, rt, text: recipe, state } = await runRecipeFile(RECIPE_FILE));
   });
   afterAll(async () => {
     await rt?.close();
