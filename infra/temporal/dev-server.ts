@@ -187,8 +187,24 @@ async function checkOwner(config: BraiseConfig, address: string): Promise<void> 
   }
 }
 
-/** Marks this home's namespace as this home's (its data and its description in the Web UI). */
+/**
+ * Marks this home's namespace as this home's (its data and its description in the Web UI). Retried for a while:
+ * a dev server that has just answered its first RPC can still refuse the next connection for a moment (seen
+ * after a restart on its old SQLite file), and the update is idempotent.
+ */
 async function claimNamespace(config: BraiseConfig, address: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await updateNamespaceHome(config, address);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function updateNamespaceHome(config: BraiseConfig, address: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
     const home = canonicalPath(config.home);

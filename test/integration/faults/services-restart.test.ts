@@ -4,7 +4,8 @@
  * run completes, nothing finished is recomputed, and lineage has no duplicates.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,20 +63,47 @@ const PGBIN = (() => {
   }
 })();
 
-/** Runs a PostgreSQL binary as the `postgres` user (initdb and the server refuse to run as root). */
-function asPostgres(cmd: string): void {
-  execFileSync('su', ['postgres', '-c', cmd], { stdio: 'ignore' });
+/** Runs a PostgreSQL binary as the `postgres` user (initdb and the server refuse to run as root), from `cwd`. */
+function asPostgres(cmd: string, cwd: string): void {
+  execFileSync('su', ['postgres', '-c', cmd], { stdio: 'pipe', cwd });
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/**
+ * A port for the test's Postgres below the kernel's ephemeral range (32768+), so no client socket of
+ * the suite can be holding it when the server starts or restarts on it.
+ */
+async function serverPort(): Promise<number> {
+  for (;;) {
+    const port = 30_000 + Math.floor(Math.random() * 2_500);
+    if (await portFree(port)) return port;
+  }
 }
 
 describe.skipIf(!PGBIN || process.getuid?.() !== 0)('Postgres server restarted mid-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'braise-fault-pg-'));
   const data = join(dir, 'data');
   const home = mkdtempSync(join(tmpdir(), 'braise-fault-pg-home-'));
-  const port = 56000 + Math.floor(Math.random() * 1000);
-  const pgctl = (action: string) => asPostgres(`${PGBIN}/pg_ctl -D ${data} -o '-p ${port} -k ${dir} -c listen_addresses=127.0.0.1' -l ${dir}/log -w -m fast ${action}`);
+  let port = 0;
+  /** pg_ctl as `postgres`; a failure quotes pg_ctl's output and the server log's tail, not just the command. */
+  const pgctl = (action: string) => {
+    try {
+      asPostgres(`${PGBIN}/pg_ctl -D ${data} -o '-p ${port} -k ${dir} -c listen_addresses=127.0.0.1' -l ${dir}/log -w -m fast ${action}`, dir);
+    } catch (err) {
+      const e = err as { stdout?: Buffer; stderr?: Buffer };
+      const log = existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
+      throw new Error(`pg_ctl ${action} on port ${port} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}\nserver log:\n${log}`, { cause: err });
+    }
+  };
   afterAll(() => {
     try {
-      pgctl('stop');
+      if (port) pgctl('stop');
     } catch {
       // already stopped
     }
@@ -85,7 +113,8 @@ describe.skipIf(!PGBIN || process.getuid?.() !== 0)('Postgres server restarted m
 
   it('retries lineage writes through the restart: the run completes with no duplicate rows', async () => {
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-    asPostgres(`${PGBIN}/initdb -D ${data} -U postgres --auth=trust`);
+    asPostgres(`${PGBIN}/initdb -D ${data} -U postgres --auth=trust`, dir);
+    port = await serverPort();
     pgctl('start');
     // The suite's Temporal server: this test restarts only Postgres.
     const config = loadConfig({ ...process.env, BRAISE_HOME: home, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` }, home);
