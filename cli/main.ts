@@ -38,6 +38,7 @@ program
   .option('--json', 'print the run as JSON on stdout when it ends')
   .option('--no-cache', 'recompute every stage even if a cached result exists')
   .addOption(new Option('--on-failure <mode>', 'what a stage failing after its retries does').choices(['pause', 'fail']))
+  .option('--set <key=value...>', "change a stage's settings for this run, e.g. --set stages.base.steps=50")
   .action((recipe: string, opts) => exitWith(run().then((m) => m.runCommand(recipe, opts))));
 
 program

@@ -319,7 +319,7 @@ export function applyOverrides(recipe: unknown, overrides: Record<string, unknow
     }
     stage.with = { ...stage.with, [m[2]!]: value };
   }
-  if (issues.length > 0) throw new InvalidInputError(issues, `invalid resume settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  if (issues.length > 0) throw new InvalidInputError(issues, `invalid settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return copy;
 }
 

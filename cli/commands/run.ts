@@ -6,18 +6,33 @@
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '../../service/contract.ts';
 import { loadConfig } from '../../infra/config.ts';
-import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, type Recipe } from '../../recipe/index.ts';
+import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, parseRecipeValue, type Recipe } from '../../recipe/index.ts';
+import { keepPositions } from '../../recipe/loader.ts';
 import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
 import { renderRun } from '../render.ts';
 import { EXIT, exitCodeFor, say } from '../io.ts';
 import { mark } from '../../infra/timings.ts';
+import { applyOverrides } from '../../infra/service.ts';
+import { parseSettings } from './resume.ts';
 
 export interface RunCommandOptions {
   json?: boolean;
   cache?: boolean; // commander turns --no-cache into cache: false
   onFailure?: 'pause' | 'fail';
+  /** `stages.<id>.<field>=value` pairs applied to the recipe before it is compiled (`--set`). */
+  set?: string[];
+}
+
+/** The recipe with `--set` applied, validated again as a whole; its issues keep the file's lines. */
+function withOverrides(recipe: Recipe, overrides: Record<string, unknown>, path: string): Recipe {
+  try {
+    return keepPositions(recipe, parseRecipeValue(applyOverrides(recipe, overrides)));
+  } catch (err) {
+    if (err instanceof RecipeError) throw new RecipeError(addLines(recipe, err.issues), path);
+    throw err;
+  }
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
@@ -25,6 +40,9 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   try {
     const path = resolve(file);
     recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
+    const overrides = parseSettings(opts.set ?? []);
+    // Validated again as a whole, keeping the file's lines for the issues it still has.
+    if (Object.keys(overrides).length > 0) recipe = withOverrides(recipe, overrides, path);
     const config = loadConfig();
     // Every error now, before anything starts, with this machine's worker memory and queues.
     const plan = compileRecipe(recipe, { workerMemoryBytes: config.workerMemoryBytes, queues: config.extraQueues });
@@ -33,6 +51,10 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);
+      return EXIT.invalid;
+    }
+    if (err instanceof InvalidInputError) {
+      say(`${file}: invalid --set:\n${err.issues.map((i) => `  ${formatIssue({ ...i, path: i.path.replace(/^with\./, '--set ') })}`).join('\n')}`);
       return EXIT.invalid;
     }
     throw err;

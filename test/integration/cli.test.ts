@@ -27,6 +27,17 @@ describe('braise CLI', () => {
     expect(r.stderr).toMatch(/line \d+/);
   });
 
+  it('refuses a --set naming no stage, or a value the stage refuses, with exit 2 and the key, nothing started', async () => {
+    const file = join(home.home, 'set.yaml');
+    await writeFile(file, tinyRecipe({ name: 'set' }));
+    const noStage = await braise(['run', file, '--set', 'stages.nope.steps=3'], home.env);
+    expect(noStage.code).toBe(2);
+    expect(noStage.stderr).toContain('--set stages.nope.steps: no stage "nope" in this run (stages: clean, base, eval)');
+    const badValue = await braise(['run', file, '--set', 'stages.base.steps=-1'], home.env);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('stages[1].with.steps');
+  });
+
   it('refuses a file: source outside the working directory (a symlink to /etc/passwd) with exit 2, quoting nothing', async () => {
     const link = join(home.home, 'passwd.jsonl');
     await symlink('/etc/passwd', link);
@@ -41,8 +52,9 @@ describe('braise CLI', () => {
 
   it('runs a recipe and prints the --json contract; lineage and status read it back', async () => {
     const file = join(home.home, 'tiny.yaml');
-    await writeFile(file, tinyRecipe({ name: 'cli', steps: 20 }));
-    const r = await braise(['run', file, '--json'], home.env);
+    await writeFile(file, tinyRecipe({ name: 'cli', steps: 40 }));
+    // --set changes a stage's settings for this run: the file says 40 steps, the run trains 20.
+    const r = await braise(['run', file, '--json', '--set', 'stages.base.steps=20'], home.env);
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout) as {
       runId: string; workflowId: string; status: string; temporalUiUrl: string;
@@ -56,6 +68,7 @@ describe('braise CLI', () => {
       expect(s.attempts).toBe(1);
       expect(s.durationMs).toBeGreaterThanOrEqual(0);
     }
+    expect(view.stages[3]!.metrics.steps).toBe(20);
     const report = view.stages[4]!.outputs[0]!;
     expect(report.kind).toBe('report');
 
