@@ -78,10 +78,17 @@ describe('file: rows of a shape', () => {
   }
 
   it('reads each shape into documents whose meta is the row and whose text joins its fields', async () => {
-    const rows = { answer: { prompt: 'p', answer: 'a' }, sft: { prompt: 'p', response: 'r' }, preference: { prompt: 'p', chosen: 'c', rejected: 'r' } };
+    const rows = {
+      answer: { prompt: 'p', answer: 'a' },
+      sft: { prompt: 'p', response: 'r' },
+      preference: { prompt: 'p', chosen: 'c', rejected: 'r' },
+      multiple_choice: { prompt: 'p', choices: ['x', 'y'], answer: 1 },
+    };
+    // The text is the row's words: a multiple_choice row's choices, not its index.
+    const texts = { answer: 'p\na', sft: 'p\nr', preference: 'p\nc\nr', multiple_choice: 'p\nx\ny' };
     for (const shape of ROW_SHAPES) {
       const [doc] = await readJsonl(await file('rows.jsonl', [{ ...rows[shape], id: 'x' }]), { shape });
-      expect(doc).toEqual({ id: 'x', text: Object.values(rows[shape]).join('\n'), meta: rows[shape] });
+      expect(doc).toEqual({ id: 'x', text: texts[shape], meta: rows[shape] });
       expect(rowOfDoc(shape, doc!)).toEqual(rows[shape]);
     }
   });
