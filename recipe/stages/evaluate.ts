@@ -29,7 +29,9 @@ const RENAMED: Readonly<Record<string, string>> = {
 const taskName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a name of lowercase letters, digits, "_" and "-"');
 
 /** The answer extraction of a generate task (ml/posttrain/verifier.ts extractAnswer). */
-const extraction = z.union([z.enum(['last_number', 'answer_prefix']), z.object({ regex: z.string().min(1).max(500) }).strict()]);
+const extraction = z.union([z.enum(['last_number', 'answer_prefix']), z.object({ regex: z.string().min(1).max(500) }).strict()], {
+  error: 'expected "last_number", "answer_prefix" or { regex: "<pattern>" } (its first capture group, or the whole match, of the last match)',
+});
 
 /** The first line of the generation (a regex with no `m` flag: `^` is the text's start). */
 export const DEFAULT_EXTRACTION = { regex: '^[^\\n]*' } as const;
