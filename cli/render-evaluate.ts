@@ -4,7 +4,7 @@
  * and its standard error (the models scored on the same rows and windows, so the rows compare), then
  * bits per byte by domain beside the n-gram baselines.
  */
-import { EVALUATE_BASELINES, parseEvaluateMetric, type EvaluateBaseline, type EvaluateMetricName } from '../recipe/stages/evaluate.ts';
+import { EVALUATE_BASELINES, EVALUATE_METRICS, parseEvaluateMetric, type EvaluateBaseline, type EvaluateMetricName } from '../recipe/stages/evaluate.ts';
 import { table } from './table.ts';
 
 interface Parsed {
@@ -24,6 +24,9 @@ function comparison(id: string, parsed: readonly Parsed[]): string[] {
     if (!p.m.stderr && !columns.some((c) => c.key === key)) columns.push({ task: p.m.task, metric: p.m.metric, key });
   }
   if (columns.length === 0) return [];
+  // A fixed order whatever order the metrics came in: bits per byte first, then by task, then by metric.
+  const rank = (c: (typeof columns)[number]) => (EVALUATE_METRICS as readonly string[]).indexOf(c.metric);
+  columns.sort((a, b) => Number(b.metric === 'bits_per_byte') - Number(a.metric === 'bits_per_byte') || a.task.localeCompare(b.task) || rank(a) - rank(b));
   const find = (model: string, c: (typeof columns)[number], stderr: boolean) =>
     own.find((p) => (p.m.model ?? '') === model && p.m.task === c.task && p.m.metric === c.metric && p.m.stderr === stderr)?.v;
   const cell = (model: string, c: (typeof columns)[number]) => {
