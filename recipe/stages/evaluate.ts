@@ -117,15 +117,16 @@ function checkTasks(w: EvaluateWith, stage: { datasets?: Readonly<Record<string,
   const issues: WithIssue[] = [];
   const names = new Map<string, number>();
   w.tasks.forEach((t, j) => {
+    const name = typeof t === 'string' ? t : t.name;
+    const seen = names.get(name);
+    if (seen !== undefined) issues.push({ path: typeof t === 'string' ? `tasks[${j}]` : `tasks[${j}].name`, message: `two tasks are named "${name}" (also tasks[${seen}]): give each its own name (it names their metrics)` });
+    else names.set(name, j);
     if (typeof t === 'string') {
-      if (t === 'perplexity') return void names.set(t, j);
+      if (t === 'perplexity') return;
       const hint = RENAMED[t] ?? (t === 'generate' || t === 'multiple_choice' ? `task "${t}" needs its rows: write { task: ${t}, data: <dataset> }` : `unknown evaluate task "${t}": expected one of ${EVALUATE_TASKS.join(', ')}`);
       issues.push({ path: `tasks[${j}]`, message: hint });
       return;
     }
-    const seen = names.get(t.name);
-    if (seen !== undefined) issues.push({ path: `tasks[${j}].name`, message: `two tasks are named "${t.name}" (also tasks[${seen}]): give each its own name (it names their metrics)` });
-    else names.set(t.name, j);
     if (t.task === 'perplexity') return;
     if (t.task === 'generate' && typeof t.extract === 'object') {
       const problem = regexProblem(t.extract.regex);

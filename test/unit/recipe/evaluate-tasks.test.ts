@@ -45,7 +45,10 @@ describe('evaluate task specs', () => {
     ]);
   });
 
-  it('refuses a row task without data and an unknown data reference', () => {
+  it('refuses a row task without data, an unknown data reference and perplexity twice under one name', () => {
+    expect(compileErrors(recipe('{ tasks: [perplexity, perplexity] }')).map((i) => [i.path, i.message])).toEqual([
+      ['stages[2].with.tasks[1]', 'two tasks are named "perplexity" (also tasks[0]): give each its own name (it names their metrics)'],
+    ]);
     expect(compileErrors(recipe('{ tasks: [generate] }')).map((i) => [i.path, i.message])).toEqual([['stages[2].with.tasks[0]', 'task "generate" needs its rows: write { task: generate, data: <dataset> }']]);
     expect(compileErrors(recipe('{ tasks: [{ task: generate, data: qaa }] }', QA)).map((i) => [i.path, i.message])).toEqual([
       ['stages[2].with.tasks[0].data', expect.stringMatching(/^unknown input "qaa" \(did you mean "qa"\?\)/)],
