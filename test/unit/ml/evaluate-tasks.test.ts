@@ -15,7 +15,8 @@ import { saveModel } from '../../../ml/checkpoint.ts';
 import type { ShardDoc } from '../../../ml/data.ts';
 import { continuationWindow } from '../../../ml/eval/score.ts';
 import { argmax, choiceScores, meanStderr, ratioStderr } from '../../../ml/eval/stats.ts';
-import { formatPrompt, generateTask, multipleChoiceTask } from '../../../ml/eval/tasks.ts';
+import { formatPrompt, generateTask, multipleChoiceTask, taskRows } from '../../../ml/eval/tasks.ts';
+import { JobInputError } from '../../../ml/errors.ts';
 import { generateTexts } from '../../../ml/generate.ts';
 import { createModel, forward, readWeights, type GptModel } from '../../../ml/gpt.ts';
 import type { EvaluateJob, TrainerIO } from '../../../ml/jobs.ts';
@@ -120,6 +121,14 @@ describe('generate', () => {
     const r = await generateTask(model, tokenizer, spec, rows.map((row, i) => doc(`g${i}`, row)), undefined, 0, io);
     expect(r.metrics.exact_match).toEqual({ mean: 0.5, stderr: expect.closeTo(Math.sqrt(1 / 3) / 2, 12) });
     expect(r.samples.map((s) => s.correct)).toEqual([true, true, false, false]);
+  });
+
+  it('refuses rows of another shape, naming the shard, its line and the missing field', () => {
+    const wrong: ShardDoc = { id: 'p1', text: 'q', meta: { prompt: 'q', response: 'r' }, shard: 'pairs/shard-00000.jsonl', line: 3 };
+    expect(() => taskRows('answer', [wrong], 'sums')).toThrow(
+      new JobInputError('pairs/shard-00000.jsonl:3: document "p1" is not an answer row: missing "answer" (an answer row has "prompt", "answer"); evaluate task "sums" reads answer rows (a dataset with shape: answer)'),
+    );
+    expect(() => taskRows('answer', [], 'sums')).toThrow('evaluate task "sums": its dataset has no rows');
   });
 
   it('formats the prompt in the chat template the model records, plainly otherwise', () => {
