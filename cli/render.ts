@@ -1,7 +1,10 @@
 /** Human output: the stage table, the evaluation table, the lineage tree. */
-import { EVALUATE_BASELINES, parseEvaluateMetric, type EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { specOf } from '../recipe/stages/index.ts';
 import type { RunView } from '../service/view.ts';
+import { renderEvaluation } from './render-evaluate.ts';
+import { table } from './table.ts';
+
+export { table };
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
@@ -10,11 +13,6 @@ export function formatDuration(ms: number | null | undefined): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
-}
-
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
 function fmt(v: number): string {
@@ -44,28 +42,7 @@ export function renderRun(view: RunView): string {
     if (s.kind === 'filter' && rejections.length > 0) {
       lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
     }
-    // The model's and its baselines' bits per byte by domain (names: recipe/stages/evaluate.ts evaluateMetricName).
-    const domains = Object.entries(s.metrics)
-      .map(([k, v]) => ({ m: parseEvaluateMetric(k), v }))
-      .filter((x): x is { m: NonNullable<ReturnType<typeof parseEvaluateMetric>>; v: number } => x.m !== null && x.m.task === 'perplexity-by-domain' && x.m.domain !== 'mean');
-    if (s.kind === 'evaluate' && domains.length > 0) {
-      const models = [...new Set(domains.map((d) => d.m.model ?? ''))];
-      const names = [...new Set(domains.map((d) => d.m.domain))].sort();
-      // Per model: its column, then each baseline it has, in EVALUATE_BASELINES order.
-      const columns = models.flatMap((model) => [
-        { model, baseline: null as EvaluateBaseline | null },
-        ...EVALUATE_BASELINES.filter((b) => domains.some((d) => (d.m.model ?? '') === model && d.m.baseline === b)).map((b) => ({ model, baseline: b as EvaluateBaseline | null })),
-      ]);
-      const cell = (c: (typeof columns)[number], domain: string) =>
-        domains.find((d) => (d.m.model ?? '') === c.model && d.m.baseline === c.baseline && d.m.domain === domain)?.v.toFixed(4) ?? '-';
-      const header = ['DOMAIN', ...columns.map((c) => [c.model, c.baseline === null ? 'BITS/BYTE' : c.baseline.toUpperCase()].filter(Boolean).join(' '))];
-      const hasBaselines = columns.some((c) => c.baseline !== null);
-      lines.push(
-        '',
-        `${s.id}: bits per byte by domain (held-out documents${hasBaselines ? '; baselines: byte n-grams fitted on the training documents, Witten-Bell smoothed' : ''})`,
-        table([header, ...names.map((n) => [n, ...columns.map((c) => cell(c, n))])]),
-      );
-    }
+    if (s.kind === 'evaluate') lines.push(...renderEvaluation(s.id, s.metrics));
   }
   if (view.error) lines.push('', `error: ${view.error}`);
   lines.push('', `Temporal UI: ${view.temporalUiUrl}`);

@@ -11,7 +11,7 @@ import { isRecord, jsonProblem } from './doc-json.ts';
 import { DatasetInputError } from './errors.ts';
 import { DEFAULT_INGEST_LIMITS, INGEST_LIMIT_ENV, IngestLimitError, type IngestLimits } from './limits.ts';
 import { boundedLines } from './lines.ts';
-import { aRow, type RowShape, ROW_FIELDS, rowProblem } from './posttrain/rows.ts';
+import { aRow, type RowShape, ROW_FIELDS, ROW_SCHEMAS, rowProblem, rowText } from './posttrain/rows.ts';
 import type { Doc } from './types.ts';
 
 /** Options of {@link readJsonl}. */
@@ -57,7 +57,7 @@ function toDoc(raw: unknown, defaultId: string, shape: RowShape | undefined): Do
     const problem = rowProblem(shape, raw);
     if (problem !== null) return problem;
     if (raw.text !== undefined) return `"text" is not a field of ${aRow(shape)}: its text is made from ${ROW_FIELDS[shape].join(', ')}`;
-    value = { ...raw, text: ROW_FIELDS[shape].map((f) => String(raw[f])).join('\n') };
+    value = { ...raw, text: rowText(shape, ROW_SCHEMAS[shape].parse(raw)) };
   }
   const { id, text, meta } = value;
   const rest: Record<string, unknown> = {};

@@ -9,7 +9,7 @@
  * for this (eslint.layers.js); recipe/ never imports ml/.
  */
 import { z } from 'zod';
-import type { EvaluateBaseline } from '../recipe/stages/evaluate.ts';
+import { evaluateTaskSpec, type EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
 import { sftWith } from '../recipe/stages/sft.ts';
 import { formatIssues, modelConfigSchema } from './config.ts';
@@ -83,16 +83,28 @@ export const sftSettingsSchema = sftWith.safeExtend({ seed, steps: count.max(1_0
 export const sftJobSchema = trainingJobSchema('sft', sftSettingsSchema);
 export type SftJob = z.output<typeof sftJobSchema>;
 
-/** Score a model directory on evaluation shards; unknown keys are errors. */
+/**
+ * Score a model directory with evaluate's task specs (recipe/stages/evaluate.ts; see ml/trainer/evaluate.ts);
+ * unknown keys are errors.
+ */
 export const evaluateJobSchema = z.strictObject({
   type: z.literal('evaluate'),
   modelDir: path,
-  shards: z.array(path).min(1),
-  tasks: z.array(z.literal('perplexity-by-domain')).min(1),
+  /** The text documents a perplexity task scores. */
+  shards: z.array(path).default([]),
+  tasks: z.array(evaluateTaskSpec).min(1),
+  /** Per generate or multiple_choice task (by name): the shards of its rows. */
+  taskShards: z.record(z.string(), z.array(path).min(1)).default({}),
   /** Caps the documents scored per domain (first ones in shard order); default: all. */
   maxDocsPerDomain: count.optional(),
   /** The model's training documents: the n-gram baselines (ml/ngram.ts) are fitted on them; none without. */
   baselineShards: z.array(path).min(1).optional(),
+  /** Score in windows of at most this many tokens (default the model's context): one length for every model of a stage. */
+  context: count.optional(),
+  /** The chat template the model artifact records (an sft model's): prompts are shown in it; plain `<prompt>\n` without. */
+  chatTemplate: z.object({ user: z.string(), assistant: z.string() }).optional(),
+  /** The seed of a sampling generate task that gives none. */
+  seed: seed.default(0),
   backend,
 });
 export type EvaluateJob = z.output<typeof evaluateJobSchema>;
@@ -178,16 +190,31 @@ export interface SftResult extends TrainResult {
   rows: number;
 }
 
+/** One scored row of a generate or multiple_choice task (the report keeps the first ones, like lm-eval's logged samples). */
+export interface EvaluateSample {
+  id: string;
+  prompt: string;
+  /** generate: the text generated; multiple_choice: the choice picked by acc_norm. */
+  output: string;
+  /** generate: what the extraction took from it (null: nothing matched). */
+  extracted?: string | null;
+  target: string;
+  correct: boolean;
+}
+
 /** What a finished evaluate job reports. */
 export interface EvaluateResult {
   backend: string;
   /**
-   * e.g. 'perplexity-by-domain/mean' (bits per byte, mean over domains), 'perplexity-by-domain/<domain>',
-   * 'baseline/trigram/perplexity-by-domain/<domain>' (names: recipe/stages/evaluate.ts evaluateMetricName)
+   * Metric names with their unit (recipe/stages/evaluate-metrics.ts): 'perplexity/mean/bits_per_byte',
+   * 'perplexity/<domain>/bits_per_byte', 'baseline/trigram/perplexity/<domain>/bits_per_byte', '<task>/exact_match',
+   * '<task>/acc', '<task>/acc_norm', each with its '_stderr'.
    */
   metrics: Record<string, number>;
-  /** Per domain; `baselines` (bits per byte of each n-gram baseline on the same documents) when the job had `baselineShards`. */
-  perDomain: Record<string, { bitsPerByte: number; bytes: number; docs: number; baselines?: Record<EvaluateBaseline, number> }>;
+  /** Per domain of the perplexity task; `baselines` (bits per byte of each n-gram baseline on the same documents) when the job had `baselineShards`. */
+  perDomain: Record<string, { bitsPerByte: number; bitsPerByteStderr?: number; bytes: number; docs: number; baselines?: Record<EvaluateBaseline, number> }>;
+  /** Per generate or multiple_choice task: the rows scored and the first samples. */
+  tasks?: Record<string, { rows: number; samples: EvaluateSample[] }>;
 }
 
 /** What any finished job reports. */

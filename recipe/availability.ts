@@ -19,7 +19,7 @@ export function unbuiltIssues(recipe: Recipe): RecipeIssue[] {
     if (!NODE_SPECS[stage.kind].available) {
       issues.push({ path: `stages[${i}].kind`, message: `stage kind "${stage.kind}" is not available in this version of Braise (available: ${available.join(', ')})` });
     }
-    for (const issue of checksOf(stage.kind, stage.with, stage.inputs)) issues.push({ path: `stages[${i}].with.${issue.path}`, message: issue.message });
+    for (const issue of checksOf(stage.kind, stage.with, stage.inputs, recipe.datasets)) issues.push({ path: `stages[${i}].with.${issue.path}`, message: issue.message });
   });
   return issues;
 }

@@ -11,7 +11,7 @@ export { filterWith, type FilterWith } from './stages/filter.ts';
 export { rewriteWith, type RewriteWith } from './stages/rewrite.ts';
 export { mixWith, type MixWith } from './stages/mix.ts';
 export { pretrainWith, type PretrainWith, type PretrainSettings } from './stages/pretrain.ts';
-export { evaluateWith, type EvaluateWith, EVALUATE_TASKS, AVAILABLE_EVALUATE_TASKS, type EvaluateTask } from './stages/evaluate.ts';
+export { evaluateWith, type EvaluateWith, EVALUATE_TASKS, type EvaluateTaskSpec } from './stages/evaluate.ts';
 export { upsampleWith } from './stages/upsample.ts';
 export { sftWith } from './stages/sft.ts';
 export { dpoWith } from './stages/dpo.ts';

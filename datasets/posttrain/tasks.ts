@@ -1,8 +1,10 @@
 /**
  * `builtin:tasks`: seeded, deterministic verifiable tasks — multi-digit addition and subtraction, reversing
- * a string, sorting a short list of numbers — as dataset documents in the three post-training row shapes
- * (./rows.ts): `answer` (`{prompt, answer}`), `sft` (`{prompt, response}`, the response being the answer)
- * and `preference` (`{prompt, chosen, rejected}`: the right answer and a plausible wrong one).
+ * a string, sorting a short list of numbers — as dataset documents in the post-training row shapes
+ * (./rows.ts): `answer` (`{prompt, answer}`), `sft` (`{prompt, response}`, the response being the answer),
+ * `preference` (`{prompt, chosen, rejected}`: the right answer and a plausible wrong one) and
+ * `multiple_choice` (`{prompt, choices, answer}`: the right answer among the wrong one and two other items'
+ * answers of the same task, `answer` its index).
  *
  * Every number comes from sha256 of (seed, task, index), so a row depends on nothing else: the same options
  * give the same documents on any machine. The split is a function of the prompt alone (the first byte of
@@ -99,8 +101,29 @@ export function splitOf(prompt: string): Split {
   return createHash('sha256').update(prompt).digest()[0]! < 26 ? 'heldout' : 'train';
 }
 
-function rowOf(shape: RowShape, item: Item): RowOf<RowShape> {
+/** Distractors a multiple-choice item offers besides its `wrong` answer: the answers of other items of its task. */
+const MORE_DISTRACTORS = 2;
+
+/**
+ * A multiple-choice row: the right answer among `wrong` and `others` (distinct, the right one excluded), in an
+ * order drawn from sha256 of the prompt, so where the right answer sits is a function of the prompt alone.
+ */
+function choiceRow(item: Item, others: readonly string[]): RowOf<'multiple_choice'> {
+  const distractors = [...new Set([item.wrong, ...others])].filter((c) => c !== item.answer).slice(0, 1 + MORE_DISTRACTORS);
+  const digest = createHash('sha256').update(`braise-choices/${item.prompt}`).digest();
+  const choices = [item.answer, ...distractors];
+  // Fisher-Yates with the digest's bytes as the draws.
+  for (let i = choices.length - 1; i > 0; i--) {
+    const j = digest[i]! % (i + 1);
+    [choices[i], choices[j]] = [choices[j]!, choices[i]!];
+  }
+  return { prompt: item.prompt, choices, answer: choices.indexOf(item.answer) };
+}
+
+function rowOf(shape: RowShape, item: Item, others: () => string[]): RowOf<RowShape> {
   switch (shape) {
+    case 'multiple_choice':
+      return choiceRow(item, others());
     case 'answer':
       return { prompt: item.prompt, answer: item.answer };
     case 'sft':
@@ -136,7 +159,9 @@ export function generateTasks(opts: TaskOptions = {}): Doc[] {
     seen.add(item.prompt);
     const n = made.get(task) ?? 0;
     made.set(task, n + 1);
-    const row = rowOf(shape, item);
+    // Another item's answer is a distractor of the right form; drawn from indices no row of this size uses.
+    const others = () => Array.from({ length: MORE_DISTRACTORS }, (_, k) => MAKE[task](draws(seed, task, 1_000_000_000 + index * MORE_DISTRACTORS + k)).answer);
+    const row = rowOf(shape, item, others);
     docs.push({ id: `${split}/${task}/${String(n).padStart(5, '0')}`, text: rowText(shape, row), domain: task, meta: { ...row, task } });
   }
   return docs;

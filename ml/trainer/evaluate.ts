@@ -1,20 +1,20 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { EVALUATE_BASELINES, evaluateMetricName, type EvaluateBaseline } from '../../recipe/stages/evaluate.ts';
+/**
+ * The evaluate job in the trainer child: each task spec of the job on one model (recipe/stages/evaluate.ts):
+ * `perplexity` (bits per byte by domain on text documents, beside n-gram baselines) here, the row tasks
+ * `generate` and `multiple_choice` in ../eval/tasks.ts. Metric names: recipe/stages/evaluate-metrics.ts.
+ */
+import { EVALUATE_BASELINES, evaluateMetricName, type EvaluateBaseline, type EvaluateMetric } from '../../recipe/stages/evaluate.ts';
 import { selectBackend } from '../backend.ts';
 import { loadModel } from '../checkpoint.ts';
 import { DEFAULT_DOMAIN, readDocs, type ShardDoc } from '../data.ts';
+import { windowNlls, type Window } from '../eval/score.ts';
+import { ratioStderr } from '../eval/stats.ts';
+import { generateTask, multipleChoiceTask, type RowTaskResult } from '../eval/tasks.ts';
+import { JobInputError } from '../errors.ts';
 import type { GptModel } from '../gpt.ts';
 import type { EvaluateJob, EvaluateResult, TrainerIO } from '../jobs.ts';
-import { sequenceNll } from '../loss.ts';
 import { NgramModel } from '../ngram.ts';
 import type { Tokenizer } from '../tokenizer.ts';
-
-/** One scoring window: `context` inputs, their targets, and which targets count (1) or are context/padding (0). */
-interface Window {
-  inputs: Int32Array;
-  targets: Int32Array;
-  weights: Float32Array;
-}
 
 /**
  * Windows that score every prediction of one document exactly once, each at one forward position.
@@ -53,42 +53,10 @@ export function documentWindows(seq: readonly number[], context: number, pad: nu
   return out;
 }
 
-/** Summed NLL (nats) over the scored targets of `windows`, batched `rows` at a time. */
-async function totalNll(model: GptModel, windows: Window[], rows: number, io: TrainerIO): Promise<number> {
-  const T = model.config.context;
-  let total = 0;
-  for (let i = 0; i < windows.length; i += rows) {
-    if (io.stopRequested()) throw new Error('evaluation stopped');
-    const chunk = windows.slice(i, i + rows);
-    const R = chunk.length;
-    const inputs = new Int32Array(R * T);
-    const targets = new Int32Array(R * T);
-    const weights = new Float32Array(R * T);
-    chunk.forEach((w, r) => {
-      inputs.set(w.inputs, r * T);
-      targets.set(w.targets, r * T);
-      weights.set(w.weights, r * T);
-    });
-    const nll = tf.tidy(() => {
-      const res = sequenceNll(
-        model,
-        tf.tensor2d(inputs, [R, T], 'int32'),
-        tf.tensor2d(targets, [R, T], 'int32'),
-        tf.tensor2d(weights, [R, T]),
-      );
-      return tf.sum(res.nll);
-    });
-    total += (await nll.data())[0]!;
-    nll.dispose();
-    // Let SIGTERM / disconnect handlers run between batches.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return total;
-}
-
 /**
  * Bits per byte of each domain: Σ NLL / ln 2 / Σ UTF-8 bytes over its documents, for the model and,
- * with `baselines`, for each n-gram baseline on the same documents and targets.
+ * with `baselines`, for each n-gram baseline on the same documents and targets; in windows of `context` tokens
+ * (one length for every model of a stage), with the standard error over documents (../eval/stats.ts).
  */
 export async function perplexityByDomain(
   model: GptModel,
@@ -97,6 +65,7 @@ export async function perplexityByDomain(
   io: TrainerIO,
   maxDocsPerDomain = Infinity,
   baselines?: NgramModel,
+  context = model.config.context,
 ): Promise<EvaluateResult['perDomain']> {
   const byDomain = new Map<string, ShardDoc[]>();
   for (const d of docs) {
@@ -109,11 +78,16 @@ export async function perplexityByDomain(
   for (const [domain, list] of [...byDomain].sort(([a], [b]) => a.localeCompare(b))) {
     let bytes = 0;
     const windows: Window[] = [];
+    /** Per document: its bytes and the index of its first window. */
+    const docBytes: number[] = [];
+    const firstWindow: number[] = [];
     const baselineNats: Record<EvaluateBaseline, number> = { unigram: 0, bigram: 0, trigram: 0 };
     for (const d of list) {
       const ids = tokenizer.encode(d.text);
       bytes += ids.length;
-      windows.push(...documentWindows([tokenizer.eosId, ...ids, tokenizer.eosId], model.config.context, tokenizer.eosId));
+      docBytes.push(ids.length);
+      firstWindow.push(windows.length);
+      windows.push(...documentWindows([tokenizer.eosId, ...ids, tokenizer.eosId], context, tokenizer.eosId));
       if (baselines !== undefined) {
         const nll = baselines.documentNll(ids);
         for (const b of EVALUATE_BASELINES) baselineNats[b] += nll[b];
@@ -123,8 +97,11 @@ export async function perplexityByDomain(
       await io.send({ type: 'log', level: 'warn', msg: `domain '${domain}': all documents are empty; skipped` });
       continue;
     }
-    const nats = await totalNll(model, windows, 32, io);
-    const result: EvaluateResult['perDomain'][string] = { bitsPerByte: nats / Math.LN2 / bytes, bytes, docs: list.length };
+    const nlls = await windowNlls(model, windows, 32, io);
+    const docBits = firstWindow.map((from, k) => nlls.subarray(from, firstWindow[k + 1] ?? windows.length).reduce((a, x) => a + x, 0) / Math.LN2);
+    const { ratio, stderr } = ratioStderr(docBits, docBytes);
+    const result: EvaluateResult['perDomain'][string] = { bitsPerByte: ratio, bytes, docs: list.length };
+    if (stderr !== undefined) result.bitsPerByteStderr = stderr;
     if (baselines !== undefined) {
       result.baselines = Object.fromEntries(EVALUATE_BASELINES.map((b) => [b, baselineNats[b] / Math.LN2 / bytes])) as Record<EvaluateBaseline, number>;
     }
@@ -144,34 +121,69 @@ export async function fitBaselines(shards: readonly string[], tokenizer: Tokeniz
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Runs an evaluation job on the model directory `job.modelDir`. */
+/** The metrics of a perplexity task named `task`: bits per byte (and its standard error) by domain and their mean over domains, the baselines' beside. */
+function perplexityMetrics(task: string, perDomain: EvaluateResult['perDomain']): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const entries = Object.entries(perDomain);
+  if (entries.length === 0) return metrics;
+  const name = (domain: string, o: { baseline?: EvaluateBaseline; stderr?: boolean } = {}) => evaluateMetricName({ task, domain, metric: 'bits_per_byte', ...o });
+  metrics[name('mean')] = mean(entries.map(([, d]) => d.bitsPerByte));
+  // The mean of independent per-domain estimates: its standard error is √(Σ seᵢ²) / D.
+  if (entries.every(([, d]) => d.bitsPerByteStderr !== undefined)) metrics[name('mean', { stderr: true })] = Math.sqrt(entries.reduce((a, [, d]) => a + d.bitsPerByteStderr! ** 2, 0)) / entries.length;
+  for (const [domain, d] of entries) {
+    metrics[name(domain)] = d.bitsPerByte;
+    if (d.bitsPerByteStderr !== undefined) metrics[name(domain, { stderr: true })] = d.bitsPerByteStderr;
+  }
+  if (entries.some(([, d]) => d.baselines === undefined)) return metrics;
+  for (const b of EVALUATE_BASELINES) {
+    metrics[name('mean', { baseline: b })] = mean(entries.map(([, d]) => d.baselines![b]));
+    for (const [domain, d] of entries) metrics[name(domain, { baseline: b })] = d.baselines![b];
+  }
+  return metrics;
+}
+
+/** The metrics of a row task named `task`: each metric's mean and standard error. */
+function rowTaskMetrics(task: string, result: RowTaskResult): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const [metric, v] of Object.entries(result.metrics) as Array<[EvaluateMetric, { mean: number; stderr: number | undefined }]>) {
+    metrics[evaluateMetricName({ task, metric })] = v.mean;
+    if (v.stderr !== undefined) metrics[evaluateMetricName({ task, metric, stderr: true })] = v.stderr;
+  }
+  return metrics;
+}
+
+/** Runs an evaluation job on the model directory `job.modelDir`: its tasks in order, one model. */
 export async function runEvaluate(job: EvaluateJob, io: TrainerIO): Promise<EvaluateResult> {
   const backend = await selectBackend(job.backend ?? 'auto');
   const { model, tokenizer } = await loadModel(job.modelDir);
   try {
-    const docs = await readDocs(job.shards);
-    const baselines = job.baselineShards === undefined ? undefined : await fitBaselines(job.baselineShards, tokenizer);
+    const context = Math.min(job.context ?? model.config.context, model.config.context);
     const metrics: Record<string, number> = {};
     let perDomain: EvaluateResult['perDomain'] = {};
-    for (const task of new Set(job.tasks)) {
-      // The only task today; the switch keeps adding tasks a local change.
-      switch (task) {
-        case 'perplexity-by-domain': {
-          perDomain = await perplexityByDomain(model, tokenizer, docs, io, job.maxDocsPerDomain, baselines);
-          const entries = Object.entries(perDomain);
-          if (entries.length === 0) break;
-          metrics[evaluateMetricName(task, 'mean')] = mean(entries.map(([, d]) => d.bitsPerByte));
-          for (const [domain, d] of entries) metrics[evaluateMetricName(task, domain)] = d.bitsPerByte;
-          if (baselines === undefined) break;
-          for (const b of EVALUATE_BASELINES) {
-            metrics[evaluateMetricName(task, 'mean', b)] = mean(entries.map(([, d]) => d.baselines![b]));
-            for (const [domain, d] of entries) metrics[evaluateMetricName(task, domain, b)] = d.baselines![b];
-          }
-          break;
-        }
+    const tasks: NonNullable<EvaluateResult['tasks']> = {};
+    for (const spec of job.tasks) {
+      if (spec.task === 'perplexity') {
+        if (job.shards.length === 0) throw new JobInputError(`evaluate task "${spec.name}": no text documents to score (job.shards is empty)`);
+        const baselines = job.baselineShards === undefined ? undefined : await fitBaselines(job.baselineShards, tokenizer);
+        perDomain = await perplexityByDomain(model, tokenizer, await readDocs(job.shards), io, job.maxDocsPerDomain, baselines, context);
+        Object.assign(metrics, perplexityMetrics(spec.name, perDomain));
+        continue;
       }
+      const shards = job.taskShards[spec.name];
+      if (shards === undefined) throw new JobInputError(`evaluate task "${spec.name}": no rows (job.taskShards has none for it)`);
+      const docs = await readDocs(shards);
+      const result =
+        spec.task === 'generate'
+          ? await generateTask(model, tokenizer, spec, docs, job.chatTemplate, job.seed, io)
+          : await multipleChoiceTask(model, tokenizer, spec, docs, job.chatTemplate, context, io);
+      Object.assign(metrics, rowTaskMetrics(spec.name, result));
+      tasks[spec.name] = { rows: result.rows, samples: result.samples };
+      const summary = Object.entries(result.metrics)
+        .map(([m, v]) => `${m} ${v.mean.toFixed(4)}${v.stderr === undefined ? '' : ` ± ${v.stderr.toFixed(4)}`}`)
+        .join(', ');
+      await io.send({ type: 'log', level: 'info', msg: `task '${spec.name}' (${spec.task}): ${summary} over ${result.rows} rows` });
     }
-    return { backend, metrics, perDomain };
+    return { backend, metrics, perDomain, tasks };
   } finally {
     model.dispose();
   }

@@ -65,8 +65,8 @@ export function refsOf(kind: StageKind, settings: unknown): RoleRef[] {
 }
 
 /** A stage's own compile-time checks on its parsed `with` block (and its `inputs:` as written). */
-export function checksOf(kind: StageKind, settings: unknown, inputs: readonly string[] = []): WithIssue[] {
-  return specOf(kind)?.check?.(settings, { inputs }) ?? [];
+export function checksOf(kind: StageKind, settings: unknown, inputs: readonly string[] = [], datasets: Readonly<Record<string, { source: string; shape?: string }>> = {}): WithIssue[] {
+  return specOf(kind)?.check?.(settings, { inputs, datasets }) ?? [];
 }
 
 /** The compiler's resolved settings of a parsed `with` block (its spec's `settings` schema: dependent defaults filled). */

@@ -25,8 +25,8 @@ export const datasetSchema = z
     split: z.enum(['train', 'heldout']).optional(),
     /** builtin:tasks: the generator's seed (default 1). */
     seed: z.number().int().min(0).optional(),
-    /** builtin:tasks and file: rows: answer ({prompt, answer}), sft ({prompt, response}) or preference ({prompt, chosen, rejected}). */
-    shape: z.enum(['answer', 'sft', 'preference']).optional(),
+    /** builtin:tasks and file: rows: answer ({prompt, answer}), sft ({prompt, response}) or preference ({prompt, chosen, rejected}) or multiple_choice ({prompt, choices, answer}). */
+    shape: z.enum(['answer', 'sft', 'preference', 'multiple_choice']).optional(),
   })
   .strict();
 

@@ -55,8 +55,11 @@ export interface StageSpec<K extends string = string, W extends z.ZodType = z.Zo
   trains?: true;
   /** Inputs implied by the ones written (evaluate scores a pretrained model's held-out split). */
   impliedInputs?: (written: ReadonlyArray<{ node: string; kind: ArtifactKind }>, portsOf: (node: string) => Readonly<Record<string, ArtifactKind>> | undefined) => Array<{ node: string; port: string; kind: ArtifactKind }>;
-  /** Compile-time checks beyond the schema (what this version cannot run yet, say), given the stage's `inputs:` as written. */
-  check?(w: z.output<W>, stage: { inputs: readonly string[] }): WithIssue[];
+  /**
+   * Compile-time checks beyond the schema (what this version cannot run yet, say), given the stage's `inputs:` as
+   * written and the recipe's `datasets:` entries (evaluate checks a task's rows have its shape).
+   */
+  check?(w: z.output<W>, stage: { inputs: readonly string[]; datasets?: Readonly<Record<string, { source: string; shape?: string }>> }): WithIssue[];
   /** Metrics the CLI's stage table shows for it. */
   headline: readonly string[];
 }

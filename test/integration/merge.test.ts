@@ -52,10 +52,10 @@ describe('merge stage', () => {
     expect((await weights('slerp')).equals(await weights('a'))).toBe(true);
     expect((await weights('ties')).equals(await weights('a'))).toBe(false);
     const m = stage('eval').metrics;
-    expect(m['slerp/perplexity-by-domain/mean']).toBe(m['a/perplexity-by-domain/mean']);
+    expect(m['slerp/perplexity/mean/bits_per_byte']).toBe(m['a/perplexity/mean/bits_per_byte']);
     for (const id of ['ties', 'dare']) {
-      expect(m[`${id}/perplexity-by-domain/mean`]).toBeGreaterThan(0.5);
-      expect(m[`${id}/perplexity-by-domain/mean`]).toBeLessThan(10);
+      expect(m[`${id}/perplexity/mean/bits_per_byte`]).toBeGreaterThan(0.5);
+      expect(m[`${id}/perplexity/mean/bits_per_byte`]).toBeLessThan(10);
     }
   });
 

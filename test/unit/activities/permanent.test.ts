@@ -75,8 +75,8 @@ const CASES: Case[] = [
   {
     kind: 'evaluate',
     type: 'StageInputError',
-    message: 'evaluate "eval": tasks not available yet: exact-match',
-    make: async (deps) => ({ activity: createEvaluate(deps), req: stageRequest('eval', 'evaluate', evaluateWith.parse({ tasks: ['exact-match'] }), []) }),
+    message: 'evaluate "eval": a perplexity task needs text documents: no evaluation dataset among its inputs',
+    make: async (deps) => ({ activity: createEvaluate(deps), req: stageRequest('eval', 'evaluate', evaluateWith.parse({ tasks: ['perplexity'] }), []) }),
   },
 ];
 

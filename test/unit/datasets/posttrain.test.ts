@@ -1,6 +1,6 @@
 /**
  * Post-training data: the built-in verifiable tasks are deterministic, correct, disjoint between train and
- * held-out (an exact-prompt check), in the three row shapes; `file:` rows of a declared shape are read, and a
+ * held-out (an exact-prompt check), in the four row shapes; `file:` rows of a declared shape are read, and a
  * wrong row is refused naming the file, the line and the field.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -47,6 +47,24 @@ describe('builtin:tasks generators', () => {
     for (const doc of sft) expect(doc.meta!.response).toBe(solve(String(doc.meta!.prompt)));
   });
 
+  it('make multiple-choice rows: the right answer among distinct distractors, at a place fixed by the prompt', () => {
+    const docs = generateTasks({ shape: 'multiple_choice', split: 'heldout', limit: 200 });
+    expect(generateTasks({ shape: 'multiple_choice', split: 'heldout', limit: 200 })).toEqual(docs);
+    const places = new Set<number>();
+    for (const doc of docs) {
+      const row = rowOfDoc('multiple_choice', doc);
+      if (typeof row === 'string') throw new Error(row);
+      expect(row.choices[row.answer]).toBe(solve(row.prompt));
+      expect(row.choices.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(row.choices).size).toBe(row.choices.length);
+      places.add(row.answer);
+    }
+    // The right answer is not always first.
+    expect(places.size).toBeGreaterThan(2);
+    // The same prompts as the answer rows of the same options.
+    expect(docs.map((d) => d.meta!.prompt)).toEqual(generateTasks({ shape: 'answer', split: 'heldout', limit: 200 }).map((d) => d.meta!.prompt));
+  });
+
   it('never put a held-out prompt in a train split, whatever the seed (exact-prompt check)', () => {
     const heldout = new Set<string>();
     for (const seed of [1, 2]) for (const d of generateTasks({ split: 'heldout', seed, limit: 300 })) heldout.add(String(d.meta!.prompt));
@@ -78,10 +96,17 @@ describe('file: rows of a shape', () => {
   }
 
   it('reads each shape into documents whose meta is the row and whose text joins its fields', async () => {
-    const rows = { answer: { prompt: 'p', answer: 'a' }, sft: { prompt: 'p', response: 'r' }, preference: { prompt: 'p', chosen: 'c', rejected: 'r' } };
+    const rows = {
+      answer: { prompt: 'p', answer: 'a' },
+      sft: { prompt: 'p', response: 'r' },
+      preference: { prompt: 'p', chosen: 'c', rejected: 'r' },
+      multiple_choice: { prompt: 'p', choices: ['x', 'y'], answer: 1 },
+    };
+    // The text is the row's words: a multiple_choice row's choices, not its index.
+    const texts = { answer: 'p\na', sft: 'p\nr', preference: 'p\nc\nr', multiple_choice: 'p\nx\ny' };
     for (const shape of ROW_SHAPES) {
       const [doc] = await readJsonl(await file('rows.jsonl', [{ ...rows[shape], id: 'x' }]), { shape });
-      expect(doc).toEqual({ id: 'x', text: Object.values(rows[shape]).join('\n'), meta: rows[shape] });
+      expect(doc).toEqual({ id: 'x', text: texts[shape], meta: rows[shape] });
       expect(rowOfDoc(shape, doc!)).toEqual(rows[shape]);
     }
   });
@@ -91,6 +116,10 @@ describe('file: rows of a shape', () => {
     const err = await readJsonl(p, { shape: 'sft', displayPath: 'data/pairs.jsonl' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetInputError);
     expect((err as Error).message).toBe('data/pairs.jsonl:3: missing "response" (an sft row has "prompt", "response")');
+    const choices = await file('mc.jsonl', [{ prompt: 'a', choices: ['b', 'c'], answer: 2 }]);
+    await expect(readJsonl(choices, { shape: 'multiple_choice', displayPath: 'mc.jsonl' })).rejects.toThrow('mc.jsonl:1: "answer" must be the 0-based index of the right choice (an integer from 0 to 1)');
+    const one = await file('one.jsonl', [{ prompt: 'a', choices: ['b'], answer: 0 }]);
+    await expect(readJsonl(one, { shape: 'multiple_choice', displayPath: 'one.jsonl' })).rejects.toThrow('one.jsonl:1: "choices" has 1 entry: give at least two');
     const prefs = await file('prefs.jsonl', [{ prompt: 'a', chosen: 'b', rejected: 7 }]);
     await expect(readJsonl(prefs, { shape: 'preference', displayPath: 'prefs.jsonl' })).rejects.toThrow('prefs.jsonl:1: "rejected" must be a string, got number');
     const texty = await file('t.jsonl', [{ prompt: 'a', answer: 'b', text: 'c' }]);

@@ -12,7 +12,7 @@ import type { Job } from '../../../ml/jobs.ts';
 import { runChild, trainerPids, TrainerError, TrainerOutOfMemoryError } from '../../../ml/runner.ts';
 
 const STAND_IN = fileURLToPath(new URL('../../fixtures/trainer-stand-in.ts', import.meta.url));
-const JOB: Job = { type: 'evaluate', modelDir: '/nonexistent', shards: [], tasks: ['perplexity-by-domain'] };
+const JOB: Job = { type: 'evaluate', modelDir: '/nonexistent', shards: [], tasks: [{ task: 'perplexity', name: 'perplexity' }], taskShards: {}, seed: 0 };
 
 const run = (mode: string, opts: Parameters<typeof runChild>[2] = {}) =>
   runChild(STAND_IN, JOB, { ...opts, env: { BRAISE_STAND_IN: mode } }).then(

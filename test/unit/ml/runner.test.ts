@@ -204,7 +204,7 @@ describe('runJob: evaluate', () => {
     fresh.dispose();
 
     const evaluate = (modelDir: string) =>
-      runJob<EvaluateResult>({ type: 'evaluate', modelDir, shards: [shardFile], tasks: ['perplexity-by-domain'] });
+      runJob<EvaluateResult>({ type: 'evaluate', modelDir, shards: [shardFile], tasks: [{ task: 'perplexity', name: 'perplexity' }] });
     const [trained, untrained] = [await evaluate(path.join(root, 'ref', 'model')), await evaluate(freshDir)];
     for (const r of [trained, untrained]) {
       expect(Object.keys(r.perDomain).sort()).toEqual(['fox', 'numbers']);
@@ -213,8 +213,8 @@ describe('runJob: evaluate', () => {
         expect(d.bitsPerByte).toBeGreaterThan(0);
       }
       const mean = (r.perDomain['fox']!.bitsPerByte + r.perDomain['numbers']!.bitsPerByte) / 2;
-      expect(r.metrics['perplexity-by-domain/mean']).toBeCloseTo(mean, 10);
-      expect(r.metrics['perplexity-by-domain/fox']).toBe(r.perDomain['fox']!.bitsPerByte);
+      expect(r.metrics['perplexity/mean/bits_per_byte']).toBeCloseTo(mean, 10);
+      expect(r.metrics['perplexity/fox/bits_per_byte']).toBe(r.perDomain['fox']!.bitsPerByte);
     }
     expect(trained.perDomain['fox']).toMatchObject({ docs: 24, bytes: 24 * 135 });
     // A fresh model is near-uniform over 257 symbols: about log2(257) ≈ 8 bits per byte.

@@ -180,7 +180,7 @@ describe('errors name what is allowed', () => {
 
   it('an unknown key lists the allowed keys, an enum its values', () => {
     expect(issuesOf(VALID.replace('checkpointEvery: 10', 'checkpointEvry: 10'))[0]!.message).toMatch(/^unknown key "checkpointEvry" \(did you mean "checkpointEvery"\?\) \(allowed: steps, batchSize, lr/);
-    expect(issuesOf(VALID.replace('    inputs: [base]\n', '    inputs: [base]\n    with: { tasks: [perplexity] }\n'))[0]!.message).toMatch(/expected one of "perplexity-by-domain", "exact-match", "multiple-choice"/);
+    expect(issuesOf(VALID.replace('    inputs: [base]\n', '    inputs: [base]\n    with: { tasks: [{ task: generat, data: web }] }\n'))[0]!.message).toBe('unknown task "generat" (did you mean "generate"?): expected one of perplexity, generate, multiple_choice');
   });
 
   it('compile errors carry lines: unknown input, unavailable kind', () => {
@@ -198,9 +198,12 @@ describe('what is not built or not known', () => {
     expect(issuesOf(text)).toEqual([expect.objectContaining({ path, line, message })]);
   });
 
-  it('refuses every evaluate task that is not built, and accepts the ones that are', () => {
+  it('refuses the old evaluate task names, saying what to write now, and accepts the new ones', () => {
     const evaluate = (tasks: string) => VALID.replace('    inputs: [base]\n', `    inputs: [base]\n    with: { tasks: ${tasks} }\n`);
-    expect(issuesOf(evaluate('[multiple-choice, perplexity-by-domain, exact-match]')).map((i) => i.path)).toEqual(['stages[2].with.tasks[0]', 'stages[2].with.tasks[2]']);
-    expect(compileRecipe(parseRecipeText(evaluate('[perplexity-by-domain]'))).nodes.find((n) => n.id === 'eval')?.with).toMatchObject({ tasks: ['perplexity-by-domain'] });
+    const issues = issuesOf(evaluate('[multiple-choice, perplexity-by-domain, exact-match]'));
+    expect(issues.map((i) => i.path)).toEqual(['stages[2].with.tasks[0]', 'stages[2].with.tasks[1]', 'stages[2].with.tasks[2]']);
+    expect(issues[1]!.message).toBe('task "perplexity-by-domain" is now "perplexity" (its metrics are perplexity/<domain>/bits_per_byte): write tasks: [perplexity]');
+    expect(issues[2]!.message).toMatch(/^task "exact-match" is now a generate task: write \{ task: generate, data: /);
+    expect(compileRecipe(parseRecipeText(evaluate('[perplexity]'))).nodes.find((n) => n.id === 'eval')?.with).toEqual({ tasks: [{ task: 'perplexity', name: 'perplexity' }] });
   });
 });

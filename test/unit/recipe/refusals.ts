@@ -34,11 +34,11 @@ export const REFUSALS: readonly Refusal[] = [
     message: 'sweeps are not available in this version of Braise; remove the block',
   },
   {
-    name: 'an evaluate task that is not built',
-    text: `${BASE}  - id: eval\n    kind: evaluate\n    inputs: [base, web]\n    with: { tasks: [perplexity-by-domain, exact-match] }\n`,
+    name: 'an evaluate task under its old name',
+    text: `${BASE}  - id: eval\n    kind: evaluate\n    inputs: [base, web]\n    with: { tasks: [perplexity, perplexity-by-domain] }\n`,
     path: 'stages[1].with.tasks[1]',
     line: 14,
-    message: 'evaluate task "exact-match" is not available in this version of Braise (available: perplexity-by-domain)',
+    message: 'task "perplexity-by-domain" is now "perplexity" (its metrics are perplexity/<domain>/bits_per_byte): write tasks: [perplexity]',
   },
   {
     name: 'an unknown stage kind',

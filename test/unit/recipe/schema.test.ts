@@ -21,7 +21,7 @@ describe('recipe schema', () => {
     expect(base.with.weightDecay).toBe(0.1);
     expect(base.with.holdout).toBe(0.1);
     const ev = r.stages.find((s) => s.id === 'eval')!;
-    expect(ev.with).toEqual({ tasks: ['perplexity-by-domain'] });
+    expect(ev.with).toEqual({ tasks: ['perplexity'] });
     expect(r.onFailure).toBe('pause');
     expect(r.model.arch).toBe('gpt');
   });
