@@ -23,7 +23,7 @@ export { DatasetInputError } from './errors.ts';
  * `seed` for the generated tasks; `shape` for the tasks and `file:` rows; `limit` for all). The compiler has
  * checked the names (recipe/sources.ts); a plan from elsewhere that names an unknown one fails here.
  */
-export type SourceSpec = { source: string; genres?: string[]; limit?: number; shape?: RowShape; tasks?: string[]; split?: Split; seed?: number; [k: string]: unknown };
+export type SourceSpec = { source: string; genres?: string[]; limit?: number; shape?: RowShape; tasks?: string[]; split?: Split; seed?: number; digits?: [number, number]; [k: string]: unknown };
 
 /** What a source needs from its surroundings. */
 export interface SourceContext {
@@ -43,7 +43,7 @@ type Loader = (spec: SourceSpec, ctx: SourceContext, rest: string) => AsyncItera
 const BUILTINS = new Map<string, (spec: SourceSpec) => Doc[]>([
   ['brown', (spec) => loadBrown({ genres: spec.genres, limit: spec.limit })],
   ['spam-assassin', (spec) => loadSpamAssassin({ groups: spec.groups, limit: spec.limit })],
-  ['tasks', (spec) => generateTasks({ tasks: spec.tasks, shape: spec.shape, split: spec.split, seed: spec.seed, limit: spec.limit })],
+  ['tasks', (spec) => generateTasks({ tasks: spec.tasks, shape: spec.shape, split: spec.split, seed: spec.seed, limit: spec.limit, digits: spec.digits })],
   ...[...EVAL_SETS].map(([name, load]) => [name, (spec: SourceSpec) => load({ limit: spec.limit })] as const),
 ]);
 
@@ -110,7 +110,7 @@ export async function* iterateSource(spec: SourceSpec, ctx: SourceContext): Asyn
   if (spec.genres !== undefined && source !== 'builtin:brown') {
     throw new DatasetInputError(`${source}: "genres" is only supported by builtin:brown`);
   }
-  for (const key of ['tasks', 'split', 'seed'] as const) {
+  for (const key of ['tasks', 'split', 'seed', 'digits'] as const) {
     if (spec[key] !== undefined && source !== 'builtin:tasks') throw new DatasetInputError(`${source}: "${key}" is only supported by builtin:tasks`);
   }
   if (spec.shape !== undefined && source !== 'builtin:tasks' && scheme !== 'file') {

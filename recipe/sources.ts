@@ -38,7 +38,7 @@ export const TASK_NAMES = ['addition', 'subtraction', 'reverse', 'sort'] as cons
 interface BuiltinSpec {
   genres?: true;
   groups?: true;
-  /** `tasks`, `split`, `seed` and `shape`. */
+  /** `tasks`, `split`, `seed`, `digits` and `shape`. */
   tasks?: true;
 }
 
@@ -103,7 +103,7 @@ export function checkDatasetSource(name: string, spec: DatasetSpec): RecipeIssue
       });
     }
   }
-  for (const key of ['tasks', 'split', 'seed'] as const) {
+  for (const key of ['tasks', 'split', 'seed', 'digits'] as const) {
     if (spec[key] !== undefined && !builtin?.tasks) issues.push({ path: `${base}.${key}`, message: `"${key}" is only supported by builtin:tasks` });
   }
   if (spec.shape !== undefined && !builtin?.tasks && scheme !== 'file') {

@@ -31,7 +31,12 @@ export interface TaskOptions {
   seed?: number;
   /** How many rows (default 1000 for train, 200 for heldout). */
   limit?: number;
+  /** addition and subtraction: the fewest and most digits of each operand (default [2, 4]). */
+  digits?: readonly [number, number];
 }
+
+/** The operands' digits when a recipe gives none. */
+export const DEFAULT_DIGITS = [2, 4] as const;
 
 /** A task item: what the model is asked, the answer, and a wrong answer for preference pairs. */
 interface Item {
@@ -51,9 +56,9 @@ function draws(seed: number, task: Task, index: number): (n: number) => number {
   };
 }
 
-/** A number of 2 to 4 digits. */
-function number(draw: (n: number) => number): number {
-  const digits = 2 + draw(3);
+/** A number of `lo` to `hi` digits (the count of digits uniform, then the number uniform among them; 1 digit: 1–9). */
+function number(draw: (n: number) => number, [lo, hi]: readonly [number, number]): number {
+  const digits = lo + draw(hi - lo + 1);
   const low = 10 ** (digits - 1);
   return low + draw(9 * low);
 }
@@ -64,15 +69,15 @@ function nearMiss(right: number, draw: (n: number) => number): string {
   return String(right + offsets[draw(offsets.length)]!);
 }
 
-const MAKE: Record<Task, (draw: (n: number) => number) => Item> = {
-  addition(draw) {
-    const a = number(draw);
-    const b = number(draw);
+const MAKE: Record<Task, (draw: (n: number) => number, digits: readonly [number, number]) => Item> = {
+  addition(draw, digits) {
+    const a = number(draw, digits);
+    const b = number(draw, digits);
     return { prompt: `What is ${a} + ${b}?`, answer: String(a + b), wrong: nearMiss(a + b, draw) };
   },
-  subtraction(draw) {
-    const x = number(draw);
-    const y = number(draw);
+  subtraction(draw, digits) {
+    const x = number(draw, digits);
+    const y = number(draw, digits);
     const [a, b] = x >= y ? [x, y] : [y, x];
     return { prompt: `What is ${a} - ${b}?`, answer: String(a - b), wrong: nearMiss(a - b, draw) };
   },
@@ -147,20 +152,25 @@ export function generateTasks(opts: TaskOptions = {}): Doc[] {
   const split = opts.split ?? 'train';
   const seed = opts.seed ?? 1;
   const count = opts.limit ?? (split === 'train' ? 1000 : 200);
+  const digits = opts.digits ?? DEFAULT_DIGITS;
+  if (!(Number.isInteger(digits[0]) && Number.isInteger(digits[1]) && digits[0] >= 1 && digits[0] <= digits[1] && digits[1] <= 9)) {
+    throw new DatasetInputError(`builtin:tasks: "digits" must be [fewest, most] with 1 ≤ fewest ≤ most ≤ 9, got [${digits.join(', ')}]`);
+  }
   if (tasks.length === 0) throw new DatasetInputError('builtin:tasks: "tasks" is empty: name at least one of ' + TASKS.join(', '));
   const docs: Doc[] = [];
   const seen = new Set<string>();
   const made = new Map<Task, number>();
-  // Each task's prompt space is large (reverse: 26^4+, addition: ~10^7), so the cap on tries only guards a bug.
+  // Most prompt spaces are large (reverse: 26^4+, addition: ~10^7); one-digit sums have 81 prompts, so a split
+  // ends with as many distinct rows as it has when the tries run out.
   for (let index = 0; docs.length < count && index < count * 40; index++) {
     const task = tasks[index % tasks.length]!;
-    const item = MAKE[task](draws(seed, task, Math.floor(index / tasks.length)));
+    const item = MAKE[task](draws(seed, task, Math.floor(index / tasks.length)), digits);
     if (seen.has(item.prompt) || splitOf(item.prompt) !== split) continue;
     seen.add(item.prompt);
     const n = made.get(task) ?? 0;
     made.set(task, n + 1);
     // Another item's answer is a distractor of the right form; drawn from indices no row of this size uses.
-    const others = () => Array.from({ length: MORE_DISTRACTORS }, (_, k) => MAKE[task](draws(seed, task, 1_000_000_000 + index * MORE_DISTRACTORS + k)).answer);
+    const others = () => Array.from({ length: MORE_DISTRACTORS }, (_, k) => MAKE[task](draws(seed, task, 1_000_000_000 + index * MORE_DISTRACTORS + k), digits).answer);
     const row = rowOf(shape, item, others);
     docs.push({ id: `${split}/${task}/${String(n).padStart(5, '0')}`, text: rowText(shape, row), domain: task, meta: { ...row, task } });
   }

@@ -23,6 +23,11 @@ export const datasetSchema = z
     tasks: z.array(z.string().min(1)).min(1).optional(),
     /** builtin:tasks: train or heldout (disjoint by prompt). */
     split: z.enum(['train', 'heldout']).optional(),
+    /** builtin:tasks: the fewest and most digits of addition and subtraction operands (default [2, 4]). */
+    digits: z
+      .tuple([z.number().int().min(1).max(9), z.number().int().min(1).max(9)])
+      .refine(([lo, hi]) => lo <= hi, 'expected [fewest, most] with fewest ≤ most')
+      .optional(),
     /** builtin:tasks: the generator's seed (default 1). */
     seed: z.number().int().min(0).optional(),
     /** builtin:tasks and file: rows: answer ({prompt, answer}), sft ({prompt, response}) or preference ({prompt, chosen, rejected}) or multiple_choice ({prompt, choices, answer}). */

@@ -26,6 +26,23 @@ function solve(prompt: string): string {
 }
 
 describe('builtin:tasks generators', () => {
+  it('make operands of the digits asked for (default 2 to 4), keeping the default rows as they were', () => {
+    expect(generateTasks({ seed: 3, limit: 50, digits: [2, 4] })).toEqual(generateTasks({ seed: 3, limit: 50 }));
+    const operands = (docs: ReturnType<typeof generateTasks>) =>
+      docs.flatMap((d) => /^What is (\d+) [+-] (\d+)\?$/.exec(String(d.meta!.prompt))?.slice(1) ?? []);
+    const easy = generateTasks({ tasks: ['addition', 'subtraction'], digits: [1, 1], limit: 300 });
+    // One-digit operands: 81 prompts per task, minus the held-out tenth; every row distinct and right.
+    expect(easy.length).toBeGreaterThan(100);
+    expect(easy.length).toBeLessThan(162);
+    expect(new Set(operands(easy).map((x) => x.length))).toEqual(new Set([1]));
+    for (const d of easy) expect(d.meta!.answer).toBe(solve(String(d.meta!.prompt)));
+    const heldout = new Set(generateTasks({ tasks: ['addition'], digits: [1, 1], split: 'heldout' }).map((d) => d.meta!.prompt));
+    expect(heldout.size).toBeGreaterThan(0);
+    expect(easy.some((d) => heldout.has(d.meta!.prompt))).toBe(false);
+    expect(new Set(operands(generateTasks({ tasks: ['addition'], digits: [3, 3], limit: 40 })).map((x) => x.length))).toEqual(new Set([3]));
+    expect(() => generateTasks({ digits: [4, 2] })).toThrow('builtin:tasks: "digits" must be [fewest, most] with 1 ≤ fewest ≤ most ≤ 9, got [4, 2]');
+  });
+
   it('are deterministic: the same options give the same documents; another seed gives others', () => {
     const a = generateTasks({ seed: 7, limit: 200 });
     expect(generateTasks({ seed: 7, limit: 200 })).toEqual(a);

@@ -50,6 +50,11 @@ describe('dataset sources', () => {
       expect.objectContaining({ path: 'datasets.web.shape', message: expect.stringMatching(/^"shape" is only supported by builtin:tasks and file: sources/) }),
     ]);
     expect(issuesOf(withDataset('{ source: builtin:tasks, shape: pairs }'))[0]).toMatchObject({ path: 'datasets.web.shape', line: 6 });
+    expect(issuesOf(withDataset('{ source: builtin:brown, digits: [1, 2] }'))).toEqual([
+      expect.objectContaining({ path: 'datasets.web.digits', line: 6, message: '"digits" is only supported by builtin:tasks' }),
+    ]);
+    expect(issuesOf(withDataset('{ source: builtin:tasks, digits: [3, 1] }'))[0]).toMatchObject({ path: 'datasets.web.digits', message: 'expected [fewest, most] with fewest ≤ most' });
+    expect(issuesOf(withDataset('{ source: builtin:tasks, digits: [0, 1] }'))[0]).toMatchObject({ path: 'datasets.web.digits[0]' });
     expect(() => compileRecipe(parseRecipeText(withDataset('{ source: "file:data/pairs.jsonl", shape: preference }')))).not.toThrow();
   });
 
