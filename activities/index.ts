@@ -43,6 +43,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       rewrite: lazy(deps, async () => (await import('./rewrite/activity.ts')).createRewrite),
       mix: lazy(deps, async () => (await import('./mix/activity.ts')).createMix),
       pretrain: lazy(deps, async () => (await import('./pretrain/activity.ts')).createPretrain),
+      upsample: lazy(deps, async () => (await import('./upsample/activity.ts')).createUpsample),
       sft: lazy(deps, async () => (await import('./sft/activity.ts')).createSft),
       merge: lazy(deps, async () => (await import('./merge/activity.ts')).createMerge),
       evaluate: lazy(deps, async () => (await import('./evaluate/activity.ts')).createEvaluate),

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { evaluateTaskSpec, type EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
 import { sftWith } from '../recipe/stages/sft.ts';
+import { upsampleWith } from '../recipe/stages/upsample.ts';
 import { formatIssues, modelConfigSchema } from './config.ts';
 import { sequenceLengthSchema } from './decomposition.ts';
 import { JobInputError } from './errors.ts';
@@ -84,6 +85,17 @@ export const sftJobSchema = trainingJobSchema('sft', sftSettingsSchema);
 export type SftJob = z.output<typeof sftJobSchema>;
 
 /**
+ * An upsample job's settings: the stage's `with` (recipe/stages/upsample.ts), the settings its pretrain ran with
+ * (from the pretrain's model artifact: schedule, batch, seed, mixture) and the step it starts from,
+ * round((1 − fraction) · pretrain.steps), whose checkpoint is `paths.resumeFrom` (none when it is 0).
+ */
+export const upsampleSettingsSchema = upsampleWith.safeExtend({ pretrain: pretrainSettingsSchema, startStep: z.number().int().nonnegative() });
+
+/** Continue a pretrain from its checkpoint at `settings.startStep` to its last step with reweighted domains; see ml/trainer/upsample.ts. */
+export const upsampleJobSchema = trainingJobSchema('upsample', upsampleSettingsSchema);
+export type UpsampleJob = z.output<typeof upsampleJobSchema>;
+
+/**
  * Score a model directory with evaluate's task specs (recipe/stages/evaluate.ts; see ml/trainer/evaluate.ts);
  * unknown keys are errors.
  */
@@ -129,7 +141,7 @@ export const generateJobSchema = z.strictObject({
 export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Every job the trainer child runs; ml/trainer/child.ts maps each `type` to its runner. */
-export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, sftJobSchema, evaluateJobSchema, generateJobSchema]);
+export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, upsampleJobSchema, sftJobSchema, evaluateJobSchema, generateJobSchema]);
 /** Any job, as parsed (every default filled). */
 export type Job = z.output<typeof jobSchema>;
 /** Any job, as a caller may send it (defaults may be left out). */
@@ -182,6 +194,13 @@ export interface PretrainResult extends TrainResult {
   attentionFlopsPerToken?: number;
   /** With dataset decomposition: the same for concat-and-chunk at `model.context` (what the run saved against). */
   concatChunkAttentionFlopsPerToken?: number;
+}
+
+/** What a finished upsample job reports: its `lossCurve` holds only its own steps (after `startStep`). */
+export interface UpsampleResult extends PretrainResult {
+  startStep: number;
+  /** The domain mixture its steps sampled from, at its first step (reweighted, normalized). */
+  mixture: Record<string, number>;
 }
 
 /** What a finished sft job reports (its `tokensSeen` counts response tokens: the ones the loss counts). */

@@ -59,6 +59,17 @@ export function artifactSources(recipe: Recipe): Array<{ id: string; path: strin
     .map(([name, spec]) => ({ id: spec.source.slice('artifact:'.length), path: `datasets.${name}.source` }));
 }
 
+/**
+ * The domains a dataset's documents carry, when the recipe alone says (builtin:brown: its genres' categories, all
+ * of them without `genres`); undefined for any other source, whose domains are known only once read.
+ */
+export function knownDomains(spec: Pick<DatasetSpec, 'source'> & { genres?: readonly string[] | undefined }): string[] | undefined {
+  if (spec.source !== 'builtin:brown') return undefined;
+  if (spec.genres === undefined) return BROWN_GENRES.map(([, name]) => name);
+  const keys = spec.genres.map((g) => g.trim().toLowerCase());
+  return BROWN_GENRES.filter(([letter, name]) => keys.some((k) => k === letter || k.replace(/-/g, '_') === name)).map(([, name]) => name);
+}
+
 function brownGenreKnown(genre: string): boolean {
   const key = genre.trim().toLowerCase();
   return BROWN_GENRES.some(([letter, name]) => letter === key || name === key.replace(/-/g, '_'));

@@ -19,7 +19,7 @@ import { pretrainStage } from '../../recipe/stages/pretrain.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { StageInputError } from '../errors.ts';
 import { stageActivity } from '../stage-activity.ts';
-import { runTrainerStage } from '../trainer-stage.ts';
+import { checkpointScope, runTrainerStage } from '../trainer-stage.ts';
 import type { StageRequest } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
 import { recordTrainingOrder } from './training-order.ts';
@@ -57,11 +57,12 @@ export function createPretrain(deps: ActivityDeps) {
       const parsedModel = modelConfigSchema.safeParse(model);
       if (!parsedModel.success) throw new StageInputError(formatIssues(`pretrain "${req.node.id}": model`, parsedModel.error));
       const jobModel = parsedModel.data;
+      const jobSettings = { ...settings, seed, mixture };
       const { result, checkpointDir, resumeFrom } = await runTrainerStage<PretrainResult>(deps, req, {
         totalSteps: settings.steps,
         job: ({ checkpointDir, resumeFrom }) => ({
           type: 'pretrain',
-          settings: { ...settings, seed, mixture },
+          settings: jobSettings,
           model: jobModel,
           paths: { shards, checkpointDir, outputDir, resumeFrom },
         }),
@@ -79,6 +80,9 @@ export function createPretrain(deps: ActivityDeps) {
         finalLoss: result.finalLoss,
         config: model,
         trainedOn: trainRef.id,
+        // What an upsample of this model continues (activities/upsample/): the settings it trained with and where
+        // its checkpoints are, relative to the checkpoints root (shared by every worker that may resume it).
+        pretrain: { settings: jobSettings, checkpoints: checkpointScope(req) },
       });
       return {
         outputs: [

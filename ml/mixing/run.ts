@@ -10,6 +10,7 @@ import { sequenceNll } from '../loss.ts';
 import { hashSeed, mulberry32 } from '../random.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { createMixturePolicy } from './index.ts';
+import { checkMultipliers, reweightedPolicy } from './reweight.ts';
 import { mixtureBatchAt, type MixtureBatch } from './sampling.ts';
 import type { MixtureJobSpec, MixturePolicy } from './spec.ts';
 
@@ -68,6 +69,9 @@ export interface MixtureRunOptions {
   context: number;
   /** A checkpoint's `mixture.json` to continue from. */
   saved?: MixtureCheckpoint;
+  /** Per-domain multipliers of the policy's weights (upsample: ./reweight.ts); unknown domains are refused, naming `reweightWhere`. */
+  reweight?: Record<string, number>;
+  reweightWhere?: string;
 }
 
 /**
@@ -118,11 +122,13 @@ export class MixtureRun {
     if (o.saved !== undefined && o.saved.domains.join('\u0000') !== names.join('\u0000')) {
       throw new JobInputError(`job.resumeFrom: the checkpoint mixed domains [${o.saved.domains.join(', ')}], the training data has [${names.join(', ')}]`);
     }
-    const policy = createMixturePolicy(
+    const base = createMixturePolicy(
       spec,
       names.map((name, i) => ({ name, tokens: streams[i]!.tokens.length })),
       { seed: o.seed, state: o.saved?.policy, where: 'job.mixture' },
     );
+    if (o.reweight !== undefined) checkMultipliers(names, o.reweight, o.reweightWhere ?? 'job.reweight');
+    const policy = o.reweight !== undefined ? reweightedPolicy(base, o.reweight) : base;
     const run = new MixtureRun(streams, names, policy, spec, o);
     if (o.saved !== undefined) {
       run.#pending = structuredClone(o.saved.pending);

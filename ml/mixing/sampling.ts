@@ -11,10 +11,13 @@ export function systematicDomains(weights: readonly number[], rows: number, u: n
   const out: number[] = [];
   let d = 0;
   let cum = weights[0] ?? 0;
+  // The last domain with weight absorbs rounding (Σ weights may fall short of 1): a zero weight is never drawn.
+  let last = weights.length - 1;
+  while (last > 0 && !(weights[last]! > 0)) last--;
   for (let r = 0; r < rows; r++) {
     const x = (r + u) / rows;
-    // Skip zero-weight domains and those whose interval ends at or before x; the last domain absorbs rounding.
-    while (d < weights.length - 1 && x >= cum) cum += weights[++d]!;
+    // Skip zero-weight domains and those whose interval ends at or before x.
+    while (d < last && x >= cum) cum += weights[++d]!;
     out.push(d);
   }
   return out;

@@ -15,10 +15,12 @@ import { parseJob, type ChildMessage, type Job, type JobResult, type JobType, ty
 import { runEvaluate } from './evaluate.ts';
 import { runPretrain } from './pretrain.ts';
 import { runSft } from './sft.ts';
+import { runUpsample } from './upsample.ts';
 
 /** The runner of each job type (a new kind: its schema in ml/jobs.ts, its runner here). Null: stopped before the end. */
 const RUNNERS: { [T in JobType]: (job: Extract<Job, { type: T }>, io: TrainerIO) => Promise<JobResult | null> } = {
   pretrain: runPretrain,
+  upsample: runUpsample,
   sft: runSft,
   evaluate: runEvaluate,
   generate: runGenerate,

@@ -3,9 +3,11 @@
  * owns resume, checkpoints, graceful stop and progress. This file supplies the data and the loss
  * step: random windows of the concatenated documents, a domain mixture, or dataset decomposition.
  */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CONSUMED_FILE } from '../consumed.ts';
-import { batchAt, buildTokenStream, ConsumedCounter, consumedDocs, readDocs, type TokenStream } from '../data.ts';
+import { batchAt, buildTokenStream, ConsumedCounter, consumedDocs, DEFAULT_DOMAIN, readDocs, type ShardDoc, type TokenStream } from '../data.ts';
 import {
   attentionFlopsPerToken,
   curriculumSchedule,
@@ -15,7 +17,8 @@ import {
   validateBuckets,
 } from '../decomposition.ts';
 import { JobInputError } from '../errors.ts';
-import type { PretrainJob, PretrainResult, TrainerIO, TrainResult } from '../jobs.ts';
+import type { MixtureJobSpec, PretrainJob, PretrainResult, TrainerIO, TrainResult } from '../jobs.ts';
+import { checkMultipliers, isIdentity } from '../mixing/reweight.ts';
 import { trainStepWithRowNll } from '../mixing/row-loss-step.ts';
 import { loadMixtureCheckpoint, MIXTURE_STATE_FILE, MixtureRun } from '../mixing/run.ts';
 import { lrAt } from '../optim.ts';
@@ -58,8 +61,35 @@ export function runPretrain(job: PretrainJob, io: TrainerIO): Promise<PretrainRe
   );
 }
 
-/** Pretraining's data and loss step, for the kit. */
-function pretrainKind(job: PretrainJob): TrainingKind<PretrainExtra> {
+/**
+ * What an upsample (ml/trainer/upsample.ts) changes in pretraining's batches: each domain's sampling weight
+ * multiplied by `domains` (./reweight.ts). Every multiplier 1 changes nothing: the pretrain's own batches.
+ */
+export interface UpsampleSampling {
+  domains: Record<string, number> | undefined;
+  /** The field path unknown domains are reported under. */
+  where: string;
+  /** Receives the mixture the first step of this process samples from. */
+  report(mixture: Record<string, number>): void;
+}
+
+/** Each domain's share of the stream's tokens (documents without a domain under `default`). */
+function tokenShares(docs: readonly ShardDoc[], stream: TokenStream): Record<string, number> {
+  const tokens: Record<string, number> = {};
+  docs.forEach((d, i) => {
+    const key = d.domain ?? DEFAULT_DOMAIN;
+    tokens[key] = (tokens[key] ?? 0) + stream.docs[i]!.end - stream.docs[i]!.start;
+  });
+  const names = Object.keys(tokens).sort();
+  return Object.fromEntries(names.map((n) => [n, tokens[n]! / stream.tokens.length]));
+}
+
+/**
+ * Pretraining's data and loss step, for the kit. With `upsample`, domains are reweighted: a pretrain that drew
+ * windows of the concatenation draws them by domain instead (a static mixture of the token shares, reweighted),
+ * a pretrain with a mixture keeps its policy and reweights what it samples.
+ */
+export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling): TrainingKind<PretrainExtra> {
   const { settings, paths } = job;
   return {
     async prepare({ backend, config, tokenizer, resumeFrom, io }): Promise<TrainingSession<PretrainExtra>> {
@@ -70,16 +100,26 @@ function pretrainKind(job: PretrainJob): TrainingKind<PretrainExtra> {
       if (settings.mixture !== undefined && settings.sequenceLength !== undefined) {
         throw new JobInputError('job.sequenceLength: cannot be combined with job.mixture yet; use one of them');
       }
+      const shares = upsample !== undefined ? tokenShares(docs, stream) : {};
+      if (upsample !== undefined) {
+        if (settings.sequenceLength !== undefined) throw new JobInputError('job.sequenceLength: upsample continues window or mixture sampling only');
+        checkMultipliers(Object.keys(shares), upsample.domains ?? {}, upsample.where);
+      }
+      const reweighting = upsample !== undefined && !isIdentity(upsample.domains);
       const { batchSize: B, seed } = settings;
       const T = config.context;
+      // Reweighting a pretrain that had no mixture: by domain from here on, from each domain's token share.
+      const mixSpec: MixtureJobSpec | undefined = settings.mixture ?? (reweighting ? { method: 'static' } : undefined);
+      const hasSaved = resumeFrom !== undefined && (settings.mixture !== undefined || (await exists(join(resumeFrom, MIXTURE_STATE_FILE))));
       const mix =
-        settings.mixture === undefined
+        mixSpec === undefined
           ? null
-          : MixtureRun.create(settings.mixture, docs, tokenizer, {
+          : MixtureRun.create(mixSpec, docs, tokenizer, {
               seed,
               batchSize: B,
               context: T,
-              saved: resumeFrom === undefined ? undefined : await loadMixtureCheckpoint(resumeFrom),
+              saved: hasSaved ? await loadMixtureCheckpoint(resumeFrom!) : undefined,
+              ...(reweighting ? { reweight: upsample.domains!, reweightWhere: upsample.where } : {}),
             });
       const dd = settings.sequenceLength === undefined ? null : decomposition(job, stream, config);
       if (mix !== null) await io.send({ type: 'log', level: 'info', msg: `mixture ${mix.policy.method} over domains ${mix.names.join(', ')}` });
@@ -96,7 +136,9 @@ function pretrainKind(job: PretrainJob): TrainingKind<PretrainExtra> {
 
       return {
         async start(step) {
-          if (mix !== null) await io.send({ type: 'mixture', step, weights: mix.policy.weights() });
+          const weights = mix !== null ? mix.policy.weights() : upsample !== undefined ? shares : null;
+          if (weights !== null) await io.send({ type: 'mixture', step, weights });
+          if (weights !== null) upsample?.report(weights);
         },
         async trainStep(model, opt, step, hyper) {
           if (mix !== null) {
@@ -144,6 +186,8 @@ function pretrainKind(job: PretrainJob): TrainingKind<PretrainExtra> {
     },
   };
 }
+
+const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
 
 /** Runs `f` on int32 tensors `[rows, length]` of `inputs` and `targets`, disposing them after. */
 async function withTensors<R>(

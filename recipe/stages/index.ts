@@ -17,10 +17,10 @@ import { pretrainStage } from './pretrain.ts';
 import { rewriteStage } from './rewrite.ts';
 import { rlvrStage } from './rlvr.ts';
 import { sftStage } from './sft.ts';
-import type { AnyStageSpec, RoleRef, WithIssue } from './spec.ts';
+import type { AnyStageSpec, RoleRef, StageContext, WithIssue } from './spec.ts';
 import { upsampleStage } from './upsample.ts';
 
-export type { AnyStageSpec, ArtifactKind, RoleRef, StageSpec, WithIssue } from './spec.ts';
+export type { AnyStageSpec, ArtifactKind, RoleRef, StageContext, StageSpec, WithIssue } from './spec.ts';
 
 /** The kinds a recipe's `stages:` may name, one line each. */
 export const STAGE_SPECS = [
@@ -64,9 +64,9 @@ export function refsOf(kind: StageKind, settings: unknown): RoleRef[] {
   return specOf(kind)?.refs?.(settings) ?? [];
 }
 
-/** A stage's own compile-time checks on its parsed `with` block (and its `inputs:` as written). */
-export function checksOf(kind: StageKind, settings: unknown, inputs: readonly string[] = [], datasets: Readonly<Record<string, { source: string; shape?: string }>> = {}): WithIssue[] {
-  return specOf(kind)?.check?.(settings, { inputs, datasets }) ?? [];
+/** A stage's own compile-time checks on its parsed `with` block (and its `inputs:` as written, the recipe's datasets and other stages). */
+export function checksOf(kind: StageKind, settings: unknown, inputs: readonly string[] = [], recipe: Omit<StageContext, 'inputs'> = {}): WithIssue[] {
+  return specOf(kind)?.check?.(settings, { datasets: {}, ...recipe, inputs }) ?? [];
 }
 
 /** The compiler's resolved settings of a parsed `with` block (its spec's `settings` schema: dependent defaults filled). */

@@ -17,10 +17,19 @@ export interface RoleRef {
   path: string;
 }
 
-/** A problem a kind's own compile-time check finds, its path relative to the `with` block. */
+/** A problem a kind's own compile-time check finds, its path relative to the `with` block (or the stage's `inputs`, `inputs[0]`). */
 export interface WithIssue {
   path: string;
   message: string;
+}
+
+/** What a kind's compile-time check may see of the recipe around its stage. */
+export interface StageContext {
+  inputs: readonly string[];
+  datasets?: Readonly<Record<string, { source: string; shape?: string }>>;
+  stageNamed?(id: string): { kind: string; with: unknown; inputs: readonly string[] } | undefined;
+  /** The domains a recipe dataset's documents carry, when the recipe alone says (builtin:brown's genres); else undefined. */
+  datasetDomains?(name: string): readonly string[] | undefined;
 }
 
 /** Everything the rest of Braise needs to know about one kind. */
@@ -57,9 +66,11 @@ export interface StageSpec<K extends string = string, W extends z.ZodType = z.Zo
   impliedInputs?: (written: ReadonlyArray<{ node: string; kind: ArtifactKind }>, portsOf: (node: string) => Readonly<Record<string, ArtifactKind>> | undefined) => Array<{ node: string; port: string; kind: ArtifactKind }>;
   /**
    * Compile-time checks beyond the schema (what this version cannot run yet, say), given the stage's `inputs:` as
-   * written and the recipe's `datasets:` entries (evaluate checks a task's rows have its shape).
+   * written, the recipe's `datasets:` entries (evaluate checks a task's rows have its shape) and, for a stage that
+   * depends on an upstream stage's settings (upsample continues a pretrain's schedule), `stageNamed(id)`: that
+   * stage's kind, parsed `with` block and inputs, or undefined for no such stage.
    */
-  check?(w: z.output<W>, stage: { inputs: readonly string[]; datasets?: Readonly<Record<string, { source: string; shape?: string }>> }): WithIssue[];
+  check?(w: z.output<W>, stage: StageContext): WithIssue[];
   /** Metrics the CLI's stage table shows for it. */
   headline: readonly string[];
 }

@@ -1,8 +1,8 @@
 /**
- * Durability: SIGKILL the worker process in the middle of `pretrain`, start a
+ * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`), start a
  * new one, and the same run finishes — resuming from the latest checkpoint,
  * losing at most `checkpointEvery` steps, leaving no orphaned trainer, and
- * recording exactly one model artifact.
+ * recording exactly one model artifact. Each kind is one call of `killMidStage`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -57,9 +57,32 @@ async function until<T>(fn: () => Promise<T | null | undefined>, timeoutMs: numb
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A 4-step pretrain, then `steps` of sft on the built-in addition pairs, checkpointing every CHECKPOINT_EVERY (a dead worker noticed in 4 s). */
+function sftRecipe(steps: number): string {
+  return `apiVersion: braise/v1
+name: kill-sft
+seed: 13
+onFailure: fail
+model: { layers: 1, dModel: 32, heads: 2, context: 64 }
+datasets:
+  web: { source: builtin:brown, genres: [m] }
+  pairs: { source: builtin:tasks, tasks: [addition], shape: sft, limit: 200 }
+stages:
+  - id: base
+    kind: pretrain
+    inputs: [web]
+    with: { steps: 4, batchSize: 4, lr: 1e-2, checkpointEvery: 4 }
+  - id: tuned
+    kind: sft
+    inputs: [base, pairs]
+    with: { steps: ${steps}, batchSize: 8, lr: 3e-3, checkpointEvery: ${CHECKPOINT_EVERY} }
+    timeouts: { heartbeat: 4s }
+`;
+}
+
 const db = databases().includes('postgres') ? 'postgres' : 'pglite';
 
-describe(`worker killed mid-pretrain (${db})`, () => {
+describe(`worker killed mid-training (${db})`, () => {
   let home: TestHome;
   let connection: Connection;
   let client: Client;
@@ -76,22 +99,44 @@ describe(`worker killed mid-pretrain (${db})`, () => {
     await home?.cleanup();
   });
 
-  it('resumes from the last checkpoint on a new worker and finishes the same run', async () => {
-    const steps = 300;
-    const plan = compileRecipe(parseRecipeText(tinyRecipe({ name: 'kill', steps, checkpointEvery: CHECKPOINT_EVERY, heartbeat: '4s' })));
+  /**
+   * Kills the worker outright once `stage` is past two checkpoints, starts a new one, and checks that the same run
+   * finishes: the stage's second attempt resumed from a checkpoint, at most `checkpointEvery` steps were redone, no
+   * trainer outlived its worker, and lineage holds one step, one model and one loss point per step. Each training
+   * kind is one call (a dpo or rlvr case: its recipe, with `timeouts: { heartbeat: 4s }` on the stage).
+   */
+  async function killMidStage(c: { recipe: string; stage: string; steps: number; checkpointEvery: number }): Promise<void> {
+    const plan = compileRecipe(parseRecipeText(c.recipe));
     const first = await startWorker(home.env);
     workers.push(first);
-    const run = await startRun(client, plan, { noCache: false });
+    try {
+      await killAndResume(c, first, await startRun(client, plan, { noCache: false }));
+    } finally {
+      // A failed check must not leave a worker holding the embedded database for the next case.
+      await stopWorkers();
+    }
+  }
+
+  async function stopWorkers(): Promise<void> {
+    for (const w of workers) {
+      if (w.exitCode !== null || w.signalCode !== null) continue;
+      const exited = new Promise((r) => w.once('exit', r));
+      w.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  async function killAndResume(c: { stage: string; steps: number; checkpointEvery: number }, first: ChildProcess, run: Awaited<ReturnType<typeof startRun>>): Promise<void> {
 
     // Wait until training is past two checkpoints, then kill the worker outright.
     const seen = await until(async () => {
-      const p = (await liveProgress(run.handle)).get('base');
-      return p && p.step >= 2 * CHECKPOINT_EVERY + 5 ? p : null;
-    }, 240_000, 'pretrain to pass step 25');
+      const p = (await liveProgress(run.handle)).get(c.stage);
+      return p && p.step >= 2 * c.checkpointEvery + 5 ? p : null;
+    }, 240_000, `${c.stage} to pass step ${2 * c.checkpointEvery + 5}`);
     const trainers = childrenOf(first.pid!);
     expect(trainers.length).toBeGreaterThan(0);
     first.kill('SIGKILL');
-    const killedAt = (await liveProgress(run.handle)).get('base')?.step ?? seen.step;
+    const killedAt = (await liveProgress(run.handle)).get(c.stage)?.step ?? seen.step;
 
     // The trainer notices its parent is gone and exits: no orphan keeps training.
     await until(async () => (trainers.every((pid) => !alive(pid)) ? true : null), 10_000, 'the orphaned trainer to exit');
@@ -100,31 +145,40 @@ describe(`worker killed mid-pretrain (${db})`, () => {
     workers.push(second);
     const state = await awaitRunState(run.handle);
     expect(state.status).toBe('completed');
-    const base = state.stages.find((s) => s.id === 'base')!;
-    expect(base.status).toBe('completed');
-    expect(base.attempts).toBe(2);
-    const resumedFrom = base.metrics.resumed_from_step!;
+    const stage = state.stages.find((s) => s.id === c.stage)!;
+    expect(stage.status).toBe('completed');
+    expect(stage.attempts).toBe(2);
+    const resumedFrom = stage.metrics.resumed_from_step!;
     expect(resumedFrom).toBeGreaterThan(0);
-    expect(resumedFrom % CHECKPOINT_EVERY).toBe(0);
-    // Steps lost: those after the last checkpoint before the kill.
-    expect(killedAt - resumedFrom).toBeLessThanOrEqual(CHECKPOINT_EVERY + 2);
-    expect(base.metrics.steps).toBe(steps);
+    expect(resumedFrom % c.checkpointEvery).toBe(0);
+    // Steps redone: those after the last checkpoint before the kill.
+    expect(killedAt - resumedFrom).toBeLessThanOrEqual(c.checkpointEvery + 2);
+    expect(stage.metrics.steps).toBe(c.steps);
 
-    second.kill('SIGTERM');
-    await new Promise((r) => second.once('exit', r));
+    await stopWorkers();
 
     const database = await openDatabase(home.config.databaseUrl ? { url: home.config.databaseUrl } : { dataDir: home.config.pgliteDir });
     try {
       const lineage = new LineageStore(database);
-      const stepRows = (await lineage.stepsForRun(run.runId)).filter((s) => s.stageId === 'base');
+      const stepRows = (await lineage.stepsForRun(run.runId)).filter((s) => s.stageId === c.stage);
       expect(stepRows).toHaveLength(1);
       expect(stepRows[0]!.outputs.filter((o) => o.port === 'model')).toHaveLength(1);
-      const [loss] = await lineage.metricsForRun(run.runId, { stage: 'base', name: 'train/loss' });
+      const [loss] = await lineage.metricsForRun(run.runId, { stage: c.stage, name: 'train/loss' });
       // One point per step, none duplicated by the retry.
-      expect(loss!.points.map(([s]) => s)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+      expect(loss!.points.map(([s]) => s)).toEqual(Array.from({ length: c.steps }, (_, i) => i + 1));
     } finally {
       await database.close();
     }
+  }
+
+  it('mid-pretrain: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
+    const steps = 300;
+    await killMidStage({ recipe: tinyRecipe({ name: 'kill', steps, checkpointEvery: CHECKPOINT_EVERY, heartbeat: '4s' }), stage: 'base', steps, checkpointEvery: CHECKPOINT_EVERY });
+  });
+
+  it('mid-sft: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
+    const steps = 300;
+    await killMidStage({ recipe: sftRecipe(steps), stage: 'tuned', steps, checkpointEvery: CHECKPOINT_EVERY });
   });
 
   it('on SIGTERM, checkpoints the step it is at and exits; the next worker loses no steps', async () => {
