@@ -30,8 +30,8 @@ export const dpoPairsWith = z
     /** The weaker model: its sampled response is `rejected`. */
     rejected: refSchema,
     maxNewTokens: posInt.max(4096).default(24),
-    /** Softmax temperature; 0 samples greedily. */
-    temperature: z.number().min(0).max(10).default(0),
+    /** Softmax temperature (default 1: each model's own distribution); 0 samples greedily. */
+    temperature: z.number().min(0).max(10).default(1),
     topK: z.number().int().min(0).default(0),
   })
   .strict();

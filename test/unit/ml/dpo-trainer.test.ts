@@ -21,7 +21,7 @@ import { dpoWith } from '../../../recipe/stages/dpo.ts';
 const root = mkdtempSync(path.join(tmpdir(), 'braise-dpo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config: ModelConfig = { arch: 'gpt', layers: 1, dModel: 16, heads: 2, context: 48, tokenizer: 'byte' };
+const config = { arch: 'gpt', layers: 1, dModel: 16, heads: 2, context: 48, tokenizer: 'byte' } as const satisfies ModelConfig;
 const backend = (process.env.BRAISE_TF_BACKEND as 'tensorflow' | undefined) ?? 'wasm';
 const modelDir = path.join(root, 'base');
 const shard = path.join(root, 'pairs.jsonl');
