@@ -20,6 +20,7 @@ import { dpoStage } from '../../recipe/stages/dpo.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
 import { runStageJob, runTrainerStage } from '../trainer-stage.ts';
+import { commitTunedModel } from '../tuned-model.ts';
 import type { StageInput, StageOutput, StageRequest } from '../types.ts';
 import { makePairs } from './pairs.ts';
 import { findReference, referenceKey, rememberReference } from './reference-cache.ts';
@@ -108,17 +109,15 @@ export function createDpo(deps: ActivityDeps) {
         // Each update scores both sides of its pairs: twice the batch's rows.
         estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: 2 * settings.batchSize }).bytes,
       });
-      const artifact = await deps.store.commit(outputDir, 'model', {
-        stage: req.node.id,
-        backend: result.backend,
-        steps: result.steps,
-        finalLoss: result.finalLoss,
-        config: model,
-        chatTemplate: CHAT_TEMPLATE,
-        tunedFrom: { stage: base.node, artifact: base.artifact.id },
-        dpo: { lossType: settings.lossType, beta: settings.beta, labelSmoothing: settings.labelSmoothing, ...(settings.lossType === 'simpo' ? { gammaBetaRatio: settings.gammaBetaRatio } : {}) },
-        reference: ref ? ref.artifact.id : null,
-        trainedOn: rowSets.map((d) => d.id),
+      const artifact = await commitTunedModel(deps, req, {
+        outputDir,
+        result,
+        base,
+        trainedOn: rowSets,
+        extra: {
+          dpo: { lossType: settings.lossType, beta: settings.beta, labelSmoothing: settings.labelSmoothing, ...(settings.lossType === 'simpo' ? { gammaBetaRatio: settings.gammaBetaRatio } : {}) },
+          reference: ref ? ref.artifact.id : null,
+        },
       });
       outputs.unshift({ port: 'model', artifact });
       return {

@@ -13,10 +13,11 @@ import { generateTasks } from '../../../datasets/posttrain/tasks.ts';
 import { selectBackend } from '../../../ml/backend.ts';
 import { latestCheckpoint, saveModel } from '../../../ml/checkpoint.ts';
 import { createModel, readWeights, type ModelConfig } from '../../../ml/gpt.ts';
-import type { ChildMessage, DpoJob, TrainerIO } from '../../../ml/jobs.ts';
+import type { ChildMessage, DpoJob } from '../../../ml/jobs.ts';
 import { byteTokenizer } from '../../../ml/tokenizer.ts';
 import { DPO_CURVES, runDpo, runDpoReference } from '../../../ml/trainer/dpo.ts';
 import { dpoWith } from '../../../recipe/stages/dpo.ts';
+import { recordingIo } from './trainer-io.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'braise-dpo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,19 +28,7 @@ const modelDir = path.join(root, 'base');
 const shard = path.join(root, 'pairs.jsonl');
 const referenceFile = path.join(root, 'reference.json');
 
-function io(stopAfter = Infinity): { io: TrainerIO; messages: ChildMessage[] } {
-  const messages: ChildMessage[] = [];
-  return {
-    messages,
-    io: {
-      send: (m) => {
-        messages.push(m);
-        return Promise.resolve();
-      },
-      stopRequested: () => messages.filter((m) => m.type === 'progress').length >= stopAfter,
-    },
-  };
-}
+const io = recordingIo;
 
 function job(name: string, over: Partial<DpoJob['settings']> = {}, resumeFrom?: string): DpoJob {
   return {
@@ -111,7 +100,7 @@ describe('dpo trainer', () => {
     writeFileSync(other, generateTasks({ tasks: ['subtraction'], shape: 'preference', limit: 6, seed: 2 }).map((d) => JSON.stringify(d)).join('\n') + '\n');
     const j = job('other');
     await expect(runDpo({ ...j, paths: { ...j.paths, shards: [other] } }, io().io)).rejects.toThrow(/holds the log-probs of other rows/);
-    const { reference: _, ...noRef } = j.paths;
+    const noRef = { ...j.paths, reference: undefined };
     expect(() => runDpo({ ...j, paths: noRef }, io().io)).toThrow(/lossType dpo_norm needs the reference model's log-probs/);
     const simpo = (await runDpo({ ...job('simpo', { lossType: 'simpo', steps: 1 }), paths: { ...noRef, checkpointDir: path.join(root, 'simpo', 'ck'), outputDir: path.join(root, 'simpo', 'model') } }, io().io))!;
     expect(Number.isFinite(simpo.lossCurve[0]![1])).toBe(true);
