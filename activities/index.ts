@@ -45,6 +45,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       pretrain: lazy(deps, async () => (await import('./pretrain/activity.ts')).createPretrain),
       upsample: lazy(deps, async () => (await import('./upsample/activity.ts')).createUpsample),
       sft: lazy(deps, async () => (await import('./sft/activity.ts')).createSft),
+      dpo: lazy(deps, async () => (await import('./dpo/activity.ts')).createDpo),
       merge: lazy(deps, async () => (await import('./merge/activity.ts')).createMerge),
       evaluate: lazy(deps, async () => (await import('./evaluate/activity.ts')).createEvaluate),
     },

@@ -9,6 +9,7 @@
  * for this (eslint.layers.js); recipe/ never imports ml/.
  */
 import { z } from 'zod';
+import { dpoWith } from '../recipe/stages/dpo.ts';
 import { evaluateTaskSpec, type EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
 import { sftWith } from '../recipe/stages/sft.ts';
@@ -96,6 +97,38 @@ export const upsampleJobSchema = trainingJobSchema('upsample', upsampleSettingsS
 export type UpsampleJob = z.output<typeof upsampleJobSchema>;
 
 /**
+ * A dpo job's settings: the stage's `with` (recipe/stages/dpo.ts) with the recipe's `seed` and `steps` resolved by
+ * the activity (from `epochs` and the pair count when the stage gives epochs).
+ */
+export const dpoSettingsSchema = dpoWith.safeExtend({ seed, steps: count.max(1_000_000) });
+
+/**
+ * Preference-tune the model in `paths.initFrom` on `{prompt, chosen, rejected}` rows in `paths.shards` against the
+ * frozen reference whose log-probs `paths.reference` holds (ml/posttrain/preference.ts; none for simpo); see
+ * ml/trainer/dpo.ts.
+ */
+export const dpoJobSchema = z.strictObject({
+  type: z.literal('dpo'),
+  settings: dpoSettingsSchema,
+  model: modelConfigSchema,
+  paths: trainerPathsSchema.safeExtend({ reference: path.optional() }),
+});
+export type DpoJob = z.output<typeof dpoJobSchema>;
+
+/**
+ * Compute a frozen reference model's log-probs of every preference pair in `shards` (in row order) and write them
+ * to `outputFile` as ml/posttrain/preference.ts's ReferenceLogprobs; see ml/trainer/dpo.ts.
+ */
+export const dpoReferenceJobSchema = z.strictObject({
+  type: z.literal('dpo-reference'),
+  modelDir: path,
+  shards: z.array(path).min(1),
+  outputFile: path,
+  backend,
+});
+export type DpoReferenceJob = z.output<typeof dpoReferenceJobSchema>;
+
+/**
  * Score a model directory with evaluate's task specs (recipe/stages/evaluate.ts; see ml/trainer/evaluate.ts);
  * unknown keys are errors.
  */
@@ -141,7 +174,7 @@ export const generateJobSchema = z.strictObject({
 export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Every job the trainer child runs; ml/trainer/child.ts maps each `type` to its runner. */
-export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, upsampleJobSchema, sftJobSchema, evaluateJobSchema, generateJobSchema]);
+export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, upsampleJobSchema, sftJobSchema, dpoJobSchema, dpoReferenceJobSchema, evaluateJobSchema, generateJobSchema]);
 /** Any job, as parsed (every default filled). */
 export type Job = z.output<typeof jobSchema>;
 /** Any job, as a caller may send it (defaults may be left out). */
@@ -209,6 +242,29 @@ export interface SftResult extends TrainResult {
   rows: number;
 }
 
+/** The batch metrics of a dpo step (open-instruct's `rewards/*`), and their means over the last ≤ 10 steps in a result. */
+export interface DpoStepMetrics {
+  chosenReward: number;
+  rejectedReward: number;
+  /** Chosen minus rejected reward, β·z for dpo and dpo_norm. */
+  rewardMargin: number;
+  /** Fraction of pairs whose chosen reward is strictly above the rejected one. */
+  accuracy: number;
+}
+
+/** What a finished dpo job reports (its `tokensSeen` counts the response tokens of both sides). */
+export interface DpoResult extends TrainResult, DpoStepMetrics {
+  pairs: number;
+  /** The first step's batch metrics (at πθ = π_ref: margin 0, accuracy 0). */
+  first: DpoStepMetrics;
+}
+
+/** What a finished dpo-reference job reports. */
+export interface DpoReferenceResult {
+  pairs: number;
+  backend: string;
+}
+
 /** One scored row of a generate or multiple_choice task (the report keeps the first ones, like lm-eval's logged samples). */
 export interface EvaluateSample {
   id: string;
@@ -237,7 +293,7 @@ export interface EvaluateResult {
 }
 
 /** What any finished job reports. */
-export type JobResult = TrainResult | EvaluateResult | GenerateResult;
+export type JobResult = TrainResult | EvaluateResult | GenerateResult | DpoReferenceResult;
 
 /** Messages the trainer child sends its parent over IPC. */
 export type ChildMessage =

@@ -9,12 +9,12 @@ import { activityInfo } from '@temporalio/activity';
 import { readManifest, shardPaths } from '../../datasets/dataset.ts';
 import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
 import type { SftResult } from '../../ml/jobs.ts';
-import { CHAT_TEMPLATE } from '../../ml/posttrain/sft-loss.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import { sftStage } from '../../recipe/stages/sft.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
 import { runTrainerStage } from '../trainer-stage.ts';
+import { commitTunedModel } from '../tuned-model.ts';
 
 /** Steps when the stage gives neither steps nor epochs. */
 export const DEFAULT_SFT_STEPS = 100;
@@ -50,16 +50,7 @@ export function createSft(deps: ActivityDeps) {
         }),
         estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: settings.batchSize }).bytes,
       });
-      const artifact = await deps.store.commit(outputDir, 'model', {
-        stage: req.node.id,
-        backend: result.backend,
-        steps: result.steps,
-        finalLoss: result.finalLoss,
-        config: model,
-        chatTemplate: CHAT_TEMPLATE,
-        tunedFrom: { stage: base.node, artifact: base.artifact.id },
-        trainedOn: datasets.map((d) => d.artifact.id),
-      });
+      const artifact = await commitTunedModel(deps, req, { outputDir, result, base, trainedOn: datasets.map((d) => d.artifact) });
       return {
         outputs: [{ port: 'model', artifact }],
         metrics: {

@@ -12,6 +12,7 @@
 import { isPermanent } from '../../errors/permanent.ts';
 import { runGenerate } from '../generate.ts';
 import { parseJob, type ChildMessage, type Job, type JobResult, type JobType, type TrainerIO } from '../jobs.ts';
+import { runDpo, runDpoReference } from './dpo.ts';
 import { runEvaluate } from './evaluate.ts';
 import { runPretrain } from './pretrain.ts';
 import { runSft } from './sft.ts';
@@ -22,6 +23,8 @@ const RUNNERS: { [T in JobType]: (job: Extract<Job, { type: T }>, io: TrainerIO)
   pretrain: runPretrain,
   upsample: runUpsample,
   sft: runSft,
+  dpo: runDpo,
+  'dpo-reference': runDpoReference,
   evaluate: runEvaluate,
   generate: runGenerate,
 };

@@ -11,8 +11,8 @@ import { readDocs } from '../data.ts';
 import { JobInputError } from '../errors.ts';
 import type { SftJob, SftResult, TrainerIO, TrainResult } from '../jobs.ts';
 import { linearLrAt } from '../optim.ts';
+import { epochOrder } from '../posttrain/epoch-order.ts';
 import { sftBatch, sftExample, sftLoss, type SftExample } from '../posttrain/sft-loss.ts';
-import { hashSeed, mulberry32 } from '../random.ts';
 import { applyUpdate } from '../train-step.ts';
 import { runTraining, type TrainingKind } from './kit.ts';
 
@@ -35,17 +35,6 @@ export function runSft(job: SftJob, io: TrainerIO): Promise<SftResult | null> {
   );
 }
 
-/** A seeded permutation of 0..n-1 (Fisher–Yates). */
-function permutation(n: number, seed: number): number[] {
-  const rng = mulberry32(seed);
-  const out = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 function sftKind(job: SftJob): TrainingKind<SftExtra> {
   const { settings } = job;
   return {
@@ -62,17 +51,8 @@ function sftKind(job: SftJob): TrainingKind<SftExtra> {
       if (empty >= 0) throw new JobInputError(`row ${empty + 1}: its prompt fills the whole context (${config.context} tokens), leaving no response token to train on; shorten it or raise model.context`);
       await io.send({ type: 'log', level: 'info', msg: `sft on ${rows.length} rows, ${settings.steps} steps of ${settings.batchSize}` });
       const B = settings.batchSize;
-      const orders = new Map<number, number[]>();
-      const exampleAt = (k: number): SftExample => {
-        const epoch = Math.floor(k / rows.length);
-        let order = orders.get(epoch);
-        if (order === undefined) {
-          orders.clear();
-          order = permutation(rows.length, hashSeed(settings.seed, epoch));
-          orders.set(epoch, order);
-        }
-        return examples[order[k % rows.length]!]!;
-      };
+      const order = epochOrder(rows.length, settings.seed);
+      const exampleAt = (k: number): SftExample => examples[order(k)]!;
       return {
         async trainStep(model, opt, step, hyper) {
           const batchExamples = Array.from({ length: B }, (_, b) => exampleAt(step * B + b));

@@ -1,5 +1,5 @@
 /**
- * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`), start a
+ * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`, `dpo`), start a
  * new one, and the same run finishes — resuming from the latest checkpoint,
  * losing at most `checkpointEvery` steps, leaving no orphaned trainer, and
  * recording exactly one model artifact. Each kind is one call of `killMidStage`.
@@ -80,6 +80,11 @@ stages:
 `;
 }
 
+/** sftRecipe's run with dpo on the built-in preference pairs in place of sft (the pretrain model is policy start and reference). */
+function dpoRecipe(steps: number): string {
+  return sftRecipe(steps).replace('name: kill-sft', 'name: kill-dpo').replace('shape: sft, limit: 200', 'shape: preference, limit: 64').replace('kind: sft', 'kind: dpo').replace('lr: 3e-3, ', '');
+}
+
 const db = databases().includes('postgres') ? 'postgres' : 'pglite';
 
 describe(`worker killed mid-training (${db})`, () => {
@@ -105,12 +110,12 @@ describe(`worker killed mid-training (${db})`, () => {
    * trainer outlived its worker, and lineage holds one step, one model and one loss point per step. Each training
    * kind is one call (a dpo or rlvr case: its recipe, with `timeouts: { heartbeat: 4s }` on the stage).
    */
-  async function killMidStage(c: { recipe: string; stage: string; steps: number; checkpointEvery: number }): Promise<void> {
+  async function killMidStage(c: { recipe: string; stage: string; steps: number; checkpointEvery: number }): Promise<Record<string, number>> {
     const plan = compileRecipe(parseRecipeText(c.recipe));
     const first = await startWorker(home.env);
     workers.push(first);
     try {
-      await killAndResume(c, first, await startRun(client, plan, { noCache: false }));
+      return await killAndResume(c, first, await startRun(client, plan, { noCache: false }));
     } finally {
       // A failed check must not leave a worker holding the embedded database for the next case.
       await stopWorkers();
@@ -126,7 +131,7 @@ describe(`worker killed mid-training (${db})`, () => {
     }
   }
 
-  async function killAndResume(c: { stage: string; steps: number; checkpointEvery: number }, first: ChildProcess, run: Awaited<ReturnType<typeof startRun>>): Promise<void> {
+  async function killAndResume(c: { stage: string; steps: number; checkpointEvery: number }, first: ChildProcess, run: Awaited<ReturnType<typeof startRun>>): Promise<Record<string, number>> {
 
     // Wait until training is past two checkpoints, then kill the worker outright.
     const seen = await until(async () => {
@@ -169,6 +174,7 @@ describe(`worker killed mid-training (${db})`, () => {
     } finally {
       await database.close();
     }
+    return stage.metrics;
   }
 
   it('mid-pretrain: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
@@ -179,6 +185,13 @@ describe(`worker killed mid-training (${db})`, () => {
   it('mid-sft: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
     const steps = 300;
     await killMidStage({ recipe: sftRecipe(steps), stage: 'tuned', steps, checkpointEvery: CHECKPOINT_EVERY });
+  });
+
+  it('mid-dpo: resumes from the last checkpoint on a new worker, its reference log-probs not computed again', async () => {
+    const steps = 300;
+    const metrics = await killMidStage({ recipe: dpoRecipe(steps), stage: 'tuned', steps, checkpointEvery: CHECKPOINT_EVERY });
+    expect(metrics.reference_cached).toBe(1);
+    expect(metrics.first_loss).toBeCloseTo(Math.log(2), 4);
   });
 
   it('on SIGTERM, checkpoints the step it is at and exits; the next worker loses no steps', async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../ml/checkpoint.ts';
-import type { ChildMessage, TrainerIO } from '../../../ml/jobs.ts';
 import { runTraining, type TrainingKind, type TrainingLoopSpec } from '../../../ml/trainer/kit.ts';
+import { recordingIo } from './trainer-io.ts';
 
 /*
  * The trainer kit with a stand-in kind whose "loss step" returns a scripted loss without touching the
@@ -54,19 +54,7 @@ function kind(calls: Array<{ step: number; lr: number }>, losses: (s: number) =>
   };
 }
 
-function io(stopAfter = Infinity): { io: TrainerIO; messages: ChildMessage[] } {
-  const messages: ChildMessage[] = [];
-  return {
-    messages,
-    io: {
-      send: (m) => {
-        messages.push(m);
-        return Promise.resolve();
-      },
-      stopRequested: () => messages.filter((m) => m.type === 'progress').length >= stopAfter,
-    },
-  };
-}
+const io = recordingIo;
 
 describe('trainer kit', () => {
   it('runs the schedule, checkpoints every checkpointEvery steps and at the end with the kind files, and writes the model', async () => {

@@ -26,6 +26,7 @@ const WITH_REFS: Partial<Record<NodeKind, unknown>> = {
   filter: { decontaminate: { against: ['evals'] }, classifier: { high: ['good'], low: ['bad'] } },
   rewrite: { engine: 'model', model: 'base', classifier: { high: ['good'], low: ['bad'] } },
   merge: { method: 'ties', base: 'base' },
+  dpo: { pairs: { chosen: 'tuned', rejected: 'base' } },
 };
 
 describe('the stage registry', () => {
