@@ -8,15 +8,14 @@
  * and the model artifact, which records the chat template its prompts were shown in.
  */
 import { activityInfo } from '@temporalio/activity';
-import { readManifest, shardPaths } from '../../datasets/dataset.ts';
-import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
 import { RLVR_SERIES, type RlvrResult } from '../../ml/jobs.ts';
-import { CHAT_TEMPLATE } from '../../ml/posttrain/sft-loss.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import { rlvrStage } from '../../recipe/stages/rlvr.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
 import { runTrainerStage } from '../trainer-stage.ts';
+import { commitTunedModel } from '../tuned-model.ts';
+import { tuningInputs } from '../tuning.ts';
 
 /** Mean of the values of `points` (NaN for none). */
 function mean(points: ReadonlyArray<[number, number]>): number {
@@ -43,22 +42,8 @@ export function rlvrMetrics(result: RlvrResult): Record<string, number> {
 export function createRlvr(deps: ActivityDeps) {
   return stageActivity(rlvrStage, {
     async run({ req, settings, inputs, reject }) {
-      const models = inputs.data.filter((i) => i.kind === 'model');
-      const datasets = inputs.data.filter((i) => i.kind === 'dataset');
-      if (models.length !== 1) reject(`tunes exactly one model; its inputs have ${models.length} (${models.map((m) => m.node).join(', ') || 'none'})`);
-      if (datasets.length === 0) reject('has no dataset of {prompt, answer} rows among its inputs (a dataset with shape: answer, e.g. builtin:tasks)');
-      const base = models[0]!;
-      const shards: string[] = [];
-      let rows = 0;
-      for (const d of datasets) {
-        shards.push(...(await shardPaths(deps.store, d.artifact.id)));
-        rows += (await readManifest(deps.store, d.artifact.id)).docs;
-      }
-      if (rows === 0) reject('its datasets have no rows');
-      const { seed, model } = req.node.context;
-      const parsedModel = modelConfigSchema.safeParse(model);
-      if (!parsedModel.success) reject(formatIssues('model', parsedModel.error));
-      const jobModel = parsedModel.data!;
+      const { base, datasets, shards, model: jobModel } = await tuningInputs(deps, req, inputs.data, reject, { rows: '{prompt, answer}', hint: 'a dataset with shape: answer, e.g. builtin:tasks' });
+      const { seed } = req.node.context;
       const outputDir = await deps.store.stage();
       const { result } = await runTrainerStage<RlvrResult>(deps, req, {
         totalSteps: settings.steps,
@@ -72,16 +57,7 @@ export function createRlvr(deps: ActivityDeps) {
         estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: settings.promptsPerStep * settings.samplesPerPrompt }).bytes,
       });
       for (const name of RLVR_SERIES) await deps.lineage.recordMetrics(req.runId, req.node.id, `train/${name}`, result.series[name]);
-      const artifact = await deps.store.commit(outputDir, 'model', {
-        stage: req.node.id,
-        backend: result.backend,
-        steps: result.steps,
-        finalLoss: result.finalLoss,
-        config: model,
-        chatTemplate: CHAT_TEMPLATE,
-        tunedFrom: { stage: base.node, artifact: base.artifact.id },
-        trainedOn: datasets.map((d) => d.artifact.id),
-      });
+      const artifact = await commitTunedModel(deps, req, { outputDir, result, base, trainedOn: datasets.map((d) => d.artifact) });
       return { outputs: [{ port: 'model', artifact }], metrics: rlvrMetrics(result), attempt: activityInfo().attempt };
     },
   });

@@ -4,13 +4,14 @@
  * it is sometimes right has a higher mean reward over its last RLVR steps than over its first. A model that
  * is never right would get reward 0 at every step (every group dropped), so the SFT comes first, stopped
  * early enough to leave room to improve. Every random draw is seeded, so the run is the same on each backend.
+ * And a run stopped at a checkpoint and resumed samples, trains and reports what an uninterrupted one does.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../ml/backend.ts';
-import { saveModel } from '../../../ml/checkpoint.ts';
+import { latestCheckpoint, readModelDir, saveModel } from '../../../ml/checkpoint.ts';
 import { createModel, readWeights } from '../../../ml/gpt.ts';
 import type { ChildMessage, RlvrJob, RlvrResult, TrainerIO } from '../../../ml/jobs.ts';
 import { runRlvr } from '../../../ml/trainer/rlvr.ts';
@@ -30,7 +31,17 @@ function additionDocs(): string {
   }).join('\n');
 }
 
-const io = (messages: ChildMessage[] = []): TrainerIO => ({ send: async (m) => void messages.push(m), stopRequested: () => false });
+/** A trainer IO that records messages and, with `stopAfter`, asks for a graceful stop once that step is reported. */
+function io(messages: ChildMessage[] = [], stopAfter = Infinity): TrainerIO {
+  let stop = false;
+  return {
+    send: async (m) => {
+      messages.push(m);
+      if (m.type === 'progress' && m.step >= stopAfter) stop = true;
+    },
+    stopRequested: () => stop,
+  };
+}
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 let dir: string;
@@ -75,5 +86,27 @@ describe('rlvr on addition', () => {
     expect(Object.keys((messages.find((m) => m.type === 'metrics') as Extract<ChildMessage, { type: 'metrics' }>).values).sort()).toEqual(
       ['train/accuracy', 'train/groups_kept', 'train/kl', 'train/mean_reward', 'train/response_length'],
     );
+  });
+});
+
+describe('rlvr resumed', () => {
+  const job = (name: string, resumeFrom?: string): RlvrJob => ({
+    type: 'rlvr',
+    settings: { ...rlvrWith.parse({ steps: 6, promptsPerStep: 5, samplesPerPrompt: 4, lr: 1e-3, maxNewTokens: 4, checkpointEvery: 3 }), seed: 9 },
+    model,
+    paths: { shards: [shard], initFrom: tuned, outputDir: join(dir, `${name}-out`), checkpointDir: join(dir, `${name}-ck`), ...(resumeFrom !== undefined ? { resumeFrom } : {}) },
+  });
+
+  it('from a checkpoint samples and trains what an uninterrupted run does', async () => {
+    const whole = (await runRlvr(job('whole'), io()))!;
+    expect(whole.tokensSeen).toBeGreaterThan(0); // it made updates (not every group dropped)
+    expect(await runRlvr(job('split'), io([], 3))).toBeNull();
+    const ck = await latestCheckpoint(join(dir, 'split-ck'));
+    expect(ck).toMatch(/step-00000003$/);
+    const resumed = (await runRlvr({ ...job('split', ck!), paths: { ...job('split', ck!).paths, outputDir: join(dir, 'resumed-out') } }, io()))!;
+    expect(resumed.resumedFromStep).toBe(3);
+    expect(resumed.series).toEqual(whole.series);
+    expect(resumed.lossCurve).toEqual(whole.lossCurve);
+    expect((await readModelDir(join(dir, 'resumed-out'))).weights).toEqual((await readModelDir(join(dir, 'whole-out'))).weights);
   });
 });
