@@ -8,14 +8,8 @@
  * `temperature` and `maxNewTokens` are Braise's (README "rlvr"). PURE.
  */
 import { z } from 'zod';
-import { frac, lr, pos, posInt, TUNES_A_MODEL } from './common.ts';
+import { answerExtraction, frac, lr, pos, posInt, regexProblem, TUNES_A_MODEL } from './common.ts';
 import type { StageSpec, WithIssue } from './spec.ts';
-
-/**
- * How the final answer is taken from a completion (ml/posttrain/verifier.ts `AnswerExtraction`): the last
- * number (open-instruct's GSM8K verifier), the text after `Answer:`, or a regex's first capture group.
- */
-export const answerExtraction = z.union([z.enum(['last_number', 'answer_prefix']), z.object({ regex: z.string().min(1) }).strict()]);
 
 export const rlvrWith = z
   .object({
@@ -52,13 +46,8 @@ export type RlvrWith = z.output<typeof rlvrWith>;
 
 /** A `{ regex }` extraction must compile (JavaScript syntax): refused at compile time with its path. */
 function checkRlvr(w: RlvrWith): WithIssue[] {
-  if (typeof w.extraction !== 'object') return [];
-  try {
-    new RegExp(w.extraction.regex, 'g');
-    return [];
-  } catch (err) {
-    return [{ path: 'extraction.regex', message: `not a valid regular expression: ${(err as Error).message}` }];
-  }
+  const problem = typeof w.extraction === 'object' ? regexProblem(w.extraction.regex) : null;
+  return problem === null ? [] : [{ path: 'extraction.regex', message: `not a valid regular expression: ${problem}` }];
 }
 
 export const rlvrStage = {
