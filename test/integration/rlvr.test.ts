@@ -1,6 +1,6 @@
 /**
  * The `rlvr` stage end to end on the real Temporal dev server and PGlite, as recipes/rlvr.yaml ships: a tiny
- * pretrain, SFT on the built-in addition pairs, then GRPO on addition prompts. It runs its steps, records its
+ * pretrain, SFT on the built-in single-digit addition pairs, then GRPO on such prompts. It runs its steps, records its
  * loss curve and its per-step reward, KL, response length and groups-kept series beside it, reports their
  * final values in the stage metrics, checkpoints every checkpointEvery steps, and its model artifact records
  * the model it was tuned from. A regex extraction that does not compile is refused by `braise run` with
@@ -39,7 +39,7 @@ describe('rlvr stage', () => {
   it('runs pretrain → sft → rlvr to completion and reports reward, KL, response length and groups kept', () => {
     expect(state.status).toBe('completed');
     const m = stage('rl').metrics;
-    expect(m).toMatchObject({ steps: 8, rows: 200, resumed_from_step: -1 });
+    expect(m).toMatchObject({ steps: 8, rows: 73, resumed_from_step: -1 }); // the train split of the single-digit sums
     for (const name of ['mean_reward', 'first_mean_reward']) {
       expect(m[name]).toBeGreaterThanOrEqual(0);
       expect(m[name]).toBeLessThanOrEqual(10);
