@@ -46,6 +46,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       upsample: lazy(deps, async () => (await import('./upsample/activity.ts')).createUpsample),
       sft: lazy(deps, async () => (await import('./sft/activity.ts')).createSft),
       dpo: lazy(deps, async () => (await import('./dpo/activity.ts')).createDpo),
+      rlvr: lazy(deps, async () => (await import('./rlvr/activity.ts')).createRlvr),
       merge: lazy(deps, async () => (await import('./merge/activity.ts')).createMerge),
       evaluate: lazy(deps, async () => (await import('./evaluate/activity.ts')).createEvaluate),
     },

@@ -22,6 +22,11 @@ export interface SamplingOptions {
   topK: number;
   /** Prompt i draws from its own stream seeded by `hashSeed(seed, i)`. */
   seed: number;
+  /**
+   * Precede each prompt with EOS (default true: the document boundary a pretrained model saw). false for a
+   * model tuned on chat-templated rows that start without one (ml/posttrain/sft-loss.ts), as rlvr samples.
+   */
+  leadingEos?: boolean;
 }
 
 /** Prompts decoded together in one forward pass. */
@@ -89,7 +94,7 @@ async function lastLogits(model: GptModel, rows: readonly Row[], pad: number): P
 
 /**
  * Samples a continuation of every prompt (token ids, without EOS). Each prompt is preceded by EOS
- * (the document boundary the model saw in training); when prompt plus continuation outgrow the
+ * (the document boundary the model saw in training) unless `opts.leadingEos` is false; when prompt plus continuation outgrow the
  * model's context, the model sees the last `context` tokens (the prompt's start drops out first).
  * `onStep` runs after every decoding step with the number of finished prompts; it may throw to stop.
  */
@@ -102,7 +107,9 @@ export async function generateIds(
 ): Promise<number[][]> {
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) throw new Error(`maxNewTokens must be an integer >= 0, got ${opts.maxNewTokens}`);
   if (!Number.isInteger(opts.topK) || opts.topK < 0) throw new Error(`topK must be an integer >= 0, got ${opts.topK}`);
-  const rows: Row[] = prompts.map((p, index) => ({ index, seq: [eosId, ...p], out: [], rng: mulberry32(hashSeed(opts.seed, index)) }));
+  const lead = opts.leadingEos === false ? [] : [eosId];
+  if (lead.length === 0 && prompts.some((p) => p.length === 0)) throw new Error('generateIds: an empty prompt needs leadingEos');
+  const rows: Row[] = prompts.map((p, index) => ({ index, seq: [...lead, ...p], out: [], rng: mulberry32(hashSeed(opts.seed, index)) }));
   const results: number[][] = prompts.map(() => []);
   let active = opts.maxNewTokens > 0 ? rows : [];
   let finished = prompts.length - active.length;

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { dpoWith } from '../recipe/stages/dpo.ts';
 import { evaluateTaskSpec, type EvaluateBaseline } from '../recipe/stages/evaluate.ts';
 import { pretrainWith } from '../recipe/stages/pretrain.ts';
+import { rlvrWith } from '../recipe/stages/rlvr.ts';
 import { sftWith } from '../recipe/stages/sft.ts';
 import { upsampleWith } from '../recipe/stages/upsample.ts';
 import { formatIssues, modelConfigSchema } from './config.ts';
@@ -84,6 +85,16 @@ export const sftSettingsSchema = sftWith.safeExtend({ seed, steps: count.max(1_0
  */
 export const sftJobSchema = trainingJobSchema('sft', sftSettingsSchema);
 export type SftJob = z.output<typeof sftJobSchema>;
+
+/** An rlvr job's settings: the stage's `with` (recipe/stages/rlvr.ts) with the recipe's `seed`. */
+export const rlvrSettingsSchema = rlvrWith.safeExtend({ seed });
+
+/**
+ * GRPO on the `{prompt, answer}` rows (documents whose `meta` holds them) in `paths.shards`, starting from
+ * (and regularized towards) the model in `paths.initFrom`; see ml/trainer/rlvr.ts.
+ */
+export const rlvrJobSchema = trainingJobSchema('rlvr', rlvrSettingsSchema);
+export type RlvrJob = z.output<typeof rlvrJobSchema>;
 
 /**
  * An upsample job's settings: the stage's `with` (recipe/stages/upsample.ts), the settings its pretrain ran with
@@ -174,7 +185,7 @@ export const generateJobSchema = z.strictObject({
 export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Every job the trainer child runs; ml/trainer/child.ts maps each `type` to its runner. */
-export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, upsampleJobSchema, sftJobSchema, dpoJobSchema, dpoReferenceJobSchema, evaluateJobSchema, generateJobSchema]);
+export const jobSchema = z.discriminatedUnion('type', [pretrainJobSchema, upsampleJobSchema, sftJobSchema, dpoJobSchema, dpoReferenceJobSchema, rlvrJobSchema, evaluateJobSchema, generateJobSchema]);
 /** Any job, as parsed (every default filled). */
 export type Job = z.output<typeof jobSchema>;
 /** Any job, as a caller may send it (defaults may be left out). */
@@ -275,6 +286,20 @@ export interface EvaluateSample {
   extracted?: string | null;
   target: string;
   correct: boolean;
+}
+
+/** The per-step series of an rlvr job, as recorded (`train/<name>`) and kept in its checkpoints. */
+export const RLVR_SERIES = ['mean_reward', 'accuracy', 'kl', 'response_length', 'groups_kept'] as const;
+export type RlvrSeries = (typeof RLVR_SERIES)[number];
+
+/** What a finished rlvr job reports (its `tokensSeen` counts the response tokens it trained on). */
+export interface RlvrResult extends TrainResult {
+  /** The `{prompt, answer}` rows sampled from. */
+  rows: number;
+  /** `[step, value]` of each series for every step from 1 (a resumed run's earlier steps from its checkpoint). */
+  series: Record<RlvrSeries, Array<[number, number]>>;
+  /** Steps whose groups all agreed: no update was made (they count as steps and report their metrics). */
+  stepsWithoutUpdate: number;
 }
 
 /** What a finished evaluate job reports. */

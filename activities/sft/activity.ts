@@ -6,8 +6,6 @@
  * row count when the stage gives epochs), and the model artifact, which records the chat template.
  */
 import { activityInfo } from '@temporalio/activity';
-import { readManifest, shardPaths } from '../../datasets/dataset.ts';
-import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
 import type { SftResult } from '../../ml/jobs.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import { sftStage } from '../../recipe/stages/sft.ts';
@@ -15,6 +13,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
 import { runTrainerStage } from '../trainer-stage.ts';
 import { commitTunedModel } from '../tuned-model.ts';
+import { tuningInputs } from '../tuning.ts';
 
 /** Steps when the stage gives neither steps nor epochs. */
 export const DEFAULT_SFT_STEPS = 100;
@@ -22,23 +21,9 @@ export const DEFAULT_SFT_STEPS = 100;
 export function createSft(deps: ActivityDeps) {
   return stageActivity(sftStage, {
     async run({ req, settings, inputs, reject }) {
-      const models = inputs.data.filter((i) => i.kind === 'model');
-      const datasets = inputs.data.filter((i) => i.kind === 'dataset');
-      if (models.length !== 1) reject(`tunes exactly one model; its inputs have ${models.length} (${models.map((m) => m.node).join(', ') || 'none'})`);
-      if (datasets.length === 0) reject('has no dataset of {prompt, response} rows among its inputs (a dataset with shape: sft, e.g. builtin:tasks)');
-      const base = models[0]!;
-      const shards: string[] = [];
-      let rows = 0;
-      for (const d of datasets) {
-        shards.push(...(await shardPaths(deps.store, d.artifact.id)));
-        rows += (await readManifest(deps.store, d.artifact.id)).docs;
-      }
-      if (rows === 0) reject('its datasets have no rows');
+      const { base, datasets, shards, rows, model: jobModel } = await tuningInputs(deps, req, inputs.data, reject, { rows: '{prompt, response}', hint: 'a dataset with shape: sft, e.g. builtin:tasks' });
       const steps = settings.steps ?? (settings.epochs !== undefined ? Math.ceil((settings.epochs * rows) / settings.batchSize) : DEFAULT_SFT_STEPS);
-      const { seed, model } = req.node.context;
-      const parsedModel = modelConfigSchema.safeParse(model);
-      if (!parsedModel.success) reject(formatIssues('model', parsedModel.error));
-      const jobModel = parsedModel.data!;
+      const { seed } = req.node.context;
       const outputDir = await deps.store.stage();
       const { result } = await runTrainerStage<SftResult>(deps, req, {
         totalSteps: steps,

@@ -15,6 +15,7 @@ import { parseJob, type ChildMessage, type Job, type JobResult, type JobType, ty
 import { runDpo, runDpoReference } from './dpo.ts';
 import { runEvaluate } from './evaluate.ts';
 import { runPretrain } from './pretrain.ts';
+import { runRlvr } from './rlvr.ts';
 import { runSft } from './sft.ts';
 import { runUpsample } from './upsample.ts';
 
@@ -25,6 +26,7 @@ const RUNNERS: { [T in JobType]: (job: Extract<Job, { type: T }>, io: TrainerIO)
   sft: runSft,
   dpo: runDpo,
   'dpo-reference': runDpoReference,
+  rlvr: runRlvr,
   evaluate: runEvaluate,
   generate: runGenerate,
 };

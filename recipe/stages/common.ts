@@ -6,6 +6,25 @@ export const posInt = z.number().int().positive();
 export const frac = z.number().min(0).max(1);
 export const lr = z.number().positive().max(1);
 
+/**
+ * How a final answer is taken from generated text (ml/posttrain/verifier.ts extractAnswer), for evaluate's
+ * generate tasks and rlvr's verifier: the last number (open-instruct's GSM8K verifier), the text after
+ * `Answer:`, or a regex's first capture group (or whole match) of its last match.
+ */
+export const answerExtraction = z.union([z.enum(['last_number', 'answer_prefix']), z.object({ regex: z.string().min(1).max(500) }).strict()], {
+  error: 'expected "last_number", "answer_prefix" or { regex: "<pattern>" } (its first capture group, or the whole match, of the last match)',
+});
+
+/** Is `regex` one that `new RegExp(regex, 'g')` (what extractAnswer builds) accepts? The error's message when not. */
+export function regexProblem(regex: string): string | null {
+  try {
+    new RegExp(regex, 'g');
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** A reference to a recipe dataset or stage output (`name` or `stage.port`). */
 export const refSchema = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$/, 'expected "<dataset-or-stage>" or "<stage>.<port>"');
 

@@ -8,7 +8,7 @@
  * `decontaminate.against`); the compiler checks that a recipe dataset's shape fits the task.
  */
 import { z } from 'zod';
-import { posInt, refSchema } from './common.ts';
+import { answerExtraction, posInt, refSchema, regexProblem } from './common.ts';
 import { evaluateMetricName } from './evaluate-metrics.ts';
 import type { StageSpec, WithIssue } from './spec.ts';
 
@@ -28,10 +28,6 @@ const RENAMED: Readonly<Record<string, string>> = {
 /** A task's name in the stage: a part of its metric names, so no `/`. */
 const taskName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a name of lowercase letters, digits, "_" and "-"');
 
-/** The answer extraction of a generate task (ml/posttrain/verifier.ts extractAnswer). */
-const extraction = z.union([z.enum(['last_number', 'answer_prefix']), z.object({ regex: z.string().min(1).max(500) }).strict()], {
-  error: 'expected "last_number", "answer_prefix" or { regex: "<pattern>" } (its first capture group, or the whole match, of the last match)',
-});
 
 /** The first line of the generation (a regex with no `m` flag: `^` is the text's start). */
 export const DEFAULT_EXTRACTION = { regex: '^[^\\n]*' } as const;
@@ -50,7 +46,7 @@ const generateTask = z
     topK: z.number().int().min(0).default(0),
     seed: z.number().int().min(0).optional(),
     /** How the answer is taken from the generation before exact match (lm-eval's regex filter). */
-    extract: extraction.default(DEFAULT_EXTRACTION),
+    extract: answerExtraction.default(DEFAULT_EXTRACTION),
     /** Score the first `limit` rows only. */
     limit: posInt.optional(),
   })
@@ -98,16 +94,6 @@ const SHAPE_OF: Readonly<Record<Exclude<EvaluateTaskKind, 'perplexity'>, { shape
   generate: { shape: 'answer', rows: '{prompt, answer}' },
   multiple_choice: { shape: 'multiple_choice', rows: '{prompt, choices, answer}' },
 };
-
-/** Is `regex` one that `new RegExp(regex, 'g')` (what extractAnswer builds) accepts? The error's message when not. */
-function regexProblem(regex: string): string | null {
-  try {
-    new RegExp(regex, 'g');
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 /**
  * Compile-time checks: renamed and unknown bare task names, duplicate task names (they name metrics),

@@ -1,5 +1,5 @@
 /**
- * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`, `dpo`), start a
+ * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`, `dpo`, `rlvr`), start a
  * new one, and the same run finishes — resuming from the latest checkpoint,
  * losing at most `checkpointEvery` steps, leaving no orphaned trainer, and
  * recording exactly one model artifact. Each kind is one call of `killMidStage`.
@@ -83,6 +83,15 @@ stages:
 /** sftRecipe's run with dpo on the built-in preference pairs in place of sft (the pretrain model is policy start and reference). */
 function dpoRecipe(steps: number): string {
   return sftRecipe(steps).replace('name: kill-sft', 'name: kill-dpo').replace('shape: sft, limit: 200', 'shape: preference, limit: 64').replace('kind: sft', 'kind: dpo').replace('lr: 3e-3, ', '');
+}
+
+/** sftRecipe's run with rlvr on single-digit addition prompts in place of sft (the pretrain model is policy start and reference). */
+function rlvrRecipe(steps: number): string {
+  return sftRecipe(steps)
+    .replace('name: kill-sft', 'name: kill-rlvr')
+    .replace('shape: sft, limit: 200', 'digits: [1, 1], shape: answer, limit: 50')
+    .replace('kind: sft', 'kind: rlvr')
+    .replace('batchSize: 8, lr: 3e-3, ', 'promptsPerStep: 2, samplesPerPrompt: 2, maxNewTokens: 4, ');
 }
 
 const db = databases().includes('postgres') ? 'postgres' : 'pglite';
@@ -224,5 +233,10 @@ describe(`worker killed mid-training (${db})`, () => {
     expect(base.metrics.steps).toBe(steps);
     second.kill('SIGTERM');
     await new Promise((r) => second.once('exit', r));
+  });
+
+  it('mid-rlvr: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
+    const steps = 200;
+    await killMidStage({ recipe: rlvrRecipe(steps), stage: 'tuned', steps, checkpointEvery: CHECKPOINT_EVERY });
   });
 });
