@@ -14,8 +14,15 @@ interface Parsed {
 
 const value = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
 
-/** Models as rows, task metrics as columns (`<task> <metric>`, perplexity's mean over domains), cells `value ± stderr`. */
-function comparison(id: string, parsed: readonly Parsed[]): string[] {
+/**
+ * Models as rows, task metrics as columns (`<task> <metric>`, perplexity's mean over domains), cells `value ± stderr`;
+ * null when the metrics have no task metric. The CLI prints it as a table, `npm run report:tulu3` as Markdown.
+ */
+export function evaluationComparison(metrics: Readonly<Record<string, number>>): { header: string[]; rows: string[][] } | null {
+  return comparisonRows(parseAll(metrics));
+}
+
+function comparisonRows(parsed: readonly Parsed[]): { header: string[]; rows: string[][] } | null {
   const own = parsed.filter((p) => p.m.baseline === null && (p.m.domain === null || p.m.domain === 'mean'));
   const models = [...new Set(own.map((p) => p.m.model ?? ''))];
   const columns: Array<{ task: string; metric: string; key: string }> = [];
@@ -23,7 +30,7 @@ function comparison(id: string, parsed: readonly Parsed[]): string[] {
     const key = `${p.m.task}\u0000${p.m.metric}`;
     if (!p.m.stderr && !columns.some((c) => c.key === key)) columns.push({ task: p.m.task, metric: p.m.metric, key });
   }
-  if (columns.length === 0) return [];
+  if (columns.length === 0) return null;
   // A fixed order whatever order the metrics came in: bits per byte first, then by task, then by metric.
   const rank = (c: (typeof columns)[number]) => (EVALUATE_METRICS as readonly string[]).indexOf(c.metric);
   columns.sort((a, b) => Number(b.metric === 'bits_per_byte') - Number(a.metric === 'bits_per_byte') || a.task.localeCompare(b.task) || rank(a) - rank(b));
@@ -34,12 +41,16 @@ function comparison(id: string, parsed: readonly Parsed[]): string[] {
     const se = find(model, c, true);
     return v === undefined ? '-' : se === undefined ? value(v) : `${value(v)} ± ${value(se)}`;
   };
-  const header = ['MODEL', ...columns.map((c) => `${c.task} ${c.metric}${c.metric === 'bits_per_byte' ? ' (mean)' : ''}`)];
-  return [
-    '',
-    `${id}: tasks by model (every model on the same rows and windows; ± standard error)`,
-    table([header, ...models.map((model) => [model === '' ? '(model)' : model, ...columns.map((c) => cell(model, c))])]),
-  ];
+  return {
+    header: ['MODEL', ...columns.map((c) => `${c.task} ${c.metric}${c.metric === 'bits_per_byte' ? ' (mean)' : ''}`)],
+    rows: models.map((model) => [model === '' ? '(model)' : model, ...columns.map((c) => cell(model, c))]),
+  };
+}
+
+function comparison(id: string, parsed: readonly Parsed[]): string[] {
+  const t = comparisonRows(parsed);
+  if (t === null) return [];
+  return ['', `${id}: tasks by model (every model on the same rows and windows; ± standard error)`, table([t.header, ...t.rows])];
 }
 
 /** Bits per byte by domain: per model its column, then each baseline it has, in EVALUATE_BASELINES order. */
@@ -64,8 +75,12 @@ function byDomain(id: string, parsed: readonly Parsed[]): string[] {
 
 /** The lines an evaluate stage adds to a run's rendering (none when it has no evaluate metrics yet). */
 export function renderEvaluation(id: string, metrics: Readonly<Record<string, number>>): string[] {
-  const parsed = Object.entries(metrics)
+  const parsed = parseAll(metrics);
+  return [...comparison(id, parsed), ...byDomain(id, parsed)];
+}
+
+function parseAll(metrics: Readonly<Record<string, number>>): Parsed[] {
+  return Object.entries(metrics)
     .map(([k, v]) => ({ m: parseEvaluateMetric(k), v }))
     .filter((x): x is Parsed => x.m !== null);
-  return [...comparison(id, parsed), ...byDomain(id, parsed)];
 }

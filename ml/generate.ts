@@ -23,8 +23,9 @@ export interface SamplingOptions {
   /** Prompt i draws from its own stream seeded by `hashSeed(seed, i)`. */
   seed: number;
   /**
-   * Precede each prompt with EOS (default true: the document boundary a pretrained model saw). false for a
-   * model tuned on chat-templated rows that start without one (ml/posttrain/sft-loss.ts), as rlvr samples.
+   * Precede each prompt with EOS (default true: the document boundary a pretrained model saw, and the BOS of
+   * the SFT chat template, ml/posttrain/sft-loss.ts). false for prompts that already start with it (rlvr's
+   * chatPromptIds, whose token ids it keeps for the loss).
    */
   leadingEos?: boolean;
 }

@@ -14,11 +14,15 @@ import type { Tokenizer } from '../tokenizer.ts';
 export const IGNORE_INDEX = -100;
 
 /**
- * The chat template, Tülu's in byte form: `<|user|>\n{prompt}\n<|assistant|>\n{response}<eos>`. Recorded on
+ * The chat template, Tülu's in byte form: `<eos><|user|>\n{prompt}\n<|assistant|>\n{response}<eos>`. Recorded on
  * every SFT model artifact (`meta.chatTemplate`) so generation and evaluation format prompts the same way.
+ * The leading EOS is Tülu's `{{ bos_token }}` (the byte tokenizer's one special token is both): the document
+ * boundary every Braise model saw in pretraining, and what generation and evaluation put before a prompt.
  */
 export const CHAT_TEMPLATE = {
   name: 'tulu',
+  /** The example starts with the tokenizer's EOS token as its BOS. */
+  startsWithEos: true,
   user: '<|user|>\n',
   assistant: '\n<|assistant|>\n',
   /** The response ends with the tokenizer's EOS token, which is trained on (the model learns to stop). */
@@ -28,6 +32,11 @@ export const CHAT_TEMPLATE = {
 /** What the model is shown before it answers: the prompt in the template, up to and including the assistant tag. */
 export function chatPrompt(prompt: string): string {
   return `${CHAT_TEMPLATE.user}${prompt}${CHAT_TEMPLATE.assistant}`;
+}
+
+/** The prompt's tokens as the model is shown them: the BOS (EOS) token, then {@link chatPrompt}. */
+export function chatPromptIds(prompt: string, tokenizer: Tokenizer): number[] {
+  return [tokenizer.eosId, ...tokenizer.encode(chatPrompt(prompt))];
 }
 
 /** One example's tokens and labels: `labels[i]` is `tokens[i]` on response positions (and the EOS), else {@link IGNORE_INDEX}. */
@@ -41,7 +50,7 @@ export interface SftExample {
  * `maxTokens` tokens: longer examples are cut at the end, as open-instruct truncates to max_seq_length.
  */
 export function sftExample(row: { prompt: string; response: string }, tokenizer: Tokenizer, maxTokens: number, maskPrompt = true): SftExample {
-  const prompt = tokenizer.encode(chatPrompt(row.prompt));
+  const prompt = chatPromptIds(row.prompt, tokenizer);
   const response = [...tokenizer.encode(row.response), tokenizer.eosId];
   const tokens = [...prompt, ...response].slice(0, maxTokens);
   const labels = tokens.map((t, i) => (maskPrompt && i < prompt.length ? IGNORE_INDEX : t));

@@ -28,7 +28,7 @@ import { grpoLoss, klEstimate, tokenMean, type GrpoLossOptions, type KlEstimator
 import { epochOrder } from '../posttrain/epoch-order.ts';
 import { tokenLogprobs } from '../posttrain/logprobs.ts';
 import { rolloutBatch, rolloutOf, scoreStep, stepPrompts, type Rollout, type ScoredStep } from '../posttrain/rollout.ts';
-import { chatPrompt } from '../posttrain/sft-loss.ts';
+import { chatPromptIds } from '../posttrain/sft-loss.ts';
 import { linearLrAt, type AdamW } from '../optim.ts';
 import { hashSeed } from '../random.ts';
 import { applyUpdate } from '../train-step.ts';
@@ -123,7 +123,7 @@ function rlvrKind(job: RlvrJob, held: { reference?: GptModel }): TrainingKind<Rl
         rows.push(row);
       }
       if (rows.length === 0) throw new JobInputError(`job.shards: no rows in ${paths.shards.join(', ')}`);
-      const prompts = rows.map((r) => tokenizer.encode(chatPrompt(r.prompt)));
+      const prompts = rows.map((r) => chatPromptIds(r.prompt, tokenizer));
       const longest = prompts.reduce((best, p, i) => (p.length > prompts[best]!.length ? i : best), 0);
       // The prompt, the completion and its EOS must fit in context + 1 tokens.
       const maxNewTokens = Math.min(s.maxNewTokens, config.context - prompts[longest]!.length);
@@ -146,7 +146,7 @@ function rlvrKind(job: RlvrJob, held: { reference?: GptModel }): TrainingKind<Rl
         async trainStep(model, opt, step, hyper) {
           const picked = stepPrompts(step, s.promptsPerStep, rowAt);
           const repeated = picked.flatMap((i) => Array.from({ length: s.samplesPerPrompt }, () => prompts[i]!));
-          const completions = await generateIds(model, repeated, tokenizer.eosId, { maxNewTokens, temperature: s.temperature, topK: 0, seed: hashSeed(s.seed, step), leadingEos: false });
+          const completions = await generateIds(model, repeated, tokenizer.eosId, { maxNewTokens, temperature: s.temperature, topK: 0, seed: hashSeed(s.seed, step), leadingEos: false }); // the prompts carry their BOS (chatPromptIds)
           const rollouts = completions.map((c, j) => rolloutOf(repeated[j]!, c, tokenizer.eosId, maxNewTokens, config.context + 1));
           const scored = scoreStep(
             completions.map((c) => tokenizer.decode(c)),

@@ -40,7 +40,8 @@ export const sftStage = {
   settings: sftWith,
   ...TUNES_A_MODEL,
   available: true,
-  implVersion: '1',
+  // 2: examples start with the EOS token (the template's BOS), as generation and evaluation show prompts.
+  implVersion: '2',
   check: checkSft,
   headline: ['first_loss', 'final_loss', 'steps'],
 } as const satisfies StageSpec<'sft', typeof sftWith>;

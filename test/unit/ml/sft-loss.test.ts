@@ -33,8 +33,10 @@ function lossAndGrad(logits: number[], shape: [number, number, number], targets:
 describe('sftExample', () => {
   it('labels only the response and its EOS, in the documented template', () => {
     const ex = sftExample({ prompt: 'What is 2 + 2?', response: '4' }, tok, 1000);
-    const prompt = tok.encode(chatPrompt('What is 2 + 2?'));
-    expect(tok.decode(ex.tokens)).toBe('<|user|>\nWhat is 2 + 2?\n<|assistant|>\n4');
+    const prompt = [tok.eosId, ...tok.encode(chatPrompt('What is 2 + 2?'))];
+    // The BOS (the tokenizer's EOS, as Tülu's template's {{ bos_token }}), the tagged prompt, the response, EOS.
+    expect(ex.tokens[0]).toBe(tok.eosId);
+    expect(tok.decode(ex.tokens.slice(1))).toBe('<|user|>\nWhat is 2 + 2?\n<|assistant|>\n4');
     expect(ex.tokens.at(-1)).toBe(tok.eosId);
     expect(ex.labels.slice(0, prompt.length).every((l) => l === IGNORE_INDEX)).toBe(true);
     expect(ex.labels.slice(prompt.length)).toEqual([...tok.encode('4'), tok.eosId]);
