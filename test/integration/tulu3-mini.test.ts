@@ -3,11 +3,10 @@
  * `--set` (its own settings take minutes) — pretrain → upsample → sft → dpo → rlvr → merge → evaluate as one
  * workflow; then `npm run report:tulu3`'s script on the same home, every stage cached, printing the table.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../service/view.ts';
-import { runBraise } from '../support/braise-cli.ts';
+import { runBraise, runNode } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 
 const RECIPE = fileURLToPath(new URL('../../recipes/tulu3-mini.yaml', import.meta.url));
@@ -39,17 +38,7 @@ const TINY = [
 
 const MODELS = ['base', 'upsampled', 'sft', 'dpo', 'rlvr', 'merged'];
 
-function report(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', REPORT, '--set', ...TINY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const report = (env: Record<string, string>) => runNode(['--import', 'tsx', REPORT, '--set', ...TINY], env);
 
 describe('recipes/tulu3-mini.yaml', () => {
   let home: TestHome;

@@ -5,8 +5,13 @@ import { fileURLToPath } from 'node:url';
 export const BRAISE_BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
 
 export function runBraise(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runNode([BRAISE_BIN, ...args], env);
+}
+
+/** `node <args>` (a script of the project, e.g. `--import tsx scripts/…`), its exit code and output. */
+export function runNode(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BRAISE_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
