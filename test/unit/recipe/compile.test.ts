@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText, resolveFileSources } from '../../../recipe/index.ts';
-import { NODE_SPECS, RUNNABLE_KINDS, STAGE_KINDS } from '../../../recipe/stages/index.ts';
 import { compileErrors, VALID } from './fixtures.ts';
 
 describe('compiler', () => {
@@ -70,14 +69,6 @@ describe('compiler', () => {
     const issues = compileErrors(text);
     expect(issues.map((i) => i.path)).toEqual(['stages[0].inputs', 'stages[1].inputs']);
     expect(issues[0]!.message).toMatch(/cycle/);
-  });
-
-  // A kind the registry still marks unbuilt (none once every kind is built).
-  const unbuilt = STAGE_KINDS.find((k) => !NODE_SPECS[k].available);
-  it.skipIf(unbuilt === undefined)('refuses stage kinds this version cannot run, naming the available ones', () => {
-    const text = VALID + `  - id: tuned\n    kind: ${unbuilt}\n    inputs: [base]\n`;
-    const available = RUNNABLE_KINDS.filter((k) => k !== 'ingest').join(', ');
-    expect(compileErrors(text)[0]!.message).toBe(`stage kind "${unbuilt}" is not available in this version of Braise (available: ${available})`);
   });
 
   it('resolves file: sources against the recipe directory', () => {
