@@ -4,7 +4,8 @@
  * between tensors). Inputs that do not fit together fail non-retryably naming the tensor that differs. The
  * output's `model.json` and its artifact meta record the method, its settings, each input model (stage,
  * artifact, weight) and the base; lineage's edges name the same artifacts. DARE's masks are seeded from the
- * recipe's seed, so a rerun (or a cache miss) gives the same model.
+ * recipe's seed, so a rerun (or a cache miss) gives the same model. The merged model keeps the chat template of
+ * its base, else of its first model (mergekit's tokenizer source), so evaluate prompts it as those were tuned.
  */
 import { activityInfo } from '@temporalio/activity';
 import { JobInputError } from '../../ml/errors.ts';
@@ -56,8 +57,11 @@ export function createMerge(deps: ActivityDeps) {
         models: labels.map((label, i) => ({ label, ...(weights ? { weight: weights[i]! } : {}) })),
         base: loadedBase && base ? base.node : null,
       };
+      // The chat template goes with the tokenizer, as mergekit's tokenizer_source: the base's, else the first model's.
+      const templateFrom = loadedBase && base ? base : models[0]!;
+      const chatTemplate = (await deps.store.get(templateFrom.artifact.id)).meta.chatTemplate;
       const outputDir = await deps.store.stage();
-      await writeMergedModel(outputDir, loaded[0]!, merged, record);
+      await writeMergedModel(outputDir, loaded[0]!, merged, { ...record, ...(chatTemplate !== undefined ? { chatTemplate } : {}) });
       const artifact = await deps.store.commit(outputDir, 'model', {
         stage: req.node.id,
         // Plain float64/float32 arithmetic in this process: no TensorFlow backend ran (as model.json says).
@@ -70,6 +74,7 @@ export function createMerge(deps: ActivityDeps) {
         base: base && 'base' in settings ? { stage: base.node, artifact: base.artifact.id } : null,
         config: loaded[0]!.config,
         seed: req.node.context.seed,
+        ...(chatTemplate !== undefined ? { chatTemplate, chatTemplateFrom: templateFrom.node } : {}),
       });
       const parameters = merged.tensors.reduce((s, t) => s + t.data.length, 0);
       return {

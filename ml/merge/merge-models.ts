@@ -154,6 +154,8 @@ export interface MergeRecord {
   settings: Record<string, unknown>;
   models: Array<{ label: string; weight?: number }>;
   base: string | null;
+  /** The chat template the merged model is prompted in (its base's, else its first model's), when that one has one. */
+  chatTemplate?: unknown;
 }
 
 /** Writes a model directory (config, tokenizer, weights, `model.json`) into the empty directory `dir`. */

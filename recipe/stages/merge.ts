@@ -139,7 +139,8 @@ export const mergeStage = {
   queue: 'braise-cpu',
   long: false,
   available: true,
-  implVersion: '1',
+  // 2: the merged model keeps its base's (else first model's) chat template.
+  implVersion: '2',
   check: checkMerge,
   headline: ['models', 'parameters'],
 } as const satisfies StageSpec<'merge', typeof mergeWith, typeof mergeSettings>;

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../datasets/artifact-store.ts';
 import type { RunView } from '../../service/view.ts';
 import { runBraise, runNode } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
@@ -74,6 +75,14 @@ describe('recipes/tulu3-mini.yaml', () => {
     // Six different models: each stage changed its input.
     const modelOf = (id: string) => view.stages.find((s) => s.id === id)!.outputs.find((o) => o.port === 'model')!.artifactId;
     expect(new Set(MODELS.map(modelOf)).size).toBe(6);
+  });
+
+  it('keeps the chat template on every tuned model and on the merge of two of them', async () => {
+    const store = new ArtifactStore(home.config.artifactsRoot);
+    const modelOf = (id: string) => view.stages.find((s) => s.id === id)!.outputs.find((o) => o.port === 'model')!.artifactId;
+    for (const id of ['sft', 'dpo', 'rlvr', 'merged']) expect((await store.get(modelOf(id))).meta.chatTemplate, id).toMatchObject({ name: 'tulu' });
+    expect((await store.get(modelOf('merged'))).meta.chatTemplateFrom).toBe('dpo');
+    expect((await store.get(modelOf('base'))).meta.chatTemplate).toBeUndefined();
   });
 
   it('evaluates every model on the same held-out tasks, each metric with its standard error', () => {
