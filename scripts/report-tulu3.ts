@@ -19,8 +19,8 @@ const STAGE_METRICS: Readonly<Record<string, readonly string[]>> = {
   pretrain: ['first_loss', 'final_loss'],
   upsample: ['first_loss', 'final_loss'],
   sft: ['first_loss', 'final_loss'],
-  dpo: ['first_loss', 'final_loss', 'reward_margin', 'preference_accuracy'],
-  rlvr: ['first_mean_reward', 'final_mean_reward', 'kl', 'groups_kept'],
+  dpo: ['first_loss', 'final_loss', 'reward_margin', 'accuracy'],
+  rlvr: ['first_mean_reward', 'mean_reward', 'kl', 'groups_kept'],
 };
 
 function markdown(header: readonly string[], rows: readonly string[][]): string {
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     '',
     markdown(table.header.map((h) => h.toLowerCase()), table.rows),
     '',
-    'Every model is scored on the same held-out rows and windows (± standard error); bits per byte is the mean over the held-out Brown genres.',
+    "Every model is scored on the same held-out rows and windows (± standard error); bits per byte is the mean over the domains of the pretrain's held-out documents (Brown genres and arithmetic text).",
     '',
     '## stages',
     '',
