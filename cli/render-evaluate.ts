@@ -18,13 +18,22 @@ const value = (v: number | undefined): string => (v === undefined ? '-' : v.toFi
  * Models as rows, task metrics as columns (`<task> <metric>`, perplexity's mean over domains), cells `value ± stderr`;
  * null when the metrics have no task metric. The CLI prints it as a table, `npm run report:tulu3` as Markdown.
  */
-export function evaluationComparison(metrics: Readonly<Record<string, number>>): { header: string[]; rows: string[][] } | null {
-  return comparisonRows(parseAll(metrics));
+export function evaluationComparison(metrics: Readonly<Record<string, number>>, order: readonly string[] = []): { header: string[]; rows: string[][] } | null {
+  return comparisonRows(parseAll(metrics), order);
 }
 
-function comparisonRows(parsed: readonly Parsed[]): { header: string[]; rows: string[][] } | null {
+/**
+ * The models the metrics name, in `order` (the run's stage ids) where it has them: metrics read back from
+ * lineage come in no particular order.
+ */
+function modelsIn(parsed: readonly Parsed[], order: readonly string[]): string[] {
+  const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length);
+  return [...new Set(parsed.map((p) => p.m.model ?? ''))].sort((a, b) => rank(a) - rank(b));
+}
+
+function comparisonRows(parsed: readonly Parsed[], order: readonly string[]): { header: string[]; rows: string[][] } | null {
   const own = parsed.filter((p) => p.m.baseline === null && (p.m.domain === null || p.m.domain === 'mean'));
-  const models = [...new Set(own.map((p) => p.m.model ?? ''))];
+  const models = modelsIn(own, order);
   const columns: Array<{ task: string; metric: string; key: string }> = [];
   for (const p of own) {
     const key = `${p.m.task}\u0000${p.m.metric}`;
@@ -47,17 +56,17 @@ function comparisonRows(parsed: readonly Parsed[]): { header: string[]; rows: st
   };
 }
 
-function comparison(id: string, parsed: readonly Parsed[]): string[] {
-  const t = comparisonRows(parsed);
+function comparison(id: string, parsed: readonly Parsed[], order: readonly string[]): string[] {
+  const t = comparisonRows(parsed, order);
   if (t === null) return [];
   return ['', `${id}: tasks by model (every model on the same rows and windows; ± standard error)`, table([t.header, ...t.rows])];
 }
 
 /** Bits per byte by domain: per model its column, then each baseline it has, in EVALUATE_BASELINES order. */
-function byDomain(id: string, parsed: readonly Parsed[]): string[] {
+function byDomain(id: string, parsed: readonly Parsed[], order: readonly string[]): string[] {
   const domains = parsed.filter((p) => p.m.metric === 'bits_per_byte' && !p.m.stderr && p.m.domain !== 'mean');
   if (domains.length === 0) return [];
-  const models = [...new Set(domains.map((d) => d.m.model ?? ''))];
+  const models = modelsIn(domains, order);
   const names = [...new Set(domains.map((d) => d.m.domain!))].sort();
   const columns = models.flatMap((model) => [
     { model, baseline: null as EvaluateBaseline | null },
@@ -74,9 +83,9 @@ function byDomain(id: string, parsed: readonly Parsed[]): string[] {
 }
 
 /** The lines an evaluate stage adds to a run's rendering (none when it has no evaluate metrics yet). */
-export function renderEvaluation(id: string, metrics: Readonly<Record<string, number>>): string[] {
+export function renderEvaluation(id: string, metrics: Readonly<Record<string, number>>, order: readonly string[] = []): string[] {
   const parsed = parseAll(metrics);
-  return [...comparison(id, parsed), ...byDomain(id, parsed)];
+  return [...comparison(id, parsed, order), ...byDomain(id, parsed, order)];
 }
 
 function parseAll(metrics: Readonly<Record<string, number>>): Parsed[] {

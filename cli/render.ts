@@ -42,7 +42,7 @@ export function renderRun(view: RunView): string {
     if (s.kind === 'filter' && rejections.length > 0) {
       lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
     }
-    if (s.kind === 'evaluate') lines.push(...renderEvaluation(s.id, s.metrics));
+    if (s.kind === 'evaluate') lines.push(...renderEvaluation(s.id, s.metrics, view.stages.map((x) => x.id)));
   }
   if (view.error) lines.push('', `error: ${view.error}`);
   lines.push('', `Temporal UI: ${view.temporalUiUrl}`);

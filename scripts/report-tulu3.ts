@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     return code === 0 ? 1 : code;
   }
   const evaluate = view.stages.find((s) => s.kind === 'evaluate');
-  const table = evaluate ? evaluationComparison(evaluate.metrics) : null;
+  const table = evaluate ? evaluationComparison(evaluate.metrics, view.stages.map((s) => s.id)) : null;
   if (table === null) {
     process.stderr.write('the run has no evaluate metrics to report\n');
     return 1;

@@ -85,4 +85,17 @@ describe('renderRun', () => {
     expect(rows[at + 2]!.split(/\s{2,}/)).toEqual(['base', '3.1000 ± 0.1000', '0.0000 ± 0.1250', '0.2500', '0.2500']);
     expect(rows[at + 3]!.split(/\s{2,}/)).toEqual(['sft', '2.9000 ± 0.1000', '0.5000 ± 0.1250', '0.7500', '0.7500']);
   });
+
+  it('lists models in the run\'s stage order, whatever order the metrics come in (read back from lineage)', () => {
+    const metrics = { [bpb('mean', { model: 'sft' })]: 2.9, [bpb('mean', { model: 'base' })]: 3.1, [bpb('news', { model: 'sft' })]: 2.9, [bpb('news', { model: 'base' })]: 3.1 };
+    const v = view(metrics);
+    v.stages.unshift(
+      { id: 'base', kind: 'pretrain', status: 'completed', attempts: 1, durationMs: 1, outputs: [], metrics: {} },
+      { id: 'sft', kind: 'sft', status: 'completed', attempts: 1, durationMs: 1, outputs: [], metrics: {} },
+    );
+    const rows = renderRun(v).split('\n');
+    const at = rows.findIndex((r) => r.startsWith('eval: tasks by model'));
+    expect([rows[at + 2]!.split(/\s+/)[0], rows[at + 3]!.split(/\s+/)[0]]).toEqual(['base', 'sft']);
+    expect(rows.find((r) => r.startsWith('DOMAIN'))).toBe('DOMAIN  base BITS/BYTE  sft BITS/BYTE');
+  });
 });
