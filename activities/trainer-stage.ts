@@ -152,3 +152,29 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
   await record('train/loss', result.lossCurve);
   return { result, checkpointDir, resumeFrom };
 }
+
+/**
+ * What every trained model's artifact meta records of its run: its stage, the backend, TensorFlow version and
+ * device it trained on, its steps, final loss and model config. Kinds add their own fields after these.
+ */
+export function trainedModelMeta(req: StageRequest, result: TrainResult): Record<string, unknown> {
+  return {
+    stage: req.node.id,
+    backend: result.backend,
+    tensorflowVersion: result.tensorflowVersion,
+    device: result.device,
+    steps: result.steps,
+    finalLoss: result.finalLoss,
+    config: req.node.context.model,
+  };
+}
+
+/** The stage metrics every training kind reports: final and first loss, steps, and the step a retry resumed from (-1: none). */
+export function trainingMetrics(result: TrainResult): Record<string, number> {
+  return {
+    final_loss: result.finalLoss,
+    first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
+    steps: result.steps,
+    resumed_from_step: result.resumedFromStep ?? -1,
+  };
+}

@@ -19,7 +19,7 @@ import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import { dpoStage } from '../../recipe/stages/dpo.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
-import { runStageJob, runTrainerStage } from '../trainer-stage.ts';
+import { runStageJob, runTrainerStage, trainingMetrics } from '../trainer-stage.ts';
 import { commitTunedModel } from '../tuned-model.ts';
 import type { StageInput, StageOutput, StageRequest } from '../types.ts';
 import { makePairs } from './pairs.ts';
@@ -123,19 +123,16 @@ export function createDpo(deps: ActivityDeps) {
       return {
         outputs,
         metrics: {
-          final_loss: result.finalLoss,
-          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
+          ...trainingMetrics(result),
           reward_margin: result.rewardMargin,
           accuracy: result.accuracy,
           chosen_reward: result.chosenReward,
           rejected_reward: result.rejectedReward,
           first_reward_margin: result.first.rewardMargin,
           first_accuracy: result.first.accuracy,
-          steps: result.steps,
           pairs: result.pairs,
           response_tokens: result.tokensSeen,
           reference_cached: ref ? (ref.cached ? 1 : 0) : -1,
-          resumed_from_step: result.resumedFromStep ?? -1,
           ...extraMetrics,
         },
         attempt: activityInfo().attempt,

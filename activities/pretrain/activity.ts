@@ -19,7 +19,7 @@ import { pretrainStage } from '../../recipe/stages/pretrain.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { StageInputError } from '../errors.ts';
 import { stageActivity } from '../stage-activity.ts';
-import { checkpointScope, runTrainerStage } from '../trainer-stage.ts';
+import { checkpointScope, runTrainerStage, trainedModelMeta, trainingMetrics } from '../trainer-stage.ts';
 import type { StageRequest } from '../types.ts';
 import { splitHoldout } from './holdout.ts';
 import { recordTrainingOrder } from './training-order.ts';
@@ -72,13 +72,7 @@ export function createPretrain(deps: ActivityDeps) {
       // Which checkpoints saw which documents: the windows the final model descends from, each once.
       await recordTrainingOrder(deps, req, checkpointDir, result.steps, resumeFrom);
       const artifact = await deps.store.commit(outputDir, 'model', {
-        stage: req.node.id,
-        backend: result.backend,
-        tensorflowVersion: result.tensorflowVersion,
-        device: result.device,
-        steps: result.steps,
-        finalLoss: result.finalLoss,
-        config: model,
+        ...trainedModelMeta(req, result),
         trainedOn: trainRef.id,
         // What an upsample of this model continues (activities/upsample/): the settings it trained with and where
         // its checkpoints are, relative to the checkpoints root (shared by every worker that may resume it).
@@ -90,11 +84,8 @@ export function createPretrain(deps: ActivityDeps) {
           { port: 'heldout', artifact: heldoutRef },
         ],
         metrics: {
-          final_loss: result.finalLoss,
-          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
-          steps: result.steps,
+          ...trainingMetrics(result),
           tokens: result.tokensSeen,
-          resumed_from_step: result.resumedFromStep ?? -1,
           train_docs: train.length,
           heldout_docs: heldout.length,
           ...prefixed('weight/', result.mixtureWeights),

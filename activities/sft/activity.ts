@@ -11,7 +11,7 @@ import { estimateTrainingMemory } from '../../recipe/memory.ts';
 import { sftStage } from '../../recipe/stages/sft.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
-import { runTrainerStage } from '../trainer-stage.ts';
+import { runTrainerStage, trainingMetrics } from '../trainer-stage.ts';
 import { commitTunedModel } from '../tuned-model.ts';
 import { tuningInputs } from '../tuning.ts';
 
@@ -39,12 +39,9 @@ export function createSft(deps: ActivityDeps) {
       return {
         outputs: [{ port: 'model', artifact }],
         metrics: {
-          final_loss: result.finalLoss,
-          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
-          steps: result.steps,
+          ...trainingMetrics(result),
           rows: result.rows,
           response_tokens: result.tokensSeen,
-          resumed_from_step: result.resumedFromStep ?? -1,
         },
         attempt: activityInfo().attempt,
       };

@@ -17,7 +17,7 @@ import { pretrainSettingsSchema, type UpsampleResult } from '../../ml/jobs.ts';
 import { upsampleStage, upsampleStartStep } from '../../recipe/stages/upsample.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { stageActivity } from '../stage-activity.ts';
-import { runTrainerStage } from '../trainer-stage.ts';
+import { runTrainerStage, trainedModelMeta, trainingMetrics } from '../trainer-stage.ts';
 
 /** What a pretrain's model artifact records for an upsample (activities/pretrain/activity.ts). */
 const pretrainMeta = z.object({
@@ -60,14 +60,8 @@ export function createUpsample(deps: ActivityDeps) {
         }),
       });
       const artifact = await deps.store.commit(outputDir, 'model', {
-        stage: req.node.id,
-        backend: result.backend,
-        tensorflowVersion: result.tensorflowVersion,
-        device: result.device,
-        steps: result.steps,
+        ...trainedModelMeta(req, result),
         startStep,
-        finalLoss: result.finalLoss,
-        config: req.node.context.model,
         upsampledFrom: { stage: base.node, artifact: base.artifact.id },
         fraction: settings.fraction,
         domains: settings.domains ?? {},
@@ -77,12 +71,9 @@ export function createUpsample(deps: ActivityDeps) {
       return {
         outputs: [{ port: 'model', artifact }],
         metrics: {
-          final_loss: result.finalLoss,
-          first_loss: result.lossCurve[0]?.[1] ?? Number.NaN,
-          steps: result.steps,
+          ...trainingMetrics(result),
           start_step: startStep,
           upsample_steps: result.steps - startStep,
-          resumed_from_step: result.resumedFromStep ?? -1,
           ...Object.fromEntries(Object.entries(result.mixture).map(([d, w]) => [`mixture/${d}`, w])),
         },
         attempt: activityInfo().attempt,
