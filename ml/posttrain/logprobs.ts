@@ -11,6 +11,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import { forward, type GptModel } from '../gpt.ts';
 import { tokenNll } from '../loss.ts';
 
+/**
+ * A shifted batch with its response mask, as DPO's pairs (./preference.ts) and RLVR's rollouts (./rollout.ts) pack
+ * them: `inputs[r, t]` predicts `targets[r, t]`; `mask` is 1 where that target is a response token.
+ */
+export interface MaskedBatch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
+  rows: number;
+  length: number;
+  /** Response tokens in the batch (Σ mask). */
+  tokens: number;
+}
+
+/** The batch's tensors, `[rows, length]` each (the caller disposes them). */
+export function maskedBatchTensors(batch: MaskedBatch): { inputs: tf.Tensor2D; targets: tf.Tensor2D; mask: tf.Tensor2D } {
+  const shape: [number, number] = [batch.rows, batch.length];
+  return { inputs: tf.tensor2d(batch.inputs, shape, 'int32'), targets: tf.tensor2d(batch.targets, shape, 'int32'), mask: tf.tensor2d(batch.mask, shape) };
+}
+
 /** `sum` for `dpo`; `mean` (length-normalized) for `dpo_norm` and `simpo`. */
 export type LogprobReduction = 'sum' | 'mean';
 

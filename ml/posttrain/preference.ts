@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { PreferenceRow } from '../../datasets/posttrain/rows.ts';
 import type { GptModel } from '../gpt.ts';
 import type { Tokenizer } from '../tokenizer.ts';
-import { modelSequenceLogprobs, type LogprobReduction } from './logprobs.ts';
+import { maskedBatchTensors, modelSequenceLogprobs, type LogprobReduction, type MaskedBatch } from './logprobs.ts';
 import { CHAT_TEMPLATE, IGNORE_INDEX, sftBatch, sftExample, type SftExample } from './sft-loss.ts';
 
 /** A pair's two examples, the same prompt in each. */
@@ -37,16 +37,8 @@ export function responseTokens(ex: SftExample): number {
   return ex.labels.slice(1).filter((l) => l !== IGNORE_INDEX).length;
 }
 
-/** One forward pass's worth of pairs: `[2B, T]` inputs, targets (ignored ones as 0) and the response mask. */
-export interface PairBatch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  mask: Float32Array;
-  rows: number;
-  length: number;
-  /** Response tokens of both sides. */
-  tokens: number;
-}
+/** One forward pass's worth of pairs: `[2B, T]` inputs, targets (ignored ones as 0) and the response mask of both sides. */
+export type PairBatch = MaskedBatch;
 
 /** Packs pairs into one batch: rows 0..B-1 the chosen responses, B..2B-1 the rejected ones, right-padded. */
 export function pairBatch(pairs: readonly PairExamples[], padId: number): PairBatch {
@@ -63,14 +55,9 @@ export function pairBatch(pairs: readonly PairExamples[], padId: number): PairBa
   return { inputs: b.inputs, targets, mask, rows: b.rows, length, tokens: b.tokens };
 }
 
-/** The batch's tensors (the caller disposes them). */
-export function pairTensors(batch: PairBatch): { inputs: tf.Tensor2D; targets: tf.Tensor2D; mask: tf.Tensor2D } {
-  const shape: [number, number] = [batch.rows, batch.length];
-  return { inputs: tf.tensor2d(batch.inputs, shape, 'int32'), targets: tf.tensor2d(batch.targets, shape, 'int32'), mask: tf.tensor2d(batch.mask, shape) };
-}
 
 /** Sequence log-probs `[B]` of each side of a pair batch, differentiable w.r.t. the model. */
-export function pairLogprobs(model: GptModel, t: ReturnType<typeof pairTensors>, reduction: LogprobReduction): { chosen: tf.Tensor1D; rejected: tf.Tensor1D } {
+export function pairLogprobs(model: GptModel, t: ReturnType<typeof maskedBatchTensors>, reduction: LogprobReduction): { chosen: tf.Tensor1D; rejected: tf.Tensor1D } {
   return tf.tidy(() => {
     const all = modelSequenceLogprobs(model, t.inputs, t.targets, t.mask, reduction);
     const [chosen, rejected] = tf.split(all, 2);
@@ -115,7 +102,7 @@ export async function referenceLogprobs(model: GptModel, pairs: readonly PairExa
   };
   for (let at = 0; at < pairs.length; at += REFERENCE_BATCH) {
     const chunk = pairs.slice(at, at + REFERENCE_BATCH);
-    const t = pairTensors(pairBatch(chunk, padId));
+    const t = maskedBatchTensors(pairBatch(chunk, padId));
     const lp = pairLogprobs(model, t, 'sum');
     try {
       out.chosen.sum.push(...(await lp.chosen.data()));

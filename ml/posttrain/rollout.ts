@@ -5,6 +5,7 @@
  * verifier rewards, the group advantages (./grpo.ts: zero-std groups dropped) and the shifted batch of the
  * kept samples with its response mask. Pure: numbers in, numbers out; the trainer makes the tensors.
  */
+import type { MaskedBatch } from './logprobs.ts';
 import { groupAdvantages, type AdvantageNormalization, type GroupAdvantages } from './grpo.ts';
 import { verifyAnswer, type AnswerExtraction } from './verifier.ts';
 
@@ -25,16 +26,8 @@ export function rolloutOf(prompt: readonly number[], completion: readonly number
   return { tokens, responseStart: prompt.length };
 }
 
-/** Next-token batch of rollouts: `inputs[r, t]` predicts `targets[r, t]`; `mask` is 1 where that target is a response token. */
-export interface RolloutBatch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  mask: Float32Array;
-  rows: number;
-  length: number;
-  /** Response tokens in the batch (Σ mask). */
-  tokens: number;
-}
+/** Next-token batch of rollouts (targets of prompt positions are the prompt's tokens, masked out). */
+export type RolloutBatch = MaskedBatch;
 
 /** Packs rollouts into `[rows, length]` (length = the longest − 1), right-padded with `padId` and mask 0. */
 export function rolloutBatch(rollouts: readonly Rollout[], padId: number): RolloutBatch {

@@ -17,7 +17,8 @@ import type { DpoJob, DpoReferenceJob, DpoReferenceResult, DpoResult, DpoStepMet
 import { linearLrAt } from '../optim.ts';
 import { dpoTerms, logprobReduction, needsReference, type DpoOptions } from '../posttrain/dpo-loss.ts';
 import { epochOrder } from '../posttrain/epoch-order.ts';
-import { pairBatch, pairExamples, pairLogprobs, pairTensors, referenceLogprobs, referenceLogprobsSchema, referenceTensors, responseTokens, rowsSha256, type PairExamples, type ReferenceLogprobs } from '../posttrain/preference.ts';
+import { maskedBatchTensors } from '../posttrain/logprobs.ts';
+import { pairBatch, pairExamples, pairLogprobs, referenceLogprobs, referenceLogprobsSchema, referenceTensors, responseTokens, rowsSha256, type PairExamples, type ReferenceLogprobs } from '../posttrain/preference.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { applyUpdate } from '../train-step.ts';
 import { runTraining, type TrainingKind } from './kit.ts';
@@ -133,7 +134,7 @@ function dpoKind(job: DpoJob): TrainingKind<DpoExtra> {
             indices.map((i) => pairs[i]!),
             tokenizer.eosId,
           );
-          const t = pairTensors(batch);
+          const t = maskedBatchTensors(batch);
           const reference = ref === null ? null : referenceTensors(ref, indices, reduction);
           let stats: tf.Tensor | undefined;
           try {

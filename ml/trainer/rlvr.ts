@@ -26,7 +26,7 @@ import { forward, modelFromWeights, type GptModel } from '../gpt.ts';
 import { RLVR_SERIES, type RlvrJob, type RlvrResult, type RlvrSeries, type TrainerIO, type TrainResult } from '../jobs.ts';
 import { grpoLoss, klEstimate, tokenMean, type GrpoLossOptions, type KlEstimator } from '../posttrain/grpo.ts';
 import { epochOrder } from '../posttrain/epoch-order.ts';
-import { tokenLogprobs } from '../posttrain/logprobs.ts';
+import { maskedBatchTensors, tokenLogprobs } from '../posttrain/logprobs.ts';
 import { rolloutBatch, rolloutOf, scoreStep, stepPrompts, type Rollout, type ScoredStep } from '../posttrain/rollout.ts';
 import { chatPromptIds } from '../posttrain/sft-loss.ts';
 import { linearLrAt, type AdamW } from '../optim.ts';
@@ -84,10 +84,7 @@ export async function grpoUpdate(
   hyper: StepHyper,
   padId: number,
 ): Promise<{ loss: number; tokens: number; kl: number }> {
-  const b = rolloutBatch(rollouts, padId);
-  const x = tf.tensor2d(b.inputs, [b.rows, b.length], 'int32');
-  const y = tf.tensor2d(b.targets, [b.rows, b.length], 'int32');
-  const mask = tf.tensor2d(b.mask, [b.rows, b.length]);
+  const { inputs: x, targets: y, mask } = maskedBatchTensors(rolloutBatch(rollouts, padId));
   const old = policyLogprobs(model, x, y, s.temperature);
   const ref = policyLogprobs(reference, x, y, s.temperature);
   try {
