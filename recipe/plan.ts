@@ -62,6 +62,8 @@ export interface RunOptions {
   onFailure?: 'pause' | 'fail';
   /** Where `file:` sources may be read, set by the trusted starter (never by the recipe); absent: the worker's own. */
   dataRoots?: string[];
+  /** The Temporal Schedule that started this run (its name), absent for runs started by hand. */
+  schedule?: string;
 }
 
 export interface RecipeRunInput {

@@ -8,6 +8,8 @@ import type { RunStatus } from '../service/status.ts';
 
 export const BraiseRecipe = defineSearchAttributeKey('BraiseRecipe', SearchAttributeType.KEYWORD);
 export const BraiseStatus = defineSearchAttributeKey('BraiseStatus', SearchAttributeType.KEYWORD);
+/** The name of the schedule that started a run (absent on runs started by hand). */
+export const BraiseSchedule = defineSearchAttributeKey('BraiseSchedule', SearchAttributeType.KEYWORD);
 
 /** `paused` → `Paused`: the value shown in the UI (`BraiseStatus="Paused"`). */
 export function statusAttribute(status: RunStatus): string {

@@ -20,7 +20,7 @@ import { PRIVATE_FILE_MODE, prepareHome } from '../home.ts';
 import { findTemporalCli } from './cli-binary.ts';
 
 /** Search attributes every Braise run carries (filterable in the UI and by the API). */
-export const SEARCH_ATTRIBUTES = { BraiseRecipe: 'Keyword', BraiseStatus: 'Keyword' } as const;
+export const SEARCH_ATTRIBUTES = { BraiseRecipe: 'Keyword', BraiseStatus: 'Keyword', BraiseSchedule: 'Keyword' } as const;
 
 export interface DevServerHandle {
   address: string;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Plan, RunOptions } from '../../recipe/plan.ts';
 import { progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
-import { BraiseRecipe, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
+import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TrainingProgress } from '../../activities/types.ts';
 import { QUEUES } from './worker.ts';
@@ -136,7 +136,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   const service = client.connection.operatorService;
   const existing = await service.listSearchAttributes({ namespace });
   const have = new Set(Object.keys(existing.customAttributes ?? {}));
-  const missing = [BraiseRecipe, BraiseStatus].filter((k) => !have.has(k.name));
+  const missing = [BraiseRecipe, BraiseStatus, BraiseSchedule].filter((k) => !have.has(k.name));
   if (missing.length === 0) return;
   await service.addSearchAttributes({
     namespace,
