@@ -26,7 +26,11 @@ const MIN_EVERY_MS = 60_000;
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 
-/** What the schedule's memo records, to show it back as it was asked for (Temporal describes cron as calendars). */
+/**
+ * The settings as they were asked for, to show them back (Temporal describes a cron expression as calendars): in the
+ * memo of the action (the scheduled workflows' memo), which an update replaces; a schedule's own memo cannot change,
+ * so it holds only the name (`{ braise: { name } }`, what list looks for).
+ */
 interface ScheduleMemo {
   name: string;
   recipe: string;
@@ -170,17 +174,18 @@ export function scheduleOptions(
       workflowId: `braise-schedule-${name}`,
       taskQueue: QUEUES.control,
       args: [input],
+      memo: { schedule: memo },
       typedSearchAttributes: attributes,
     },
     policies: { overlap: 'SKIP', catchupWindow: catchupWindowMs, pauseOnFailure: false },
-    memo: { braise: memo },
+    memo: { braise: { name } },
     typedSearchAttributes: attributes,
   };
 }
 
 /** A described schedule as the API and CLI show it. */
 export function scheduleView(d: ScheduleDescription, config: Pick<BraiseConfig, 'temporalUiUrl' | 'namespace'>): ScheduleView {
-  const memo = (d.memo?.braise ?? {}) as Partial<ScheduleMemo>;
+  const memo = (d.action.memo?.schedule ?? {}) as Partial<ScheduleMemo>;
   const name = memo.name ?? d.scheduleId.replace(/^braise-/, '');
   const iso = (t: Date | undefined) => (t ? t.toISOString() : null);
   return {
@@ -249,8 +254,8 @@ export function scheduleMethods(deps: ScheduleDeps): ScheduleMethods {
           if (!(err instanceof ScheduleAlreadyRunning)) throw err;
           created = false;
           // The same name: a new spec, action and policies; the pause state stays as it is.
-          const { scheduleId: _id, ...update } = options;
-          await deps.client().schedule.getHandle(options.scheduleId).update((prev) => ({ ...update, state: { paused: prev.state.paused, note: prev.state.note } }));
+          const { spec, action, policies, typedSearchAttributes } = options;
+          await deps.client().schedule.getHandle(options.scheduleId).update((prev) => ({ spec, action, policies, typedSearchAttributes, state: { paused: prev.state.paused, note: prev.state.note } }));
         }
       } catch (err) {
         throw specRefused(err) ?? err;
@@ -262,7 +267,7 @@ export function scheduleMethods(deps: ScheduleDeps): ScheduleMethods {
       const names: string[] = [];
       // Temporal's list is eventually consistent: a schedule created a moment ago may be missing for a second.
       for await (const s of deps.client().schedule.list()) {
-        const memo = s.memo?.braise as Partial<ScheduleMemo> | undefined;
+        const memo = s.memo?.braise as { name?: string } | undefined;
         if (memo?.name && s.scheduleId === scheduleIdFor(memo.name)) names.push(memo.name);
       }
       const views = await Promise.all(names.sort().map((n) => describe(n).catch((err: unknown) => (err instanceof NotFoundError ? null : Promise.reject(err)))));

@@ -248,9 +248,8 @@ export class FakeRunService implements RunService {
 
   async putSchedule(req: ScheduleRequest): Promise<{ schedule: ScheduleView; created: boolean }> {
     this.check();
-    const { recipe, noCache: _n, onFailure: _o, ...rest } = req;
-    const plan = await this.validate(recipe);
-    const settings = scheduleSettings(rest, plan.name);
+    const plan = await this.validate(req.recipe);
+    const settings = scheduleSettings(req, plan.name);
     const existing = this.schedules.get(settings.name);
     const schedule: ScheduleView = {
       name: settings.name,
