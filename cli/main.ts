@@ -119,21 +119,18 @@ schedules
   .addHelpText('after', examples('braise schedule describe demo', 'braise status $(braise schedule describe demo --json | jq -r ".recentRuns[-1].runId")'))
   .action((name: string, opts) => exitWith(schedule().then((m) => m.scheduleDescribeCommand(name, opts))));
 
-schedules
-  .command('pause <name>')
-  .description('start no more runs until unpaused (a run in flight goes on)')
-  .option('--note <text>', 'why (shown by describe)')
-  .option('--json', 'print JSON')
-  .addHelpText('after', examples('braise schedule pause demo --note "dataset being rebuilt"'))
-  .action((name: string, opts) => exitWith(schedule().then((m) => m.schedulePauseCommand(name, opts, true))));
-
-schedules
-  .command('unpause <name>')
-  .description('start runs again at the next scheduled time')
-  .option('--note <text>', 'why (shown by describe)')
-  .option('--json', 'print JSON')
-  .addHelpText('after', examples('braise schedule unpause demo'))
-  .action((name: string, opts) => exitWith(schedule().then((m) => m.schedulePauseCommand(name, opts, false))));
+for (const [action, description, example] of [
+  ['pause', 'start no more runs until unpaused (a run in flight goes on)', 'braise schedule pause demo --note "dataset being rebuilt"'],
+  ['unpause', 'start runs again at the next scheduled time', 'braise schedule unpause demo'],
+] as const) {
+  schedules
+    .command(`${action} <name>`)
+    .description(description)
+    .option('--note <text>', 'why (shown by describe)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', examples(example))
+    .action((name: string, opts) => exitWith(schedule().then((m) => m.schedulePauseCommand(name, opts, action === 'pause'))));
+}
 
 schedules
   .command('trigger <name>')

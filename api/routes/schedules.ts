@@ -66,29 +66,21 @@ const getSchedule = createRoute({
   responses: { 200: { description: 'The schedule', content: json(ScheduleSchema) }, ...errorResponses(401, 404, 422, 500) },
 });
 
-const noteBody = { required: false, content: json(ScheduleNoteSchema) };
+/** `POST /v1/schedules/{name}/pause` and `…/unpause`, with an optional `{ note }`. */
+const stateRoute = (action: 'pause' | 'unpause', summary: string, answer: string) =>
+  createRoute({
+    method: 'post',
+    operationId: `${action}Schedule`,
+    path: `/v1/schedules/{name}/${action}`,
+    tags,
+    summary,
+    security: authenticated,
+    request: { params: ScheduleNameParams, body: { required: false, content: json(ScheduleNoteSchema) } },
+    responses: { 200: { description: answer, content: json(ScheduleSchema) }, ...errorResponses(400, 401, 404, 415, 422, 500) },
+  });
 
-const pauseSchedule = createRoute({
-  method: 'post',
-  operationId: 'pauseSchedule',
-  path: '/v1/schedules/{name}/pause',
-  tags,
-  summary: 'Pause a schedule (it starts no run until unpaused; runs in flight go on)',
-  security: authenticated,
-  request: { params: ScheduleNameParams, body: noteBody },
-  responses: { 200: { description: 'The paused schedule', content: json(ScheduleSchema) }, ...errorResponses(400, 401, 404, 415, 422, 500) },
-});
-
-const unpauseSchedule = createRoute({
-  method: 'post',
-  operationId: 'unpauseSchedule',
-  path: '/v1/schedules/{name}/unpause',
-  tags,
-  summary: 'Unpause a schedule',
-  security: authenticated,
-  request: { params: ScheduleNameParams, body: noteBody },
-  responses: { 200: { description: 'The schedule', content: json(ScheduleSchema) }, ...errorResponses(400, 401, 404, 415, 422, 500) },
-});
+const pauseSchedule = stateRoute('pause', 'Pause a schedule (it starts no run until unpaused; runs in flight go on)', 'The paused schedule');
+const unpauseSchedule = stateRoute('unpause', 'Unpause a schedule', 'The schedule');
 
 const triggerSchedule = createRoute({
   method: 'post',
@@ -112,11 +104,6 @@ const deleteSchedule = createRoute({
   responses: { 200: { description: 'Deleted', content: json(DeletedScheduleSchema) }, ...errorResponses(401, 404, 422, 500) },
 });
 
-/** A note from an optional JSON body (absent, empty or `{}`: none). */
-function noteOf(body: { note?: string } | undefined): string | undefined {
-  return body?.note;
-}
-
 export function registerScheduleRoutes(app: ApiApp, service: RunService): void {
   app.openapi(putSchedule, async (c) => {
     const { schedule, created } = await service.putSchedule({ ...c.req.valid('json'), name: c.req.valid('param').name });
@@ -132,15 +119,16 @@ export function registerScheduleRoutes(app: ApiApp, service: RunService): void {
 
   app.openapi(getSchedule, async (c) => c.json(await service.getSchedule(c.req.valid('param').name), 200));
 
-  app.openapi(pauseSchedule, async (c) => {
-    const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? undefined : c.req.valid('json');
-    return c.json(await service.pauseSchedule(c.req.valid('param').name, noteOf(body)), 200);
-  });
-
-  app.openapi(unpauseSchedule, async (c) => {
-    const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? undefined : c.req.valid('json');
-    return c.json(await service.unpauseSchedule(c.req.valid('param').name, noteOf(body)), 200);
-  });
+  for (const [route, change] of [
+    [pauseSchedule, service.pauseSchedule],
+    [unpauseSchedule, service.unpauseSchedule],
+  ] as const) {
+    app.openapi(route, async (c) => {
+      // The body is optional: none (or no Content-Type) means no note.
+      const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? undefined : c.req.valid('json');
+      return c.json(await change.call(service, c.req.valid('param').name, body?.note), 200);
+    });
+  }
 
   app.openapi(triggerSchedule, async (c) => c.json(await service.triggerSchedule(c.req.valid('param').name), 202));
 

@@ -6,14 +6,12 @@
  * `GET /v1/runs?schedule=`, `braise status` and `BraiseSchedule` in Temporal's visibility; paused and unpaused,
  * updated by name (its pause state kept), and deleted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BRAISE_BIN, runBraise } from '../support/braise-cli.ts';
-import { freePort } from '../support/free-port.ts';
+import { runBraise, startBraiseUp, type BraiseUp } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 
 interface Schedule {
@@ -57,8 +55,7 @@ describe('schedules against one braise up', () => {
   const tag = randomBytes(3).toString('hex');
   const recipeName = `sched-${tag}`;
   let home: TestHome;
-  let up: ChildProcess;
-  let upLog = '';
+  let up: BraiseUp;
   let url: string;
   let token: string;
   let file: string;
@@ -74,34 +71,19 @@ describe('schedules against one braise up', () => {
     return { status: res.status, text, json: (text ? JSON.parse(text) : null) as Record<string, unknown> };
   };
   const braise = (...args: string[]) => runBraise(args, cliEnv);
-  const alive = () => up.exitCode === null && up.signalCode === null;
 
   beforeAll(async () => {
     home = await testHome('pglite');
     file = join(home.home, 'nightly.yaml');
     await writeFile(file, recipe(recipeName));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    up = spawn(process.execPath, [BRAISE_BIN, 'up'], { env: { ...process.env, ...home.env, BRAISE_HOST: '127.0.0.1', BRAISE_PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      up.stderr!.on('data', (d: Buffer) => {
-        upLog = (upLog + d.toString()).slice(-20_000);
-        if (upLog.includes('braise: API on')) resolve();
-      });
-      up.once('exit', (code) => reject(new Error(`braise up exited (${code}): ${upLog}`)));
-    });
-    token = (await readFile(join(home.home, 'token'), 'utf8')).trim();
+    up = await startBraiseUp(home.env);
+    ({ url, token } = up);
     // The CLI goes through this API (the harness points it nowhere by default).
     cliEnv = { ...home.env, BRAISE_API_URL: url };
   });
 
   afterAll(async () => {
-    if (up && alive()) {
-      const exited = new Promise((r) => up.once('exit', r));
-      up.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-      if (alive()) up.kill('SIGKILL');
-    }
+    await up?.stop();
     await home?.cleanup();
   });
 
