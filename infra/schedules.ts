@@ -289,7 +289,8 @@ export function scheduleMethods(deps: ScheduleDeps): ScheduleMethods {
     async triggerSchedule(name) {
       const before = await describe(name);
       const seen = new Set(before.recentRuns.map((r) => r.runId));
-      await onSchedule(name, (h) => h.trigger());
+      // The SDK's default for a trigger is ALLOW_ALL: keep the schedule's own policy.
+      await onSchedule(name, (h) => h.trigger('SKIP'));
       // The server takes the action asynchronously: wait a little for it to show.
       const deadline = Date.now() + 5000;
       for (;;) {

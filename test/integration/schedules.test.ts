@@ -75,7 +75,7 @@ describe('schedules against one braise up', () => {
   beforeAll(async () => {
     home = await testHome('pglite');
     file = join(home.home, 'nightly.yaml');
-    await writeFile(file, recipe(recipeName));
+    await writeFile(file, recipe(recipeName, 60));
     up = await startBraiseUp(home.env);
     ({ url, token } = up);
     // The CLI goes through this API (the harness points it nowhere by default).
@@ -145,6 +145,10 @@ describe('schedules against one braise up', () => {
     expect(triggered.code, triggered.stderr).toBe(0);
     const { runId } = JSON.parse(triggered.stdout) as { runId: string };
     expect(runId).toMatch(/^r-[0-9a-z]+$/);
+    // Overlap skip: while that run is open, a second trigger starts nothing.
+    const again = await api('POST', `/v1/schedules/${name}/trigger`);
+    expect(again.status).toBe(202);
+    expect(again.json).toMatchObject({ runId: null, schedule: { runningRuns: [runId] } });
     const runs = await until('the run listed by schedule', async () => {
       const page = (await api('GET', `/v1/runs?schedule=${name}`)).json.runs as Array<{ runId: string; schedule: string; recipe: string }>;
       return page.length > 0 && page;
