@@ -150,6 +150,8 @@ export function scheduleOptions(
   settings: ReturnType<typeof scheduleSettings>,
   plan: Plan,
   options: RunOptions,
+  /** The run each execution starts: a `recipeRun` of the plan unless another workflow runs this plan (a sweep's). */
+  run: Pick<ScheduledRunInput, 'workflowType' | 'input'> = { workflowType: RECIPE_WORKFLOW, input: { plan, options, resumedFrom: null } },
 ): ScheduleOptions & { action: { args: [ScheduledRunInput] } } {
   const { name, cron, everyMs, timezone, catchupWindowMs } = settings;
   const attributes = [
@@ -159,11 +161,11 @@ export function scheduleOptions(
   const memo: ScheduleMemo = { name, recipe: plan.name, recipeHash: plan.recipeHash, cron, every: everyMs === null ? null : formatDuration(everyMs), timezone };
   const input: ScheduledRunInput = {
     schedule: name,
-    workflowType: RECIPE_WORKFLOW,
+    workflowType: run.workflowType,
     workflowIdPrefix: workflowIdFor(plan, ''),
     recipe: plan.name,
     memo: { recipe: plan.name, recipeHash: plan.recipeHash },
-    input: { plan, options, resumedFrom: null },
+    input: run.input,
   };
   return {
     scheduleId: scheduleIdFor(name),

@@ -18,7 +18,7 @@ const CHECKS =
   'The recipe is validated (compiled) as a run start validates it, and the cron expression (or interval), the time zone and the catch-up window are checked: each bad one is a 422 naming it, and nothing is created or changed. Overlap policy skip; catch-up window default 1h.';
 
 const tags = ['schedules'];
-const json201or200 = { 201: { description: 'Created', content: json(ScheduleSchema) }, 200: { description: 'An existing schedule of that name, updated (its pause state kept)', content: json(ScheduleSchema) } };
+const putResponses = { 201: { description: 'Created', content: json(ScheduleSchema) }, 200: { description: 'An existing schedule of that name, updated (its pause state kept)', content: json(ScheduleSchema) } };
 
 const putSchedule = createRoute({
   method: 'put',
@@ -29,7 +29,7 @@ const putSchedule = createRoute({
   description: CHECKS,
   security: authenticated,
   request: { params: ScheduleNameParams, body: { required: true, content: json(PutScheduleRequestSchema) } },
-  responses: { ...json201or200, ...errorResponses(400, 401, 413, 415, 422, 500) },
+  responses: { ...putResponses, ...errorResponses(400, 401, 413, 415, 422, 500) },
 });
 
 const createSchedule = createRoute({
@@ -41,7 +41,7 @@ const createSchedule = createRoute({
   description: CHECKS,
   security: authenticated,
   request: { body: { required: true, content: json(CreateScheduleRequestSchema) } },
-  responses: { ...json201or200, ...errorResponses(400, 401, 413, 415, 422, 500) },
+  responses: { ...putResponses, ...errorResponses(400, 401, 413, 415, 422, 500) },
 });
 
 const listSchedules = createRoute({

@@ -121,6 +121,15 @@ describe('schedules against one braise up', () => {
     expect(describe.stderr).toContain(`no schedule "${name}"`);
   });
 
+  it("names a schedule after its recipe unless told, through POST /v1/schedules", async () => {
+    const created = await braise('schedule', 'create', file, '--cron', '@daily', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: recipeName, cron: '@daily', timezone: 'UTC' });
+    expect((await api('GET', `/v1/schedules/${recipeName}`)).status).toBe(200);
+    expect((await braise('schedule', 'delete', recipeName)).code).toBe(0);
+    expect((await api('GET', `/v1/schedules/${recipeName}`)).status).toBe(404);
+  });
+
   it('creates, lists, triggers a normal run that completes, pauses and unpauses, updates by name and deletes', async () => {
     const name = `nightly-${tag}`;
     // New Year's Day at 3 a.m. in Paris: far away, so only the trigger starts a run.
