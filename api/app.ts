@@ -20,6 +20,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerProvenanceRoutes } from './routes/provenance.ts';
 import { registerRecipeRoutes } from './routes/recipes.ts';
 import { registerRunRoutes } from './routes/runs.ts';
+import { registerScheduleRoutes } from './routes/schedules.ts';
 import type { RunService, TokenVerifier } from '../service/contract.ts';
 import { defaultHook } from './validation.ts';
 
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerHealthRoutes(app, deps.service, logger);
   registerRecipeRoutes(app, deps.service);
   registerRunRoutes(app, deps.service);
+  registerScheduleRoutes(app, deps.service);
   registerArtifactRoutes(app, deps.service);
   registerProvenanceRoutes(app, deps.service);
 

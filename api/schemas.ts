@@ -185,6 +185,7 @@ export const LIST_LIMIT = { min: 1, max: 500, default: 50 } as const;
 export const ListRunsQuery = z.strictObject({
   recipe: text().min(1).max(256).optional().openapi({ description: 'Only runs of the recipe with this name.' }),
   status: RunStatusSchema.optional(),
+  schedule: text().min(1).max(256).optional().openapi({ description: 'Only runs the schedule of this name started.' }),
   limit: z.coerce
     .number()
     .int()
@@ -210,6 +211,7 @@ export const RunSummarySchema = z
     finishedAt: z.string().nullable(),
     temporalUiUrl: z.string().nullable(),
     error: z.string().nullable(),
+    schedule: z.string().nullable().openapi({ description: 'The schedule that started the run; null for a run started by hand.' }),
   })
   .openapi('RunSummary');
 
@@ -293,6 +295,58 @@ export const ResumeResultSchema = z
     temporalUiUrl: z.string(),
   })
   .openapi('ResumeResult');
+
+// ---- schedules ------------------------------------------------------------
+
+export const ScheduleNameParams = z.object({ name: id('name', 'The schedule name.') });
+
+const scheduleFields = {
+  recipe: z.union([RecipeSchema, RecipeTextSchema]),
+  cron: text().max(256).optional().openapi({ description: 'A cron expression (minute hour day-of-month month day-of-week) in `timezone`, e.g. `0 2 * * *`; or @daily, @hourly, … Exactly one of `cron` and `every`.', example: '0 2 * * *' }),
+  every: text().max(32).optional().openapi({ description: 'An interval instead of a cron expression: `1m`, `6h`, `1d` (at least 1 minute).', example: '1d' }),
+  timezone: text().max(64).optional().openapi({ description: 'An IANA time zone for `cron` (default UTC).', example: 'Europe/Paris' }),
+  catchupWindow: text().max(32).optional().openapi({ description: 'How late a run missed during an outage may still start (10s to 365d; default 1h).', example: '1h' }),
+  noCache: z.boolean().optional().openapi({ description: 'Each run recomputes every stage.' }),
+  onFailure: z.enum(['pause', 'fail']).optional().openapi({ description: 'What a stage that fails after its retries does to the run (default pause; a paused run holds the schedule: overlap skip).' }),
+};
+
+export const PutScheduleRequestSchema = z.strictObject(scheduleFields).openapi('PutScheduleRequest');
+export const CreateScheduleRequestSchema = z
+  .strictObject({ ...scheduleFields, name: text().max(63).optional().openapi({ description: "The schedule's name (default the recipe's name); an existing name is updated." }) })
+  .openapi('CreateScheduleRequest');
+
+export const ScheduleNoteSchema = z.strictObject({ note: text().max(1024).optional() }).openapi('ScheduleNote');
+
+const ScheduledRunRefSchema = z.object({ runId: z.string(), scheduledAt: z.string().openapi({ format: 'date-time' }), startedAt: z.string().openapi({ format: 'date-time' }) }).openapi('ScheduledRunRef');
+
+export const ScheduleSchema = z
+  .object({
+    name: z.string(),
+    scheduleId: z.string().openapi({ description: "The Temporal Schedule's id (the Temporal UI's Schedules page)." }),
+    recipe: z.string(),
+    recipeHash: z.string(),
+    cron: z.string().nullable(),
+    every: z.string().nullable(),
+    timezone: z.string(),
+    overlap: z.enum(['skip']).openapi({ description: 'A run is not started while the previous one is still running or paused.' }),
+    catchupWindow: z.string(),
+    paused: z.boolean(),
+    note: z.string().nullable(),
+    nextRuns: z.array(z.string()).openapi({ description: 'The next times it starts a run (ISO 8601).' }),
+    recentRuns: z.array(ScheduledRunRefSchema).openapi({ description: 'Its most recent runs, oldest first.' }),
+    runningRuns: z.array(z.string()).openapi({ description: 'Its runs still open.' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().nullable(),
+    temporalUiUrl: z.string(),
+    warnings: z.array(RecipeWarningSchema).optional(),
+  })
+  .openapi('Schedule');
+
+export const ScheduleListSchema = z.object({ schedules: z.array(ScheduleSchema) }).openapi('ScheduleList');
+export const TriggerResultSchema = z
+  .object({ schedule: ScheduleSchema, runId: z.string().nullable().openapi({ description: 'The run it started, once Temporal shows it; null if skipped (the previous run is still open) or not shown yet.' }) })
+  .openapi('TriggerResult');
+export const DeletedScheduleSchema = z.object({ name: z.string(), deleted: z.literal(true) }).openapi('DeletedSchedule');
 
 // ---- artifacts ------------------------------------------------------------
 

@@ -16,6 +16,7 @@ const lineage = () => import('./commands/lineage.ts');
 const provenance = () => import('./commands/provenance.ts');
 const resume = () => import('./commands/resume.ts');
 const up = () => import('./commands/up.ts');
+const schedule = () => import('./commands/schedule.ts');
 
 mark('cli loaded');
 
@@ -66,6 +67,83 @@ program
   .option('--json', 'print JSON')
   .option('--set <key=value...>', 'change stage settings first, e.g. --set stages.base.lr=1e-3')
   .action((runId: string, opts) => exitWith(resume().then((m) => m.resumeCommand(runId, opts))));
+
+/** `--help` examples of a schedule command. */
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
+const schedules = program
+  .command('schedule')
+  .description('run a recipe on a cron expression or an interval (Temporal Schedules): create, list, describe, pause, unpause, trigger, delete')
+  .addHelpText(
+    'after',
+    examples(
+      'braise schedule create recipes/demo.yaml --cron "0 2 * * *" --timezone Europe/Paris',
+      'braise schedule list',
+      'braise schedule describe demo      # next runs, and the run ids of recent ones (braise status <runId>)',
+    ),
+  );
+
+schedules
+  .command('create <recipe>')
+  .description("create the schedule (named after the recipe unless --name), or update the one of that name; the recipe is validated now")
+  .option('--cron <expr>', 'a cron expression: minute hour day-of-month month day-of-week, or @daily, @hourly, …')
+  .option('--every <duration>', 'an interval instead of --cron: 1m, 30m, 6h, 1d')
+  .option('--timezone <tz>', 'IANA time zone of --cron (default UTC)')
+  .option('--name <name>', "the schedule's name (default the recipe's name)")
+  .option('--catchup-window <duration>', 'how late a run missed during an outage may still start (10s to 365d; default 1h)')
+  .option('--no-cache', 'each run recomputes every stage')
+  .addOption(new Option('--on-failure <mode>', 'what a stage failing after its retries does to a run').choices(['pause', 'fail']))
+  .option('--set <key=value...>', "change a stage's settings for the scheduled runs, e.g. --set stages.base.steps=50")
+  .option('--json', 'print the schedule as JSON')
+  .addHelpText(
+    'after',
+    examples(
+      'braise schedule create recipes/demo.yaml --cron "0 2 * * *"                 # 2 a.m. UTC every day, as schedule "demo"',
+      'braise schedule create recipes/demo.yaml --cron "30 1 * * MON-FRI" --timezone Europe/Paris --name weekdays',
+      'braise schedule create recipes/demo.yaml --every 6h --catchup-window 30m',
+    ),
+  )
+  .action((recipe: string, opts) => exitWith(schedule().then((m) => m.scheduleCreateCommand(recipe, opts))));
+
+schedules
+  .command('list')
+  .description('every schedule: what it runs, when, whether paused, its next and last run')
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples('braise schedule list', 'braise schedule list --json'))
+  .action((opts) => exitWith(schedule().then((m) => m.scheduleListCommand(opts))));
+
+schedules
+  .command('describe <name>')
+  .description('a schedule: its spec, policies, state, next runs and recent runs (their run ids)')
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples('braise schedule describe demo', 'braise status $(braise schedule describe demo --json | jq -r ".recentRuns[-1].runId")'))
+  .action((name: string, opts) => exitWith(schedule().then((m) => m.scheduleDescribeCommand(name, opts))));
+
+for (const [action, description, example] of [
+  ['pause', 'start no more runs until unpaused (a run in flight goes on)', 'braise schedule pause demo --note "dataset being rebuilt"'],
+  ['unpause', 'start runs again at the next scheduled time', 'braise schedule unpause demo'],
+] as const) {
+  schedules
+    .command(`${action} <name>`)
+    .description(description)
+    .option('--note <text>', 'why (shown by describe)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', examples(example))
+    .action((name: string, opts) => exitWith(schedule().then((m) => m.schedulePauseCommand(name, opts, action === 'pause'))));
+}
+
+schedules
+  .command('trigger <name>')
+  .description("start a run now (skipped while the schedule's previous run is still open)")
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples('braise schedule trigger demo'))
+  .action((name: string, opts) => exitWith(schedule().then((m) => m.scheduleTriggerCommand(name, opts))));
+
+schedules
+  .command('delete <name>')
+  .description('delete a schedule (the runs it started stay)')
+  .addHelpText('after', examples('braise schedule delete demo'))
+  .action((name: string) => exitWith(schedule().then((m) => m.scheduleDeleteCommand(name))));
 
 program
   .command('up')

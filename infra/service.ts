@@ -18,6 +18,7 @@ import { workflowUiUrl } from './config.ts';
 import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
+import { scheduleMethods } from './schedules.ts';
 import { viewFromLineage, viewFromState } from './run-view.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
@@ -76,6 +77,7 @@ function summary(r: RunRow): RunSummary {
     finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null,
     temporalUiUrl: r.temporalUiUrl,
     error: r.error,
+    schedule: r.schedule,
   };
 }
 
@@ -143,6 +145,12 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
     if (!isTerminal(run.status)) await recorder.setRunStatus(run.id, outcome.status, view.error);
     return view;
   };
+  /** A recipe validated and compiled as a run start validates it (the data roots included). */
+  const startablePlan = async (recipe: string | unknown): Promise<Plan> => {
+    const plan = await compile(recipe);
+    await checkFileSources(plan, dataRoots);
+    return plan;
+  };
   const requireRun = async (runId: string): Promise<RunRow> => {
     const run = await rt.lineage.getRun(runId);
     if (!run) throw new NotFoundError(`no run "${runId}"`);
@@ -150,15 +158,10 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
   };
 
   return {
-    async validate(recipe) {
-      const plan = await compile(recipe);
-      await checkFileSources(plan, dataRoots);
-      return plan;
-    },
+    validate: startablePlan,
 
     async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
-      const plan = await compile(recipe);
-      await checkFileSources(plan, dataRoots);
+      const plan = await startablePlan(recipe);
       // Present only when there is something to say, so a clean recipe's answer is what it always was.
       const warnings = plan.warnings && plan.warnings.length > 0 ? { warnings: plan.warnings } : {};
       // The same key always names the same run: a retried request finds it instead of starting another.
@@ -286,6 +289,8 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       const entries = nodes.map((n) => ({ artifact: artifactInfo(n.artifact), producedBy: n.producedBy ? { runId: n.producedBy.runId, stageId: n.producedBy.stageId, kind: n.producedBy.kind } : null, depth: n.depth }));
       return direction === 'down' ? { artifact: artifactInfo(a), downstream: entries } : { artifact: artifactInfo(a), upstream: entries };
     },
+
+    ...scheduleMethods({ client, config: rt.config, plan: startablePlan, runOptions: withRoots }),
 
     documentTraining: (artifactId, docId) => documentTraining(rt.lineage, rt.store, artifactId, docId),
 

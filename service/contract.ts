@@ -41,6 +41,8 @@ export interface RunSummary {
   finishedAt: string | null;
   temporalUiUrl: string | null;
   error: string | null;
+  /** The schedule that started the run; null for a run started by hand. */
+  schedule: string | null;
 }
 
 export interface ResumeResult {
@@ -90,6 +92,59 @@ export interface DocumentTraining {
   training: DocumentTrainingWindow[];
 }
 
+/** `braise schedule create` / `PUT /v1/schedules/:name`: a recipe run on a cron expression or at an interval. */
+export interface ScheduleRequest {
+  /** A recipe: YAML text or a parsed JSON value, validated (compiled) as a run start validates it. */
+  recipe: string | unknown;
+  /** The schedule's name; default the recipe's name. Creating a name that exists updates that schedule. */
+  name?: string;
+  /** A cron expression (`0 2 * * *`: 2 a.m. every day) in `timezone`. Exactly one of `cron` and `every`. */
+  cron?: string;
+  /** An interval instead of a cron expression: `1m`, `6h`, `1d` (at least 1 minute). */
+  every?: string;
+  /** An IANA time zone name for `cron` (`Europe/Paris`); default UTC. */
+  timezone?: string;
+  /** How late a missed run may still start after an outage (`1h`, `30m`; 10 s to 365 d); default 1 hour. */
+  catchupWindow?: string;
+  noCache?: boolean;
+  onFailure?: 'pause' | 'fail';
+}
+
+/** A run a schedule started (from Temporal's record of its recent actions). */
+export interface ScheduledRunRef {
+  runId: string;
+  /** The time it was scheduled for (a trigger: when it was triggered). */
+  scheduledAt: string;
+  startedAt: string;
+}
+
+export interface ScheduleView {
+  name: string;
+  /** The Temporal Schedule's id (`braise-<name>`), shown in the Temporal UI's Schedules page. */
+  scheduleId: string;
+  recipe: string;
+  recipeHash: string;
+  cron: string | null;
+  every: string | null;
+  timezone: string;
+  /** Always `skip`: a run is not started while the schedule's previous run is still running or paused. */
+  overlap: 'skip';
+  catchupWindow: string;
+  paused: boolean;
+  /** The note of the last pause or unpause. */
+  note: string | null;
+  /** The next few times it will start a run (ISO 8601). */
+  nextRuns: string[];
+  /** Its most recent runs, oldest first. */
+  recentRuns: ScheduledRunRef[];
+  /** Ids of its runs still open. */
+  runningRuns: string[];
+  createdAt: string;
+  updatedAt: string | null;
+  temporalUiUrl: string;
+  warnings?: RecipeIssue[];
+}
+
 /** Invalid input: the API answers 422 with every issue. */
 export class InvalidInputError extends Error {
   constructor(readonly issues: RecipeIssue[], message = 'invalid recipe') {
@@ -118,7 +173,7 @@ export interface RunService {
   /** Parses, validates and compiles; throws InvalidInputError listing every issue. */
   validate(recipe: string | unknown): Promise<Plan>;
   startRun(req: StartRunRequest): Promise<StartedRunResponse>;
-  listRuns(q: { recipe?: string; status?: RunStatus; limit?: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }>;
+  listRuns(q: { recipe?: string; status?: RunStatus; schedule?: string; limit?: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }>;
   /** Live while the run works (the workflow's progress query + heartbeats); from lineage once no worker answers. */
   getRun(runId: string): Promise<RunView>;
   /** Curves by stage; a cached stage's are those of the run that computed it (`producedBy`). */
@@ -144,6 +199,23 @@ export interface RunService {
    * a document id the dataset does not hold.
    */
   documentTraining(artifactId: string, docId: string): Promise<DocumentTraining>;
+  /**
+   * Creates the schedule of `req.name` (default the recipe's name), or updates it if it exists (its pause state is
+   * kept). The recipe, the cron expression (or interval), the time zone and the catch-up window are checked first:
+   * an InvalidInputError names each bad one, and nothing is created or changed.
+   */
+  putSchedule(req: ScheduleRequest): Promise<{ schedule: ScheduleView; created: boolean }>;
+  listSchedules(): Promise<{ schedules: ScheduleView[] }>;
+  getSchedule(name: string): Promise<ScheduleView>;
+  pauseSchedule(name: string, note?: string): Promise<ScheduleView>;
+  unpauseSchedule(name: string, note?: string): Promise<ScheduleView>;
+  /**
+   * Starts a run now, unless the schedule's previous run is still open (overlap skip). `runId`: the run it started,
+   * once Temporal shows it (within a few seconds); null if it skipped or has not shown it yet.
+   */
+  triggerSchedule(name: string): Promise<{ schedule: ScheduleView; runId: string | null }>;
+  /** Deletes the schedule; runs it started are not touched. */
+  deleteSchedule(name: string): Promise<{ name: string; deleted: true }>;
   /** Which dependencies are reachable; readyz answers 503 naming the ones that are not. */
   readiness(): Promise<{ temporal: boolean; database: boolean }>;
 }

@@ -6,7 +6,7 @@
  * (`awaitRun` is absent): followers poll `getRun`.
  */
 import type { RecipeIssue } from '../recipe/errors.ts';
-import { ConflictError, InvalidInputError, NotFoundError, type RunService } from './contract.ts';
+import { ConflictError, InvalidInputError, NotFoundError, type RunService, type ScheduleView } from './contract.ts';
 
 interface ErrorBody {
   error?: { code?: string; message?: string; details?: Array<{ path: string; message: string }> };
@@ -15,6 +15,9 @@ interface ErrorBody {
 /** A RunService over the HTTP API; API errors come back as the service's own error types. */
 export function httpRunService(base: string, token: string): RunService {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await send<T>(method, path, body)).json;
+  }
+  async function send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -22,7 +25,7 @@ export function httpRunService(base: string, token: string): RunService {
     });
     const text = await res.text();
     const json = (text ? JSON.parse(text) : {}) as T & ErrorBody;
-    if (res.ok) return json;
+    if (res.ok) return { status: res.status, json };
     const message = json.error?.message ?? `${method} ${path}: HTTP ${res.status}`;
     if (res.status === 404) throw new NotFoundError(message);
     if (res.status === 409) throw new ConflictError(message);
@@ -46,6 +49,17 @@ export function httpRunService(base: string, token: string): RunService {
     resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
     getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
     lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
+    putSchedule: async ({ name, ...rest }) => {
+      // 201 created, 200 updated; without a name the server takes the recipe's.
+      const res = name !== undefined ? await send<ScheduleView>('PUT', `/v1/schedules/${enc(name)}`, rest) : await send<ScheduleView>('POST', '/v1/schedules', rest);
+      return { schedule: res.json, created: res.status === 201 };
+    },
+    listSchedules: () => call('GET', '/v1/schedules'),
+    getSchedule: (name) => call('GET', `/v1/schedules/${enc(name)}`),
+    pauseSchedule: (name, note) => call('POST', `/v1/schedules/${enc(name)}/pause`, note !== undefined ? { note } : {}),
+    unpauseSchedule: (name, note) => call('POST', `/v1/schedules/${enc(name)}/unpause`, note !== undefined ? { note } : {}),
+    triggerSchedule: (name) => call('POST', `/v1/schedules/${enc(name)}/trigger`),
+    deleteSchedule: (name) => call('DELETE', `/v1/schedules/${enc(name)}`),
     documentTraining: (id, docId) => call('GET', `/v1/artifacts/${enc(id)}/documents/${enc(docId)}/training`),
     readiness: async () => {
       const res = await fetch(`${base}/readyz`);

@@ -35,12 +35,16 @@ function withOverrides(recipe: Recipe, overrides: Record<string, unknown>, path:
   }
 }
 
-export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
-  let recipe: Recipe;
+/**
+ * A recipe file read as a run starts from it: `file:` paths resolved against its folder, `--set` applied, and
+ * compiled here with this machine's worker memory and queues, so every error shows now with the file's lines
+ * (printed, answered with EXIT.invalid); warnings are printed. `braise schedule create` reads its recipe the same way.
+ */
+export async function readRecipeForStart(file: string, set: string[] = []): Promise<Recipe | number> {
   try {
     const path = resolve(file);
-    recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
-    const overrides = parseSettings(opts.set ?? []);
+    let recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
+    const overrides = parseSettings(set);
     // Validated again as a whole, keeping the file's lines for the issues it still has.
     if (Object.keys(overrides).length > 0) recipe = withOverrides(recipe, overrides, path);
     const config = loadConfig();
@@ -48,6 +52,7 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     const plan = compileRecipe(recipe, { workerMemoryBytes: config.workerMemoryBytes, queues: config.extraQueues });
     for (const w of plan.warnings ?? []) say(`${file}: warning: ${formatIssue(w)}`);
     mark('recipe compiled');
+    return recipe;
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);
@@ -59,6 +64,11 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
     }
     throw err;
   }
+}
+
+export async function runCommand(file: string, opts: RunCommandOptions): Promise<number> {
+  const recipe = await readRecipeForStart(file, opts.set);
+  if (typeof recipe === 'number') return recipe;
 
   const conn = await connect({ queues: ['control', 'cpu', 'gpu'] });
   mark(`connected (${conn.mode})`);

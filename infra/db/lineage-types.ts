@@ -8,6 +8,8 @@ export type { BeginStepInput, FinishStepInput, PortArtifact, RecordArtifactInput
 export interface ListRunsQuery {
   recipe?: string;
   status?: RunStatus;
+  /** Only runs the schedule of this name started. */
+  schedule?: string;
   /** Page size, 1..500; default 50. */
   limit?: number;
   /** `nextCursor` of the previous page. */

@@ -64,6 +64,7 @@ export class LineageStore {
       status: r.status,
       resumedFrom: r.resumedFrom ?? null,
       temporalUiUrl: r.temporalUiUrl ?? null,
+      schedule: scheduleOf(r.options),
     };
     await this.db
       .insert(runs)
@@ -100,6 +101,7 @@ export class LineageStore {
     const where: SQL[] = [];
     if (q.recipe !== undefined) where.push(eq(runs.recipeName, q.recipe));
     if (q.status !== undefined) where.push(eq(runs.status, q.status));
+    if (q.schedule !== undefined) where.push(eq(runs.schedule, q.schedule));
     if (q.cursor !== undefined) {
       const c = decodeRunCursor(q.cursor);
       where.push(sql`(${runs.createdAt}, ${runs.id}) < (${c.createdAt.toISOString()}::timestamptz, ${c.id})`);
@@ -310,4 +312,10 @@ function requireAttempt(where: string, attempt: number): void {
   if (!Number.isInteger(attempt) || attempt < 1) {
     throw new Error(`${where}: attempt must be an integer >= 1, got ${attempt}`);
   }
+}
+
+/** The schedule a run's options name (`options.schedule`, set by the `scheduledRun` workflow), or null. */
+function scheduleOf(options: unknown): string | null {
+  const schedule = typeof options === 'object' && options !== null ? (options as { schedule?: unknown }).schedule : undefined;
+  return typeof schedule === 'string' ? schedule : null;
 }

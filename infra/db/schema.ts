@@ -52,6 +52,8 @@ export const runs = pgTable(
     error: text('error'),
     resumedFrom: text('resumed_from'),
     temporalUiUrl: text('temporal_ui_url'),
+    /** The schedule that started the run (its `options.schedule`); null for runs started by hand. */
+    schedule: text('schedule'),
     // Millisecond precision so a JS Date in a listRuns cursor compares exactly with the stored value.
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -62,6 +64,7 @@ export const runs = pgTable(
     index('runs_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('runs_recipe_created_idx').on(t.recipeName, t.createdAt.desc(), t.id.desc()),
     index('runs_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
+    index('runs_schedule_created_idx').on(t.schedule, t.createdAt.desc(), t.id.desc()),
     index('runs_workflow_idx').on(t.workflowId),
   ],
 );

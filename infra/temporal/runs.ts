@@ -39,6 +39,8 @@ export async function startRun(
     typedSearchAttributes: [
       { key: BraiseRecipe, value: plan.name },
       { key: BraiseStatus, value: statusAttribute('running') },
+      // A scheduled run resumed as a new execution is still that schedule's.
+      ...(options.schedule !== undefined ? [{ key: BraiseSchedule, value: options.schedule }] : []),
     ],
     // An idempotent start (a fixed run id) must never start a second execution, even after the first closed.
     workflowIdReusePolicy: extra.idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',

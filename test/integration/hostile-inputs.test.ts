@@ -6,16 +6,13 @@
  * schema allows. Each is refused or fails its own run with the reason named and no file content
  * quoted; afterwards the same process still runs a recipe to completion.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { freePort } from '../support/free-port.ts';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBraiseUp, type BraiseUp } from '../support/braise-cli.ts';
 import { testHome, type TestHome } from './harness.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
 const MiB = 1024 * 1024;
 
 interface RunBody {
@@ -51,8 +48,7 @@ stages:
 describe('hostile inputs against one braise up', () => {
   let home: TestHome;
   let root: string;
-  let up: ChildProcess;
-  let upLog = '';
+  let up: BraiseUp;
   let url: string;
   let token: string;
 
@@ -74,7 +70,7 @@ describe('hostile inputs against one braise up', () => {
       await new Promise((res) => setTimeout(res, 300));
     }
   };
-  const alive = () => up.exitCode === null && up.signalCode === null;
+  const alive = () => up.alive();
 
   beforeAll(async () => {
     home = await testHome('pglite');
@@ -88,29 +84,12 @@ describe('hostile inputs against one braise up', () => {
     await symlink('/proc/self/environ', join(root, 'environ.jsonl'));
     await writeFile(join(home.home, 'outside.jsonl'), '{"text":"not for you"}\n');
 
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    up = spawn(process.execPath, [BIN, 'up'], {
-      env: { ...process.env, ...home.env, BRAISE_HOST: '127.0.0.1', BRAISE_PORT: String(port), BRAISE_DATA_ROOTS: root },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      up.stderr!.on('data', (d: Buffer) => {
-        upLog = (upLog + d.toString()).slice(-20_000);
-        if (upLog.includes('braise: API on')) resolve();
-      });
-      up.once('exit', (code) => reject(new Error(`braise up exited (${code}): ${upLog}`)));
-    });
-    token = (await readFile(join(home.home, 'token'), 'utf8')).trim();
+    up = await startBraiseUp({ ...home.env, BRAISE_DATA_ROOTS: root });
+    ({ url, token } = up);
   });
 
   afterAll(async () => {
-    if (up && alive()) {
-      const exited = new Promise((r) => up.once('exit', r));
-      up.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-      if (alive()) up.kill('SIGKILL');
-    }
+    await up?.stop();
     await home?.cleanup();
   });
 

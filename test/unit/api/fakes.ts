@@ -14,6 +14,8 @@ import {
   type DocumentTraining,
   type DocumentTrainingWindow,
   type ResumeResult,
+  type ScheduleRequest,
+  type ScheduleView,
   type LineageEntry,
   type RunService,
   type RunStatus,
@@ -23,6 +25,7 @@ import {
   type TokenVerifier,
 } from '../../../service/contract.ts';
 import { decodeRunCursor, encodeRunCursor } from '../../../infra/db/run-cursor.ts';
+import { formatDuration, scheduleIdFor, scheduleSettings } from '../../../infra/schedules.ts';
 import { RecipeError, compileRecipe, parseRecipeText, parseRecipeValue, type Plan } from '../../../recipe/index.ts';
 
 export const TOKEN = 'brs_test-token';
@@ -128,6 +131,7 @@ export class FakeRunService implements RunService {
       finishedAt: null,
       temporalUiUrl: `http://localhost:8233/namespaces/default/workflows/braise-${r.runId}`,
       error: null,
+      schedule: null,
     };
     this.runs.set(r.runId, { summary, recipeKey: '' });
     return summary;
@@ -138,7 +142,7 @@ export class FakeRunService implements RunService {
     this.listQueries.push(q);
     const all = [...this.runs.values()]
       .map((r) => r.summary)
-      .filter((s) => (q.recipe === undefined || s.recipe === q.recipe) && (q.status === undefined || s.status === q.status))
+      .filter((s) => (q.recipe === undefined || s.recipe === q.recipe) && (q.status === undefined || s.status === q.status) && (q.schedule === undefined || s.schedule === q.schedule))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     // Cursors in the real format (the API checks them), naming the last run of the page.
     const after = q.cursor ? decodeRunCursor(q.cursor).id : null;
@@ -237,6 +241,74 @@ export class FakeRunService implements RunService {
     const training = this.documents.get(artifactId)?.get(docId);
     if (!training) throw new NotFoundError(`dataset "${artifactId}" has no document "${docId}"`);
     return { artifactId, docId, training };
+  }
+
+  /** Schedules by name; the settings are checked by the real (pure) scheduleSettings. */
+  readonly schedules = new Map<string, ScheduleView>();
+
+  async putSchedule(req: ScheduleRequest): Promise<{ schedule: ScheduleView; created: boolean }> {
+    this.check();
+    const plan = await this.validate(req.recipe);
+    const settings = scheduleSettings(req, plan.name);
+    const existing = this.schedules.get(settings.name);
+    const schedule: ScheduleView = {
+      name: settings.name,
+      scheduleId: scheduleIdFor(settings.name),
+      recipe: plan.name,
+      recipeHash: plan.recipeHash,
+      cron: settings.cron,
+      every: settings.everyMs === null ? null : formatDuration(settings.everyMs),
+      timezone: settings.timezone,
+      overlap: 'skip',
+      catchupWindow: formatDuration(settings.catchupWindowMs),
+      paused: existing?.paused ?? false,
+      note: existing?.note ?? null,
+      nextRuns: ['2025-01-02T02:00:00.000Z'],
+      recentRuns: existing?.recentRuns ?? [],
+      runningRuns: [],
+      createdAt: existing?.createdAt ?? '2025-01-01T00:00:00.000Z',
+      updatedAt: existing ? '2025-01-01T01:00:00.000Z' : null,
+      temporalUiUrl: `http://localhost:8233/namespaces/default/schedules/${scheduleIdFor(settings.name)}`,
+    };
+    this.schedules.set(settings.name, schedule);
+    return { schedule, created: !existing };
+  }
+
+  async listSchedules(): Promise<{ schedules: ScheduleView[] }> {
+    this.check();
+    return { schedules: [...this.schedules.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+  }
+
+  async getSchedule(name: string): Promise<ScheduleView> {
+    this.check();
+    const s = this.schedules.get(name);
+    if (!s) throw new NotFoundError(`no schedule "${name}"`);
+    return s;
+  }
+
+  async pauseSchedule(name: string, note?: string): Promise<ScheduleView> {
+    const s = await this.getSchedule(name);
+    Object.assign(s, { paused: true, note: note ?? 'paused' });
+    return s;
+  }
+
+  async unpauseSchedule(name: string, note?: string): Promise<ScheduleView> {
+    const s = await this.getSchedule(name);
+    Object.assign(s, { paused: false, note: note ?? 'unpaused' });
+    return s;
+  }
+
+  async triggerSchedule(name: string): Promise<{ schedule: ScheduleView; runId: string | null }> {
+    const s = await this.getSchedule(name);
+    const runId = `r-sched${s.recentRuns.length + 1}`;
+    s.recentRuns.push({ runId, scheduledAt: '2025-01-01T02:00:00.000Z', startedAt: '2025-01-01T02:00:00.000Z' });
+    return { schedule: s, runId };
+  }
+
+  async deleteSchedule(name: string): Promise<{ name: string; deleted: true }> {
+    await this.getSchedule(name);
+    this.schedules.delete(name);
+    return { name, deleted: true };
   }
 
   async readiness(): Promise<{ temporal: boolean; database: boolean }> {

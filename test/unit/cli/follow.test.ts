@@ -34,6 +34,13 @@ function service(reads: RunView[], awaitRun?: (runId: string, signal?: AbortSign
     lineage: unused,
     readiness: unused,
     documentTraining: unused,
+    putSchedule: unused,
+    listSchedules: unused,
+    getSchedule: unused,
+    pauseSchedule: unused,
+    unpauseSchedule: unused,
+    triggerSchedule: unused,
+    deleteSchedule: unused,
     async getRun() {
       return reads[Math.min(s.gets++, reads.length - 1)]!;
     },

@@ -179,6 +179,22 @@ describe.each(testDatabases())('LineageStore on $name', (target) => {
     await expect(store.listRuns({ limit: 0 })).rejects.toThrow('listRuns: limit must be an integer in 1..500, got 0');
   });
 
+  it("records a run's schedule from its options and lists a schedule's runs", async () => {
+    const run = (id: string, options: Record<string, unknown>) =>
+      store.upsertRun({ id, workflowId: `wf-${id}`, recipeName: 'sched-recipe', recipeHash: sha('sched'), plan: { stages: [] }, options, status: 'running' });
+    await run('sched-1', { noCache: false, schedule: 'nightly' });
+    await run('sched-2', { noCache: false });
+    await run('sched-3', { noCache: false, schedule: 'nightly' });
+    await run('sched-4', { noCache: false, schedule: 'weekly' });
+    // The workflow's own upsert of the same run (options unchanged) keeps it.
+    await run('sched-1', { noCache: false, schedule: 'nightly' });
+    expect((await store.listRuns({ schedule: 'nightly' })).runs.map((r) => r.id)).toEqual(['sched-3', 'sched-1']);
+    expect((await store.listRuns({ schedule: 'weekly', recipe: 'sched-recipe' })).runs.map((r) => r.id)).toEqual(['sched-4']);
+    expect((await store.listRuns({ schedule: 'none' })).runs).toEqual([]);
+    expect((await store.getRun('sched-2'))?.schedule).toBeNull();
+    expect((await store.getRun('sched-3'))?.schedule).toBe('nightly');
+  });
+
   it('round-trips metric curves, with a re-recorded step taking its new value', async () => {
     await seedRun(store, 'metrics-run');
     const loss: Array<[number, number]> = Array.from({ length: 1500 }, (_, i) => [i + 1, 5 / Math.sqrt(i + 1)]);
