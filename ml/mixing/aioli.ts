@@ -12,6 +12,7 @@ export interface AioliOptions {
   lpSteps?: number;
   oneHotFactor?: number;
   normalizeA?: boolean;
+  diagonal?: boolean;
   ema?: number;
   /** Seeds the order in which LearnParams visits the domains. */
   seed?: number;
@@ -38,11 +39,16 @@ const stateSchema = z.object({
  *    spread evenly), measuring every domain's loss before and after. The drops form
  *    G_ij = mean over sweeps of (L_i,before − L_i,after) for the interval on j; since G_i· = W A_i·
  *    with W the matrix of perturbed mixtures, A's rows are solved from W (with f = 1, A = G).
- * 2. Optionally normalizes A (`normalizeA`, default true, the released code's `aioli_normalize_A`:
- *    shift so the smallest entry is 0, then divide by the sum), which makes η scale-free.
+ *    With `diagonal` (`aioli_diagonal`, oneHotFactor < 1) only the diagonal is kept: A_ii = G_ii / f.
+ * 2. Optionally normalizes A (`normalizeA`, default true: the released code's `aioli_normalize_A`, set by
+ *    every run script it ships; shift so the smallest entry is 0, then divide by the sum), which makes η
+ *    scale-free.
  * 3. Takes an exponentiated-gradient step on the mixing-law objective:
  *    p_j ← p_j · exp(η · Σ_i A_ij), normalized. With `ema` set it follows the released code
  *    instead: Ā ← (1 − ema)·A + ema·Ā and p ∝ exp(η · Σ_i Ā_ij) from uniform.
+ *
+ * Defaults are the reference's (HazyResearch/aioli `main.py`): `lpRounds` 1, `lpSteps` 5, `oneHotFactor` 1,
+ * no `ema`. Its `aioli_prior` (a static mixture before the first round) is not offered.
  *
  * Simplifications, each forced by the small in-process setting: LearnParams runs at the *end* of
  * each round rather than its start (so the first `updateEvery − k·lpRounds·lpSteps` steps train on
@@ -56,13 +62,15 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
   const k = names.length;
   const U = o.updateEvery;
   const rounds = o.lpRounds ?? 1;
-  const S = o.lpSteps ?? 2;
+  const S = o.lpSteps ?? 5;
   const f = o.oneHotFactor ?? 1;
   const normalizeA = o.normalizeA ?? true;
+  const diagonal = o.diagonal ?? false;
   const seed = o.seed ?? 0;
   const L = k > 1 ? k * rounds * S : 0;
   if (!(o.eta > 0)) throw new JobInputError(`${where}.eta: expected a number > 0`);
   if (k > 1 && !(f > 1 / k && f <= 1)) throw new JobInputError(`${where}.oneHotFactor: must be in (1/k, 1] = (${1 / k}, 1] for ${k} domains`);
+  if (diagonal && f === 1) throw new JobInputError(`${where}.diagonal: needs oneHotFactor < 1 (with a one-hot perturbation A is G itself)`);
   if (L >= U) {
     throw new JobInputError(
       `${where}.updateEvery: ${U} must exceed domains × lpRounds × lpSteps = ${k} × ${rounds} × ${S} = ${L}, so each round also trains on the learned mixture`,
@@ -110,6 +118,7 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
       for (let i = 0; i < k; i++) G[i]![j]! += (before[i]! - after[i]!) / rounds;
     }
     if (f === 1) return G;
+    if (diagonal) return G.map((row, i) => row.map((g, j) => (i === j ? g / f : 0)));
     const W = names.map((_, j) => perturbed(j));
     return G.map((row) => solveLinear(W, row));
   }
