@@ -111,20 +111,30 @@ describe('pretrain with a mixture', () => {
     expect((JSON.parse(at30('aioli-ref')) as { docs: Array<{ ranges: unknown[] }> }).docs.every((d) => d.ranges.length > 0)).toBe(true);
   });
 
-  it('DoReMi shifts weight to the domain whose loss exceeds its reference the most', async () => {
+  it('DoReMi scores against a reference model and outputs the time average of its weights', async () => {
     const messages: ChildMessage[] = [];
+    // The reference: the Aioli run's model, 30 steps on the same data (the proxy starts from scratch, so its
+    // per-token loss exceeds the reference's on most tokens of both domains).
+    const referenceModel = path.join(root, 'aioli-ref', 'model');
     const r = await runJob<PretrainResult>(
-      job('doremi', { steps: 20, checkpointEvery: 20, mixture: { method: 'doremi', eta: 1, updateEvery: 5, referenceLoss: { fox: 0.5, numbers: 0.5 } } }),
+      job('doremi', { steps: 20, checkpointEvery: 20, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel }),
       { onMessage: (m) => messages.push(m) },
     );
-    // Equal references, so the excess loss ranks domains by their own loss: whichever is harder to
-    // predict (early on, the sentence's larger alphabet costs more than digits) must gain weight.
-    const [easy, hard] = Object.entries(r.domainLoss!).sort((x, y) => x[1] - y[1]).map(([d]) => d) as [string, string];
-    expect(r.domainLoss![hard]! - r.domainLoss![easy]!).toBeGreaterThan(0.1);
-    expect(r.mixtureWeights![hard]!).toBeGreaterThan(0.6);
-    const weights = mixtureMessages(messages).map((m) => m.weights[hard]!);
-    expect(weights).toHaveLength(5);
-    for (let i = 1; i < weights.length; i++) expect(weights[i]!).toBeGreaterThan(weights[i - 1]!);
+    const trajectory = mixtureMessages(messages);
+    expect(trajectory.map((m) => m.step)).toEqual([0, 5, 10, 15, 20]);
+    expect(trajectory[0]!.weights).toEqual({ fox: 0.5, numbers: 0.5 });
+    expect(trajectory[4]!.weights).not.toEqual(trajectory[0]!.weights);
+    // The result is the reference's avg_domain_weights: the mean of α over its initial value and the 4 updates.
+    for (const d of ['fox', 'numbers']) {
+      expect(r.mixtureWeights![d]!).toBeCloseTo(trajectory.reduce((a, m) => a + m.weights[d]!, 0) / 5, 6);
+    }
+  });
+
+  it('refuses DoReMi without a reference model, naming the path', async () => {
+    await expect(inProcess(job('doremi-noref', { mixture: { method: 'doremi', eta: 1, updateEvery: 1 } }))).rejects.toMatchObject({
+      name: 'JobInputError',
+      message: expect.stringContaining("job.paths.referenceModel: missing; mixture 'doremi' scores each token's loss against a reference model"),
+    });
   });
 
   it('rejects a mixture combined with decomposition, and weights for a domain the data lacks', async () => {

@@ -1,0 +1,91 @@
+/**
+ * The `mixture` of a pretrain stage at compile time: DoReMi names its reference model (a role input, part of the
+ * cache key) and is refused without one, naming the path and line; only DoReMi takes one; a `mix` stage cannot hand
+ * DoReMi to pretrain; each method's defaults are its reference's and land in the plan.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
+import { compileErrors } from './fixtures.ts';
+
+const recipe = (mixture: string, extra = '') => `apiVersion: braise/v1
+name: mixtures
+model: { layers: 1, dModel: 32, heads: 2, context: 32 }
+datasets:
+  web: { source: builtin:brown, genres: [a, b] }
+stages:
+  - id: ref
+    kind: pretrain
+    inputs: [web]
+    with: { steps: 10, mixture: { method: stratified } }
+  - id: proxy
+    kind: pretrain
+    inputs: [web]
+    with:
+      steps: 10
+      mixture: ${mixture}
+${extra}`;
+const node = (mixture: string, id = 'proxy') => compileRecipe(parseRecipeText(recipe(mixture))).nodes.find((n) => n.id === id)!;
+
+describe('pretrain mixtures at compile time', () => {
+  it('doremi takes its reference model as an input of role reference, with the reference defaults', () => {
+    const n = node('{ method: doremi, reference: ref }');
+    expect(n.with.mixture).toEqual({ method: 'doremi', eta: 1, smoothing: 1e-3, updateEvery: 1, reference: 'ref' });
+    expect(n.inputs).toContainEqual({ node: 'ref', port: 'model', kind: 'model', role: 'reference' });
+    // Another reference, another cache key.
+    const other = compileRecipe(
+      parseRecipeText(recipe('{ method: doremi, reference: ref2 }', '  - id: ref2\n    kind: pretrain\n    inputs: [web]\n    with: { steps: 11, mixture: { method: stratified } }\n')),
+    ).nodes.find((m) => m.id === 'proxy')!;
+    expect(other.fingerprint).not.toBe(n.fingerprint);
+  });
+
+  it('refuses doremi without a reference model, naming the path and line', () => {
+    const issues = compileErrors(recipe('{ method: doremi, eta: 1 }'));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'stages[1].with.mixture.reference',
+        message: expect.stringContaining('doremi scores each token against a reference model: name the stage that trains it'),
+        line: 16, // the `mixture:` line (the key itself is missing)
+      }),
+    ]);
+  });
+
+  it('refuses a reference for another method, and a reference that is not a model', () => {
+    expect(compileErrors(recipe('{ method: aioli, reference: ref }'))).toEqual([
+      expect.objectContaining({ path: 'stages[1].with.mixture.reference', message: "only doremi takes a reference model; method is 'aioli'" }),
+    ]);
+    expect(compileErrors(recipe('{ method: doremi, reference: web }'))).toEqual([
+      expect.objectContaining({ path: 'stages[1].with.mixture.reference', message: expect.stringContaining('"web" is a dataset') }),
+    ]);
+    expect(compileErrors(recipe('{ method: doremi, reference: nowhere }'))).toEqual([
+      expect.objectContaining({ path: 'stages[1].with.mixture.reference', message: expect.stringContaining('unknown input "nowhere"') }),
+    ]);
+  });
+
+  it('refuses a mix stage with doremi, pointing at the pretrain', () => {
+    const text = `apiVersion: braise/v1
+name: mixdoremi
+model: { layers: 1, dModel: 32, heads: 2, context: 32 }
+datasets:
+  web: { source: builtin:brown, genres: [a, b] }
+stages:
+  - id: mixed
+    kind: mix
+    inputs: [web]
+    with: { method: doremi }
+  - id: base
+    kind: pretrain
+    inputs: [mixed]
+`;
+    expect(compileErrors(text)).toEqual([
+      expect.objectContaining({ path: 'stages[0].with.method', message: expect.stringContaining('give the pretrain stage with.mixture: { method: doremi, reference: <stage> } instead') }),
+    ]);
+  });
+
+  it('skill-it and aioli carry their reference defaults: window 3; lpSteps 5, lpRounds 1, oneHotFactor 1', () => {
+    expect(node('{ method: skill-it }').with.mixture).toEqual({ method: 'skill-it', eta: 1, updateEvery: 25, window: 3 });
+    expect(node('{ method: aioli, lpSteps: 2 }').with.mixture).toEqual({ method: 'aioli', eta: 1, updateEvery: 25, lpRounds: 1, lpSteps: 2, oneHotFactor: 1 });
+    expect(node('{ method: aioli }').fingerprint).toBe(node('{ method: aioli, lpSteps: 5 }').fingerprint);
+    // Parameters another method ignores are dropped.
+    expect(node('{ method: stratified, window: 4, smoothing: 0.1 }', 'proxy').with.mixture).toEqual({ method: 'stratified' });
+  });
+});
