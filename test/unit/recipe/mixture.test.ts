@@ -3,8 +3,11 @@
  * cache key) and is refused without one, naming the path and line; only DoReMi takes one; a `mix` stage cannot hand
  * DoReMi to pretrain; each method's defaults are its reference's and land in the plan.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
+import { applyOverrides } from '../../../infra/service.ts';
+import { compileRecipe, compileRecipeInput, parseRecipeText } from '../../../recipe/index.ts';
+import { parseEvaluateMetric } from '../../../recipe/stages/evaluate-metrics.ts';
 import { compileErrors } from './fixtures.ts';
 
 const recipe = (mixture: string, extra = '') => `apiVersion: braise/v1
@@ -87,5 +90,45 @@ stages:
     expect(node('{ method: aioli }').fingerprint).toBe(node('{ method: aioli, lpSteps: 5 }').fingerprint);
     // Parameters another method ignores are dropped.
     expect(node('{ method: stratified, window: 4, smoothing: 0.1 }', 'proxy').with.mixture).toEqual({ method: 'stratified' });
+  });
+});
+
+describe('recipes/nightly-ablation.yaml', () => {
+  const text = readFileSync(new URL('../../../recipes/nightly-ablation.yaml', import.meta.url), 'utf8');
+  const parsed = parseRecipeText(text, 'recipes/nightly-ablation.yaml');
+  const { sweep, ...withoutSweep } = parsed;
+  const path = 'stages.proxy.with.mixture';
+  const cells = sweep!.matrix[path]!;
+  // Until sweeps are accepted, each cell is the recipe less its sweep with the cell's values applied, as a run's `with` overrides are.
+  const cell = (value: unknown) => compileRecipeInput(applyOverrides(withoutSweep, { [path]: value }));
+
+  it('sweeps the mixture over stratified, DoReMi, Skill-It and Aioli, comparing an evaluate metric of its eval stage', () => {
+    expect(Object.keys(sweep!.matrix)).toEqual([path]);
+    expect(cells.map((c) => (c as { method: string }).method)).toEqual(['stratified', 'doremi', 'skill-it', 'aioli']);
+    const [stage, ...metric] = sweep!.compare!.metric.split('/');
+    expect(parsed.stages.find((s) => s.id === stage)?.kind).toBe('evaluate');
+    expect(parseEvaluateMetric(metric.join('/'))).toMatchObject({ task: 'perplexity', metric: 'bits_per_byte', domain: 'mean' });
+    expect(sweep!.compare!.goal).toBe('minimize');
+  });
+
+  it('every cell compiles, at the same token budget, with each method at its reference defaults', () => {
+    const plans = cells.map(cell);
+    const budget = (p: ReturnType<typeof cell>) => {
+      const w = p.nodes.find((n) => n.id === 'proxy')!.with as { steps: number; batchSize: number };
+      return w.steps * w.batchSize * (p.nodes.find((n) => n.id === 'proxy')!.context.model as { context: number }).context;
+    };
+    expect(new Set(plans.map(budget)).size).toBe(1);
+    expect(plans.map((p) => p.nodes.find((n) => n.id === 'proxy')!.with.mixture)).toEqual([
+      { method: 'stratified' },
+      { method: 'doremi', eta: 1, smoothing: 1e-3, updateEvery: 1, reference: 'ref' },
+      { method: 'skill-it', eta: 0.1, updateEvery: 25, window: 3 },
+      { method: 'aioli', eta: 1, updateEvery: 25, lpRounds: 1, lpSteps: 5, oneHotFactor: 1 },
+    ]);
+    // DoReMi's reference is the stratified cell's own model: the same cache key, so it trains once.
+    const stratified = plans[0]!;
+    expect(stratified.nodes.find((n) => n.id === 'ref')!.fingerprint).toBe(stratified.nodes.find((n) => n.id === 'proxy')!.fingerprint);
+    expect(plans[1]!.nodes.find((n) => n.id === 'proxy')!.inputs).toContainEqual({ node: 'ref', port: 'model', kind: 'model', role: 'reference' });
+    // Four different proxies.
+    expect(new Set(plans.map((p) => p.nodes.find((n) => n.id === 'proxy')!.fingerprint)).size).toBe(4);
   });
 });
