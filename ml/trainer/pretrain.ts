@@ -42,7 +42,8 @@ type PretrainExtra = Omit<PretrainResult, keyof TrainResult>;
  * `settings.mixture`, each row's domain is drawn from the mixture policy's weights and its window from
  * that domain's documents; the policy sees per-domain losses every `updateEvery` steps, a `mixture`
  * message reports its weights at the start and after each update, and its state is checkpointed in
- * `mixture.json`. With `settings.sequenceLength` (dataset decomposition), each step trains on sequences
+ * `mixture.json`; a policy that scores tokens against a reference model (DoReMi) runs the frozen model of
+ * `paths.referenceModel` forward on every batch too. With `settings.sequenceLength` (dataset decomposition), each step trains on sequences
  * of one document each, of a length the curriculum picks, with the same tokens per step.
  */
 export async function runPretrain(job: PretrainJob, io: TrainerIO): Promise<PretrainResult | null> {
@@ -51,20 +52,20 @@ export async function runPretrain(job: PretrainJob, io: TrainerIO): Promise<Pret
   const held: HeldModels = {};
   try {
     return await runTraining(
-    {
-      model: job.model,
-      paths: job.paths,
-      steps: s.steps,
-      checkpointEvery: s.checkpointEvery,
-      seed: s.seed,
-      backend: s.backend,
-      weightDecay: s.weightDecay,
-      gradClip: s.gradClip,
-      lrAt: (step) => lrAt(step, schedule),
-    },
-    io,
-    pretrainKind(job, undefined, held),
-  );
+      {
+        model: job.model,
+        paths: job.paths,
+        steps: s.steps,
+        checkpointEvery: s.checkpointEvery,
+        seed: s.seed,
+        backend: s.backend,
+        weightDecay: s.weightDecay,
+        gradClip: s.gradClip,
+        lrAt: (step) => lrAt(step, schedule),
+      },
+      io,
+      pretrainKind(job, undefined, held),
+    );
   } finally {
     held.reference?.dispose();
   }

@@ -95,9 +95,8 @@ export function resolveMixture(m: NonNullable<PretrainWith['mixture']>): Resolve
 
 /** The mixture a pretrain job runs: its resolved `with.mixture` less `reference` (a recipe reference, the job gets a path). */
 export function jobMixture(m: ResolvedMixture): Exclude<ResolvedMixture, { method: 'doremi' }> | Omit<Extract<ResolvedMixture, { method: 'doremi' }>, 'reference'> {
-  if (m.method !== 'doremi') return m;
-  const { reference: _reference, ...rest } = m;
-  return rest;
+  if (m.method !== 'doremi' || m.reference === undefined) return m;
+  return { method: m.method, eta: m.eta, smoothing: m.smoothing, updateEvery: m.updateEvery };
 }
 
 /** doremi measures its excess loss against a reference model, which only it takes. */
