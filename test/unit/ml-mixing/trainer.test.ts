@@ -57,6 +57,7 @@ const mixtureMessages = (ms: ChildMessage[]): MixtureMessage[] => ms.filter((m):
 // at step 17 falls inside round 2's LearnParams, with a probe already taken and losses pending.
 const aioli = { method: 'aioli', eta: 2, updateEvery: 10, lpSteps: 2, probeWindows: 4 } as const;
 let reference: PretrainResult;
+let doremiResult: PretrainResult;
 const referenceMessages: ChildMessage[] = [];
 
 beforeAll(async () => {
@@ -117,9 +118,10 @@ describe('pretrain with a mixture', () => {
     // per-token loss exceeds the reference's on most tokens of both domains).
     const referenceModel = path.join(root, 'aioli-ref', 'model');
     const r = await runJob<PretrainResult>(
-      job('doremi', { steps: 20, checkpointEvery: 20, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel }),
+      job('doremi', { steps: 20, checkpointEvery: 7, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel }),
       { onMessage: (m) => messages.push(m) },
     );
+    doremiResult = r;
     const trajectory = mixtureMessages(messages);
     expect(trajectory.map((m) => m.step)).toEqual([0, 5, 10, 15, 20]);
     expect(trajectory[0]!.weights).toEqual({ fox: 0.5, numbers: 0.5 });
@@ -128,6 +130,20 @@ describe('pretrain with a mixture', () => {
     for (const d of ['fox', 'numbers']) {
       expect(r.mixtureWeights![d]!).toBeCloseTo(trajectory.reduce((a, m) => a + m.weights[d]!, 0) / 5, 6);
     }
+  });
+
+  it('DoReMi resumed between updates (excess losses pending) ends at the same weights, average and model', async () => {
+    const referenceModel = path.join(root, 'aioli-ref', 'model');
+    const resumeFrom = path.join(root, 'doremi', 'ck', 'step-00000007');
+    const ck = JSON.parse(readFileSync(path.join(resumeFrom, 'mixture.json'), 'utf8')) as { pendingExcess: Record<string, [number, number]> };
+    expect(Object.keys(ck.pendingExcess).length).toBeGreaterThan(0);
+    const resumed = await runJob<PretrainResult>(job('doremi-resume', { steps: 20, checkpointEvery: 7, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel, resumeFrom }));
+    expect(resumed.resumedFromStep).toBe(7);
+    expect(resumed.lossCurve).toEqual(doremiResult.lossCurve);
+    expect(resumed.mixtureWeights).toEqual(doremiResult.mixtureWeights);
+    const a = readFileSync(path.join(root, 'doremi', 'model', 'weights.bin'));
+    const b = readFileSync(path.join(root, 'doremi-resume', 'model', 'weights.bin'));
+    expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
   });
 
   it('refuses DoReMi without a reference model, naming the path', async () => {
