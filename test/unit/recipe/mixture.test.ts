@@ -10,13 +10,14 @@ import { compileRecipe, compileRecipeInput, parseRecipeText } from '../../../rec
 import { parseEvaluateMetric } from '../../../recipe/stages/evaluate-metrics.ts';
 import { compileErrors } from './fixtures.ts';
 
-const recipe = (mixture: string, extra = '') => `apiVersion: braise/v1
+const HEADER = `apiVersion: braise/v1
 name: mixtures
 model: { layers: 1, dModel: 32, heads: 2, context: 32 }
 datasets:
   web: { source: builtin:brown, genres: [a, b] }
 stages:
-  - id: ref
+`;
+const recipe = (mixture: string, extra = '') => `${HEADER}  - id: ref
     kind: pretrain
     inputs: [web]
     with: { steps: 10, mixture: { method: stratified } }
@@ -65,13 +66,7 @@ describe('pretrain mixtures at compile time', () => {
   });
 
   it('refuses a mix stage with doremi, pointing at the pretrain', () => {
-    const text = `apiVersion: braise/v1
-name: mixdoremi
-model: { layers: 1, dModel: 32, heads: 2, context: 32 }
-datasets:
-  web: { source: builtin:brown, genres: [a, b] }
-stages:
-  - id: mixed
+    const text = `${HEADER}  - id: mixed
     kind: mix
     inputs: [web]
     with: { method: doremi }
