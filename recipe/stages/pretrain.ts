@@ -5,8 +5,8 @@
  * time, so the plan shows them and its fingerprint changes exactly when the trainer's behaviour can.
  */
 import { z } from 'zod';
-import { frac, lr, pos, posInt, refSchema } from './common.ts';
-import type { StageSpec, WithIssue } from './spec.ts';
+import { domainsOf, frac, lr, pos, posInt, refSchema } from './common.ts';
+import type { StageContext, StageSpec, WithIssue } from './spec.ts';
 
 const sequenceLength = z
   .object({
@@ -99,14 +99,35 @@ export function jobMixture(m: ResolvedMixture): Exclude<ResolvedMixture, { metho
   return { method: m.method, eta: m.eta, smoothing: m.smoothing, updateEvery: m.updateEvery };
 }
 
-/** doremi measures its excess loss against a reference model, which only it takes. */
-function checkPretrain(w: PretrainWith): WithIssue[] {
+/**
+ * doremi measures its excess loss against a reference model, which only it takes; an aioli round must be longer than
+ * its LearnParams (domains × lpRounds × lpSteps steps), checked here when the recipe alone says the domains.
+ */
+function checkPretrain(w: PretrainWith, ctx: StageContext): WithIssue[] {
   const m = w.mixture;
   if (m === undefined) return [];
   if (m.method === 'doremi' && m.reference === undefined) {
     return [{ path: 'mixture.reference', message: 'doremi scores each token against a reference model: name the stage that trains it (e.g. a pretrain on the stratified mixture)' }];
   }
   if (m.method !== 'doremi' && m.reference !== undefined) return [{ path: 'mixture.reference', message: `only doremi takes a reference model; method is '${m.method}'` }];
+  if (m.method === 'aioli') {
+    const a = resolveMixture(m) as Extract<ResolvedMixture, { method: 'aioli' }>;
+    const domains = new Set<string>();
+    for (const input of ctx.inputs) {
+      const d = domainsOf(input, ctx);
+      if (d === undefined) return [];
+      for (const name of d) domains.add(name);
+    }
+    const k = domains.size;
+    if (k > 1 && k * a.lpRounds * a.lpSteps >= a.updateEvery) {
+      return [
+        {
+          path: 'mixture.updateEvery',
+          message: `${a.updateEvery} must exceed domains × lpRounds × lpSteps = ${k} × ${a.lpRounds} × ${a.lpSteps} = ${k * a.lpRounds * a.lpSteps} (LearnParams), so each round also trains on the learned mixture`,
+        },
+      ];
+    }
+  }
   return [];
 }
 

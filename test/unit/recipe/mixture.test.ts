@@ -79,6 +79,14 @@ describe('pretrain mixtures at compile time', () => {
     ]);
   });
 
+  it('refuses an aioli round no longer than its LearnParams when the recipe says the domains', () => {
+    // builtin:brown genres a and b: two domains, so LearnParams takes 2 × 1 × 5 = 10 steps.
+    expect(compileErrors(recipe('{ method: aioli, updateEvery: 10 }'))).toEqual([
+      expect.objectContaining({ path: 'stages[1].with.mixture.updateEvery', message: '10 must exceed domains × lpRounds × lpSteps = 2 × 1 × 5 = 10 (LearnParams), so each round also trains on the learned mixture' }),
+    ]);
+    expect(node('{ method: aioli, updateEvery: 11 }').with.mixture).toMatchObject({ updateEvery: 11, lpSteps: 5 });
+  });
+
   it('skill-it and aioli carry their reference defaults: window 3; lpSteps 5, lpRounds 1, oneHotFactor 1', () => {
     expect(node('{ method: skill-it }').with.mixture).toEqual({ method: 'skill-it', eta: 1, updateEvery: 25, window: 3 });
     expect(node('{ method: aioli, lpSteps: 2 }').with.mixture).toEqual({ method: 'aioli', eta: 1, updateEvery: 25, lpRounds: 1, lpSteps: 2, oneHotFactor: 1 });
