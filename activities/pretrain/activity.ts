@@ -7,7 +7,8 @@
  * key in this run only, so it trains from scratch), records the loss curve and
  * mixture weights, and kills the child on cancellation. Here: the holdout split,
  * the job (the stage's settings as they are, plus the seed and the mixture an
- * input dataset carries) and the stage's outputs and provenance rows.
+ * input dataset carries; a DoReMi mixture's reference model, the input of role
+ * `reference`, as `paths.referenceModel`) and the stage's outputs and provenance rows.
  */
 import { activityInfo } from '@temporalio/activity';
 import { readDatasetAll, readManifest, shardPaths, writeDataset } from '../../datasets/dataset.ts';
