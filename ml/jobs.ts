@@ -41,6 +41,8 @@ export const trainerPathsSchema = z.strictObject({
   resumeFrom: path.optional(),
   /** a model dir to start from instead of a fresh seeded init */
   initFrom: path.optional(),
+  /** pretrain with a DoReMi mixture: the frozen reference model dir whose per-token losses the excess loss is taken over */
+  referenceModel: path.optional(),
 });
 export type TrainerPaths = z.output<typeof trainerPathsSchema>;
 
@@ -230,7 +232,7 @@ export interface TrainResult {
 
 /** What a finished pretrain job reports. */
 export interface PretrainResult extends TrainResult {
-  /** With a mixture: the policy's final weights per domain. */
+  /** With a mixture: the mixture the policy outputs (DoReMi: the time average of its weights; the others: their last weights). */
   mixtureWeights?: Record<string, number>;
   /** With a mixture: per-domain mean training loss (nats/token) over the last min(10, steps) steps. */
   domainLoss?: Record<string, number>;

@@ -55,9 +55,11 @@ function onlineSpec(settings: MixSettings): { spec?: MixtureJobSpec } {
   const { eta, updateEvery } = settings;
   switch (settings.method) {
     case 'aioli':
-    case 'doremi':
     case 'skill-it':
       return { spec: { method: settings.method, eta, updateEvery } };
+    case 'doremi':
+      // Refused at compile time (recipe/stages/mix.ts): it needs a reference model, given on the pretrain stage.
+      throw new StageInputError('with.method: doremi needs a reference model; configure it on the pretrain stage (with.mixture: { method: doremi, reference: <stage> })');
     default:
       return {};
   }

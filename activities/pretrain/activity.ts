@@ -7,7 +7,8 @@
  * key in this run only, so it trains from scratch), records the loss curve and
  * mixture weights, and kills the child on cancellation. Here: the holdout split,
  * the job (the stage's settings as they are, plus the seed and the mixture an
- * input dataset carries) and the stage's outputs and provenance rows.
+ * input dataset carries; a DoReMi mixture's reference model, the input of role
+ * `reference`, as `paths.referenceModel`) and the stage's outputs and provenance rows.
  */
 import { activityInfo } from '@temporalio/activity';
 import { readDatasetAll, readManifest, shardPaths, writeDataset } from '../../datasets/dataset.ts';
@@ -15,7 +16,7 @@ import type { Doc } from '../../datasets/types.ts';
 import { formatIssues, modelConfigSchema } from '../../ml/config.ts';
 import type { MixtureJobSpec, PretrainResult } from '../../ml/jobs.ts';
 import { estimateTrainingMemory } from '../../recipe/memory.ts';
-import { pretrainStage } from '../../recipe/stages/pretrain.ts';
+import { jobMixture, pretrainStage } from '../../recipe/stages/pretrain.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { StageInputError } from '../errors.ts';
 import { stageActivity } from '../stage-activity.ts';
@@ -40,10 +41,10 @@ async function inputMixture(deps: ActivityDeps, req: StageRequest): Promise<Mixt
 
 export function createPretrain(deps: ActivityDeps) {
   return stageActivity(pretrainStage, {
-    async run({ req, settings }) {
+    async run({ req, settings, inputs, reject }) {
       const { seed, model } = req.node.context;
       const docs: Doc[] = [];
-      for (const input of req.inputs) if ((input.role ?? 'data') === 'data') docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
+      for (const input of inputs.data) docs.push(...(await readDatasetAll(deps.store, input.artifact.id)));
       const { train, heldout } = splitHoldout(docs, seed, settings.holdout);
       if (train.length === 0) throw new StageInputError(`pretrain "${req.node.id}": no training documents (inputs had ${docs.length})`);
       const trainRef = await writeDataset(deps.store, train, { meta: { stage: req.node.id, split: 'train' } });
@@ -53,7 +54,10 @@ export function createPretrain(deps: ActivityDeps) {
       const outputDir = await deps.store.stage();
       // The stage's own `with.mixture` (its defaults resolved at compile time) wins over one carried by the input
       // dataset, whose manifests are then not read.
-      const mixture = settings.mixture ?? (await inputMixture(deps, req));
+      const mixture = settings.mixture !== undefined ? jobMixture(settings.mixture) : await inputMixture(deps, req);
+      // DoReMi's reference model (with.mixture.reference, an input of role `reference`).
+      const reference = inputs.reference[0];
+      if (settings.mixture?.method === 'doremi' && reference === undefined) reject('with.mixture.reference: doremi needs a reference model input');
       const parsedModel = modelConfigSchema.safeParse(model);
       if (!parsedModel.success) throw new StageInputError(formatIssues(`pretrain "${req.node.id}": model`, parsedModel.error));
       const jobModel = parsedModel.data;
@@ -64,7 +68,7 @@ export function createPretrain(deps: ActivityDeps) {
           type: 'pretrain',
           settings: jobSettings,
           model: jobModel,
-          paths: { shards, checkpointDir, outputDir, resumeFrom },
+          paths: { shards, checkpointDir, outputDir, resumeFrom, ...(reference !== undefined ? { referenceModel: deps.store.dir(reference.artifact.id) } : {}) },
         }),
         // The compiler's estimate, so an out-of-memory failure can say what this stage was expected to need.
         estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: settings.batchSize }).bytes,
@@ -76,7 +80,7 @@ export function createPretrain(deps: ActivityDeps) {
         trainedOn: trainRef.id,
         // What an upsample of this model continues (activities/upsample/): the settings it trained with and where
         // its checkpoints are, relative to the checkpoints root (shared by every worker that may resume it).
-        pretrain: { settings: jobSettings, checkpoints: checkpointScope(req) },
+        pretrain: { settings: jobSettings, checkpoints: checkpointScope(req), ...(reference !== undefined ? { referenceModel: reference.artifact.id } : {}) },
       });
       return {
         outputs: [

@@ -22,7 +22,7 @@ import { runTrainerStage, trainedModelMeta, trainingMetrics } from '../trainer-s
 /** What a pretrain's model artifact records for an upsample (activities/pretrain/activity.ts). */
 const pretrainMeta = z.object({
   trainedOn: z.string(),
-  pretrain: z.object({ settings: pretrainSettingsSchema, checkpoints: z.string().regex(/^[A-Za-z0-9._-]+$/) }),
+  pretrain: z.object({ settings: pretrainSettingsSchema, checkpoints: z.string().regex(/^[A-Za-z0-9._-]+$/), referenceModel: z.string().optional() }),
 });
 
 export function createUpsample(deps: ActivityDeps) {
@@ -34,7 +34,7 @@ export function createUpsample(deps: ActivityDeps) {
       const ref = await deps.store.get(base.artifact.id);
       const meta = pretrainMeta.safeParse(ref.meta);
       if (!meta.success) reject(`input "${base.node}" is not a pretrain's model with its schedule recorded (artifact ${base.artifact.id.slice(0, 12)}); upsample continues a pretrain stage of this recipe`);
-      const { settings: pretrain, checkpoints } = meta.data!.pretrain;
+      const { settings: pretrain, checkpoints, referenceModel } = meta.data!.pretrain;
       const startStep = upsampleStartStep(pretrain.steps, settings.fraction);
       if (startStep >= pretrain.steps) reject(`fraction ${settings.fraction} of ${pretrain.steps} steps leaves no step to train`);
       let start: string | undefined;
@@ -56,7 +56,14 @@ export function createUpsample(deps: ActivityDeps) {
           settings: { ...settings, pretrain, startStep },
           model: jobModel,
           // Its own checkpoints (a retry) first, else the pretrain's at the start step.
-          paths: { shards, checkpointDir, outputDir, ...((resumeFrom ?? start) !== undefined ? { resumeFrom: resumeFrom ?? start } : {}) },
+          paths: {
+            shards,
+            checkpointDir,
+            outputDir,
+            ...((resumeFrom ?? start) !== undefined ? { resumeFrom: resumeFrom ?? start } : {}),
+            // A DoReMi pretrain goes on scoring against its reference model.
+            ...(referenceModel !== undefined ? { referenceModel: deps.store.dir(referenceModel) } : {}),
+          },
         }),
       });
       const artifact = await deps.store.commit(outputDir, 'model', {

@@ -12,6 +12,7 @@ export interface AioliOptions {
   lpSteps?: number;
   oneHotFactor?: number;
   normalizeA?: boolean;
+  diagonal?: boolean;
   ema?: number;
   /** Seeds the order in which LearnParams visits the domains. */
   seed?: number;
@@ -38,11 +39,16 @@ const stateSchema = z.object({
  *    spread evenly), measuring every domain's loss before and after. The drops form
  *    G_ij = mean over sweeps of (L_i,before − L_i,after) for the interval on j; since G_i· = W A_i·
  *    with W the matrix of perturbed mixtures, A's rows are solved from W (with f = 1, A = G).
- * 2. Optionally normalizes A (`normalizeA`, default true, the released code's `aioli_normalize_A`:
- *    shift so the smallest entry is 0, then divide by the sum), which makes η scale-free.
+ *    With `diagonal` (`aioli_diagonal`, oneHotFactor < 1) only the diagonal is kept: A_ii = G_ii / f.
+ * 2. Optionally normalizes A (`normalizeA`, default true: the released code's `aioli_normalize_A`, set by
+ *    every run script it ships; shift so the smallest entry is 0, then divide by the sum), which makes η
+ *    scale-free.
  * 3. Takes an exponentiated-gradient step on the mixing-law objective:
  *    p_j ← p_j · exp(η · Σ_i A_ij), normalized. With `ema` set it follows the released code
  *    instead: Ā ← (1 − ema)·A + ema·Ā and p ∝ exp(η · Σ_i Ā_ij) from uniform.
+ *
+ * Defaults are the reference's (HazyResearch/aioli `main.py`): `lpRounds` 1, `lpSteps` 5, `oneHotFactor` 1,
+ * no `ema`. Its `aioli_prior` (a static mixture before the first round) is not offered.
  *
  * Simplifications, each forced by the small in-process setting: LearnParams runs at the *end* of
  * each round rather than its start (so the first `updateEvery − k·lpRounds·lpSteps` steps train on
@@ -56,13 +62,15 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
   const k = names.length;
   const U = o.updateEvery;
   const rounds = o.lpRounds ?? 1;
-  const S = o.lpSteps ?? 2;
+  const S = o.lpSteps ?? 5;
   const f = o.oneHotFactor ?? 1;
   const normalizeA = o.normalizeA ?? true;
+  const diagonal = o.diagonal ?? false;
   const seed = o.seed ?? 0;
   const L = k > 1 ? k * rounds * S : 0;
   if (!(o.eta > 0)) throw new JobInputError(`${where}.eta: expected a number > 0`);
   if (k > 1 && !(f > 1 / k && f <= 1)) throw new JobInputError(`${where}.oneHotFactor: must be in (1/k, 1] = (${1 / k}, 1] for ${k} domains`);
+  if (diagonal && f === 1) throw new JobInputError(`${where}.diagonal: needs oneHotFactor < 1 (with a one-hot perturbation A is G itself)`);
   if (L >= U) {
     throw new JobInputError(
       `${where}.updateEvery: ${U} must exceed domains × lpRounds × lpSteps = ${k} × ${rounds} × ${S} = ${L}, so each round also trains on the learned mixture`,
@@ -99,19 +107,14 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
 
   function estimateA(round: number): number[][] {
     const start = round * U + lpStart;
-    const G = names.map(() => new Array<number>(k).fill(0));
-    for (let m = 0; m < k * rounds; m++) {
-      const before = probes.get(start + m * S);
-      const after = probes.get(start + (m + 1) * S);
-      if (before === undefined || after === undefined) {
-        throw new Error(`aioli: missing probe losses at step ${before === undefined ? start + m * S : start + (m + 1) * S}`);
-      }
-      const j = intervalDomain(round, m);
-      for (let i = 0; i < k; i++) G[i]![j]! += (before[i]! - after[i]!) / rounds;
+    const losses: number[][] = [];
+    for (let m = 0; m <= k * rounds; m++) {
+      const loss = probes.get(start + m * S);
+      if (loss === undefined) throw new Error(`aioli: missing probe losses at step ${start + m * S}`);
+      losses.push(loss);
     }
-    if (f === 1) return G;
-    const W = names.map((_, j) => perturbed(j));
-    return G.map((row) => solveLinear(W, row));
+    const order = Array.from({ length: k * rounds }, (_, m) => intervalDomain(round, m));
+    return learnedA(order, losses, { lpRounds: rounds, oneHotFactor: f, diagonal });
   }
 
   return {
@@ -134,23 +137,10 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
     },
     update(step) {
       if (k === 1 || step % U !== 0 || step === 0) return;
-      let A = estimateA(step / U - 1);
+      const A = estimateA(step / U - 1);
       probes = new Map();
       lastA = A.map((row) => [...row]);
-      if (normalizeA) {
-        const min = Math.min(...A.flat());
-        if (min < 0) A = A.map((row) => row.map((a) => a - min));
-        const total = A.flat().reduce((a, b) => a + b, 0);
-        if (total > 0) A = A.map((row) => row.map((a) => a / total));
-      }
-      const colSum = (M: number[][]): number[] => names.map((_, j) => M.reduce((acc, row) => acc + row[j]!, 0));
-      if (o.ema !== undefined) {
-        const g = o.ema;
-        emaA = emaA === null ? A : A.map((row, i) => row.map((a, j) => (1 - g) * a + g * emaA![i]![j]!));
-        p = exponentiatedStep(uniform(k), colSum(emaA), o.eta);
-      } else {
-        p = exponentiatedStep(p, colSum(A), o.eta);
-      }
+      ({ p, emaA } = aioliStep(p, A, emaA, { eta: o.eta, normalizeA, ema: o.ema }));
     },
     state: () => ({
       method: 'aioli',
@@ -160,6 +150,53 @@ export function aioliPolicy(domains: readonly MixtureDomain[], o: AioliOptions, 
       probes: [...probes].map(([step, loss]) => [step, toRecord(names, loss)]),
     }),
   };
+}
+
+/**
+ * LearnParams' estimate of A from one round's probes (HazyResearch/aioli `learn_params_subroutine`): `order[m]` is
+ * the domain perturbed in interval m (lpRounds sweeps of the k domains), `losses[m]` the per-domain loss before it
+ * and `losses[m + 1]` after. G_ij = mean over sweeps of the drops of domain i's loss over the intervals on j; with
+ * oneHotFactor f < 1 each row of A solves W A_i· = G_i· (W the perturbed mixtures), or with `diagonal`
+ * A_ii = G_ii / f and 0 elsewhere; with f = 1, A = G.
+ */
+export function learnedA(order: readonly number[], losses: readonly (readonly number[])[], o: { lpRounds: number; oneHotFactor: number; diagonal: boolean }): number[][] {
+  const k = losses[0]!.length;
+  const f = o.oneHotFactor;
+  const G = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  order.forEach((j, m) => {
+    for (let i = 0; i < k; i++) G[i]![j]! += losses[m]![i]! - losses[m + 1]![i]!;
+  });
+  const mean = G.map((row) => row.map((g) => g / o.lpRounds));
+  if (f === 1) return mean;
+  if (o.diagonal) return mean.map((row, i) => row.map((g, j) => (i === j ? g / f : 0)));
+  const W = Array.from({ length: k }, (_, j) => Array.from({ length: k }, (__, i) => (i === j ? f : (1 - f) / (k - 1))));
+  return mean.map((row) => solveLinear(W, row));
+}
+
+/**
+ * One Aioli update from a learned A (HazyResearch/aioli `train`): optionally normalized (shifted to non-negative
+ * entries, scaled to sum 1), then p ← p ⊙ exp(η · Σ_i A_ij) normalized, or with `ema`
+ * Ā ← (1 − ema)·A + ema·Ā (Ā = A at the first update) and p ∝ exp(η · Σ_i Ā_ij) from uniform.
+ */
+export function aioliStep(
+  p: readonly number[],
+  learned: readonly (readonly number[])[],
+  emaA: number[][] | null,
+  o: { eta: number; normalizeA: boolean; ema?: number | undefined },
+): { p: number[]; emaA: number[][] | null } {
+  const k = p.length;
+  let A = learned.map((row) => [...row]);
+  if (o.normalizeA) {
+    const min = Math.min(...A.flat());
+    if (min < 0) A = A.map((row) => row.map((a) => a - min));
+    const total = A.flat().reduce((a, b) => a + b, 0);
+    if (total > 0) A = A.map((row) => row.map((a) => a / total));
+  }
+  const colSum = (M: number[][]): number[] => Array.from({ length: k }, (_, j) => M.reduce((acc, row) => acc + row[j]!, 0));
+  if (o.ema === undefined) return { p: exponentiatedStep(p, colSum(A), o.eta), emaA };
+  const g = o.ema;
+  const next = emaA === null ? A : A.map((row, i) => row.map((a, j) => (1 - g) * a + g * emaA[i]![j]!));
+  return { p: exponentiatedStep(uniform(k), colSum(next), o.eta), emaA: next };
 }
 
 /** The last estimated mixing-law matrix A (rows: affected domain i, columns: trained domain j), before normalization; null before the first update. */

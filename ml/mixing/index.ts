@@ -4,6 +4,7 @@
  * from their weights.
  */
 import { JobInputError } from '../errors.ts';
+import { BYTE_VOCAB_SIZE } from '../tokenizer.ts';
 import { aioliPolicy } from './aioli.ts';
 import { doremiPolicy } from './doremi.ts';
 import { staticPolicy, stratifiedPolicy, temperaturePolicy } from './fixed.ts';
@@ -22,6 +23,8 @@ export interface CreatePolicyOptions {
   state?: unknown;
   /** Field path used in error messages; default `mixture`. */
   where?: string;
+  /** The tokenizer's vocabulary size (DoReMi's score of a domain not yet seen is its log); default the byte tokenizer's. */
+  vocabSize?: number;
 }
 
 /**
@@ -56,7 +59,7 @@ export function createMixturePolicy(
     case 'stratified':
       return stratifiedPolicy(sorted);
     case 'doremi':
-      return doremiPolicy(sorted, spec, where, saved);
+      return doremiPolicy(sorted, { ...spec, vocabSize: opts.vocabSize ?? BYTE_VOCAB_SIZE }, where, saved);
     case 'skill-it':
       return skillItPolicy(sorted, spec, where, saved);
     case 'aioli':

@@ -28,6 +28,8 @@ const checkpointSchema = z.object({
   policy: z.unknown(),
   /** Per domain [Σ NLL, tokens] since the last update. */
   pending: sums,
+  /** Per domain [Σ max(ℓθ − ℓref, 0), tokens] since the last update (a policy that needs a reference model). */
+  pendingExcess: sums.optional(),
   /** Per step (the last {@link RECENT_STEPS}) and domain, [Σ NLL, tokens]. */
   recent: z.array(z.tuple([z.number().int(), sums])),
 });
@@ -83,6 +85,7 @@ export class MixtureRun {
   readonly names: string[];
   readonly updateEvery: number | undefined;
   #pending: Sums = {};
+  #pendingExcess: Sums = {};
   #recent: Array<[number, Sums]> = [];
   #probe: { inputs: Int32Array; targets: Int32Array; rowDomains: number[] } | null = null;
 
@@ -125,13 +128,14 @@ export class MixtureRun {
     const base = createMixturePolicy(
       spec,
       names.map((name, i) => ({ name, tokens: streams[i]!.tokens.length })),
-      { seed: o.seed, state: o.saved?.policy, where: 'job.mixture' },
+      { seed: o.seed, state: o.saved?.policy, where: 'job.mixture', vocabSize: tokenizer.vocabSize },
     );
     if (o.reweight !== undefined) checkMultipliers(names, o.reweight, o.reweightWhere ?? 'job.reweight');
     const policy = o.reweight !== undefined ? reweightedPolicy(base, o.reweight) : base;
     const run = new MixtureRun(streams, names, policy, spec, o);
     if (o.saved !== undefined) {
       run.#pending = structuredClone(o.saved.pending);
+      run.#pendingExcess = structuredClone(o.saved.pendingExcess ?? {});
       run.#recent = structuredClone(o.saved.recent);
     }
     if (spec.method === 'aioli') run.#probe = run.#probeWindows(spec.probeWindows ?? 8);
@@ -149,11 +153,21 @@ export class MixtureRun {
     batch.rowDomains.forEach((d, r) => counter.addWindow(this.streams[d]!, batch.windows[r]![0], batch.windows[r]![1]));
   }
 
-  /** Records the per-row NLL sums of the batch that completed step `step` (1-based count). */
-  recordStep(step: number, batch: MixtureBatch, rowNll: Float32Array): void {
+  /** True when the policy scores each token against a reference model: {@link recordStep} then needs `rowExcess`. */
+  get needsReference(): boolean {
+    return this.policy.needsReference === true;
+  }
+
+  /**
+   * Records the per-row NLL sums of the batch that completed step `step` (1-based count) and, for a
+   * policy that {@link needsReference}, each row's sum over its tokens of max(ℓθ − ℓref, 0).
+   */
+  recordStep(step: number, batch: MixtureBatch, rowNll: Float32Array, rowExcess?: Float32Array): void {
+    if (this.needsReference && rowExcess === undefined) throw new Error(`${this.policy.method}: step ${step} recorded without the excess loss over the reference model`);
     const stepSums: Sums = {};
     batch.rowDomains.forEach((d, r) => addTo(stepSums, this.names[d]!, rowNll[r]!, this.o.context));
     if (this.updateEvery !== undefined) for (const [n, [nll, tokens]] of Object.entries(stepSums)) addTo(this.#pending, n, nll, tokens);
+    if (this.updateEvery !== undefined && rowExcess !== undefined) batch.rowDomains.forEach((d, r) => addTo(this.#pendingExcess, this.names[d]!, rowExcess[r]!, this.o.context));
     this.#recent.push([step, stepSums]);
     if (this.#recent.length > RECENT_STEPS) this.#recent.shift();
   }
@@ -166,9 +180,10 @@ export class MixtureRun {
   async afterStep(step: number, model: GptModel): Promise<Record<string, number> | null> {
     if (this.#probe !== null && this.policy.wantsProbe(step)) this.policy.observeProbe(step, await this.#probeLoss(model));
     if (this.updateEvery === undefined || step % this.updateEvery !== 0) return null;
-    const loss = Object.fromEntries(Object.entries(this.#pending).map(([n, [nll, tokens]]) => [n, nll / tokens]));
-    this.policy.update(step, loss);
+    const mean = (s: Sums) => Object.fromEntries(Object.entries(s).map(([n, [total, tokens]]) => [n, total / tokens]));
+    this.policy.update(step, mean(this.#pending), this.needsReference ? mean(this.#pendingExcess) : undefined);
     this.#pending = {};
+    this.#pendingExcess = {};
     return this.policy.weights();
   }
 
@@ -187,6 +202,7 @@ export class MixtureRun {
       domains: [...this.names],
       policy: this.policy.state(),
       pending: structuredClone(this.#pending),
+      ...(this.needsReference ? { pendingExcess: structuredClone(this.#pendingExcess) } : {}),
       recent: structuredClone(this.#recent),
     };
   }

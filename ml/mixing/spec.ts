@@ -15,19 +15,20 @@ export type MixtureSpec =
   | { method: 'stratified' }
   | {
       method: 'doremi';
-      /** Step size of the exponentiated-gradient update (the paper uses 1). */
+      /** Step size of the exponentiated-gradient update (`reweight_eta`; the paper and the code use 1). */
       eta: number;
-      /** Mixing with uniform, c in α ← (1 − c)·α + c·u (the paper uses 1e-3); default 1e-3. */
+      /** Mixing with uniform, c in α ← (1 − c)·α + c·u (`reweight_eps`: the paper's 1e-3, the code's default 1e-4); default 1e-3. */
       smoothing?: number;
-      /** Per-domain reference loss (nats/token), e.g. a reference run's `domainLoss`; default: see `doremi.ts`. */
-      referenceLoss?: Record<string, number>;
+      /** Steps between updates (the reference updates after every step: 1). The trainer scores against the reference model in `paths.referenceModel`. */
       updateEvery: number;
     }
   | {
       method: 'skill-it';
       eta: number;
-      /** The skills graph: `graph[i][j]` = how much training on domain i helps domain j (entries left out: 0); default the identity. */
+      /** The skills graph: `graph[i][j]` = how much training on domain i helps domain j (entries left out: 0; an off-diagonal 1 counts 0.5, as the reference reads its 0/1 graphs); default the identity. */
       graph?: Record<string, Record<string, number>>;
+      /** How many of the last per-domain loss vectors the update sums (`mw_window`); default 3. */
+      window?: number;
       updateEvery: number;
     }
   | {
@@ -37,12 +38,14 @@ export type MixtureSpec =
       updateEvery: number;
       /** Sweeps over the domains per LearnParams (the paper's `lp_rounds`); default 1. */
       lpRounds?: number;
-      /** Steps trained on each perturbed mixture (the paper's `lp_steps`); default 2. */
+      /** Steps trained on each perturbed mixture (the paper's `lp_steps`); default 5, the reference's. */
       lpSteps?: number;
       /** Weight of the perturbed domain in its mixture, the rest spread evenly (`one_hot_factor`); default 1. */
       oneHotFactor?: number;
-      /** Shift A to non-negative entries and scale it to sum 1 before the step (`aioli_normalize_A`); default true. */
+      /** Shift A to non-negative entries and scale it to sum 1 before the step (`aioli_normalize_A`, which every released run script sets); default true. */
       normalizeA?: boolean;
+      /** Keep only A's diagonal, A_ii = G_ii / oneHotFactor (`aioli_diagonal`; needs oneHotFactor < 1); default false. */
+      diagonal?: boolean;
       /** When set, p ∝ exp(η·Σ_i Ā_ij) with Ā an EMA of A (Ā ← (1 − ema)·A + ema·Ā), as the released code does. */
       ema?: number;
       /** Fixed windows per domain that measure per-domain loss around each perturbed interval; default 8. */
@@ -75,10 +78,15 @@ export interface MixturePolicy {
   weights(): Record<string, number>;
   /**
    * Called every `updateEvery` steps (`step` = steps completed) with the mean per-domain training
-   * loss since the last update (nats/token). A domain that was not sampled since then is absent;
-   * policies then keep their previous estimate for it.
+   * loss since the last update (nats/token) and, for a policy that {@link needsReference}, the mean
+   * per-token excess loss over the reference model, max(ℓθ − ℓref, 0) clipped token by token. A
+   * domain that was not sampled since then is absent; policies then keep their previous estimate for it.
    */
-  update(step: number, perDomainLoss: Record<string, number>): void;
+  update(step: number, perDomainLoss: Record<string, number>, perDomainExcess?: Record<string, number>): void;
+  /** True when {@link update} needs the per-token excess loss over a reference model (DoReMi). */
+  readonly needsReference?: boolean;
+  /** The mixture the method outputs at the end of training (DoReMi: the time average of its weights); default {@link weights}. */
+  finalWeights?(): Record<string, number>;
   /** JSON-serializable; `createMixturePolicy(spec, domains, { state })` restores it exactly. */
   state(): unknown;
   /** The mixture that 0-based step `step` draws its rows from: {@link weights} except while a policy perturbs it (Aioli's LearnParams). */
@@ -102,13 +110,13 @@ export const mixtureJobSchema = z.discriminatedUnion('method', [
     method: z.literal('doremi'),
     eta: positive,
     smoothing: z.number().min(0).max(1).optional(),
-    referenceLoss: z.record(z.string().min(1), z.number().nonnegative()).optional(),
     updateEvery: period,
   }),
   z.strictObject({
     method: z.literal('skill-it'),
     eta: positive,
     graph: z.record(z.string().min(1), z.record(z.string().min(1), z.number())).optional(),
+    window: period.optional(),
     updateEvery: period,
   }),
   z.strictObject({
@@ -119,6 +127,7 @@ export const mixtureJobSchema = z.discriminatedUnion('method', [
     lpSteps: period.optional(),
     oneHotFactor: z.number().gt(0).max(1).optional(),
     normalizeA: z.boolean().optional(),
+    diagonal: z.boolean().optional(),
     ema: z.number().min(0).lt(1).optional(),
     probeWindows: period.optional(),
   }),

@@ -21,7 +21,11 @@ import type { MixtureJobSpec, PretrainJob, PretrainResult, TrainerIO, TrainResul
 import { checkMultipliers, isIdentity } from '../mixing/reweight.ts';
 import { trainStepWithRowNll } from '../mixing/row-loss-step.ts';
 import { loadMixtureCheckpoint, MIXTURE_STATE_FILE, MixtureRun } from '../mixing/run.ts';
+import { readModelDir } from '../checkpoint.ts';
+import type { ModelConfig } from '../config.ts';
+import { modelFromWeights, type GptModel } from '../gpt.ts';
 import { lrAt } from '../optim.ts';
+import type { Tokenizer } from '../tokenizer.ts';
 import { trainStep } from '../train-step.ts';
 import { runTraining, type TrainingKind, type TrainingSession } from './kit.ts';
 
@@ -38,27 +42,56 @@ type PretrainExtra = Omit<PretrainResult, keyof TrainResult>;
  * `settings.mixture`, each row's domain is drawn from the mixture policy's weights and its window from
  * that domain's documents; the policy sees per-domain losses every `updateEvery` steps, a `mixture`
  * message reports its weights at the start and after each update, and its state is checkpointed in
- * `mixture.json`. With `settings.sequenceLength` (dataset decomposition), each step trains on sequences
+ * `mixture.json`; a policy that scores tokens against a reference model (DoReMi) runs the frozen model of
+ * `paths.referenceModel` forward on every batch too. With `settings.sequenceLength` (dataset decomposition), each step trains on sequences
  * of one document each, of a length the curriculum picks, with the same tokens per step.
  */
-export function runPretrain(job: PretrainJob, io: TrainerIO): Promise<PretrainResult | null> {
+export async function runPretrain(job: PretrainJob, io: TrainerIO): Promise<PretrainResult | null> {
   const s = job.settings;
   const schedule = { lr: s.lr, warmupSteps: s.warmupSteps, totalSteps: s.steps, minLrRatio: s.minLrRatio };
-  return runTraining(
-    {
-      model: job.model,
-      paths: job.paths,
-      steps: s.steps,
-      checkpointEvery: s.checkpointEvery,
-      seed: s.seed,
-      backend: s.backend,
-      weightDecay: s.weightDecay,
-      gradClip: s.gradClip,
-      lrAt: (step) => lrAt(step, schedule),
-    },
-    io,
-    pretrainKind(job),
-  );
+  const held: HeldModels = {};
+  try {
+    return await runTraining(
+      {
+        model: job.model,
+        paths: job.paths,
+        steps: s.steps,
+        checkpointEvery: s.checkpointEvery,
+        seed: s.seed,
+        backend: s.backend,
+        weightDecay: s.weightDecay,
+        gradClip: s.gradClip,
+        lrAt: (step) => lrAt(step, schedule),
+      },
+      io,
+      pretrainKind(job, undefined, held),
+    );
+  } finally {
+    held.reference?.dispose();
+  }
+}
+
+/** Models a training kind loads besides the trained one (DoReMi's reference), disposed by its caller after training. */
+export interface HeldModels {
+  reference?: GptModel;
+}
+
+/**
+ * The frozen reference of a mixture that scores tokens against one (DoReMi): the model in `paths.referenceModel`,
+ * which must share the trained model's tokenizer and cover its context.
+ */
+async function loadReference(dir: string | undefined, method: string, config: Required<ModelConfig>, tokenizer: Tokenizer): Promise<GptModel> {
+  if (dir === undefined) {
+    throw new JobInputError(`job.paths.referenceModel: missing; mixture '${method}' scores each token's loss against a reference model (recipes: with.mixture.reference)`);
+  }
+  const ref = await readModelDir(dir);
+  if (ref.tokenizer.vocabSize !== tokenizer.vocabSize) {
+    throw new JobInputError(`job.paths.referenceModel: ${dir} has a vocabulary of ${ref.tokenizer.vocabSize} tokens, the trained model ${tokenizer.vocabSize}`);
+  }
+  if (ref.config.context < config.context) {
+    throw new JobInputError(`job.paths.referenceModel: ${dir} has context ${ref.config.context}, shorter than the trained model's ${config.context}`);
+  }
+  return modelFromWeights(ref.config, ref.weights);
 }
 
 /**
@@ -89,7 +122,7 @@ function tokenShares(docs: readonly ShardDoc[], stream: TokenStream): Record<str
  * windows of the concatenation draws them by domain instead (a static mixture of the token shares, reweighted),
  * a pretrain with a mixture keeps its policy and reweights what it samples.
  */
-export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling): TrainingKind<PretrainExtra> {
+export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling, held: HeldModels = {}): TrainingKind<PretrainExtra> {
   const { settings, paths } = job;
   return {
     async prepare({ backend, config, tokenizer, resumeFrom, io }): Promise<TrainingSession<PretrainExtra>> {
@@ -121,6 +154,8 @@ export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling): Tra
               saved: hasSaved ? await loadMixtureCheckpoint(resumeFrom!) : undefined,
               ...(reweighting ? { reweight: upsample.domains!, reweightWhere: upsample.where } : {}),
             });
+      const reference = mix?.needsReference ? await loadReference(paths.referenceModel, mix.policy.method, config, tokenizer) : undefined;
+      held.reference = reference;
       const dd = settings.sequenceLength === undefined ? null : decomposition(job, stream, config);
       if (mix !== null) await io.send({ type: 'log', level: 'info', msg: `mixture ${mix.policy.method} over domains ${mix.names.join(', ')}` });
       if (dd !== null) {
@@ -143,8 +178,8 @@ export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling): Tra
         async trainStep(model, opt, step, hyper) {
           if (mix !== null) {
             const batch = mix.batchAt(step);
-            const out = await withTensors(batch.inputs, batch.targets, B, T, (x, y) => trainStepWithRowNll(model, opt, x, y, hyper));
-            mix.recordStep(step + 1, batch, out.rowNll);
+            const out = await withTensors(batch.inputs, batch.targets, B, T, (x, y) => trainStepWithRowNll(model, opt, x, y, hyper, reference));
+            mix.recordStep(step + 1, batch, out.rowNll, out.rowExcess);
             mix.countConsumed(counter!, batch);
             return { loss: out.loss, tokens: B * T };
           }
@@ -173,7 +208,7 @@ export function pretrainKind(job: PretrainJob, upsample?: UpsampleSampling): Tra
         result() {
           const extra: PretrainExtra = {};
           if (mix !== null) {
-            extra.mixtureWeights = mix.policy.weights();
+            extra.mixtureWeights = mix.policy.finalWeights?.() ?? mix.policy.weights();
             extra.domainLoss = mix.domainLoss();
           }
           if (dd !== null) {

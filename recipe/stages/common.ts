@@ -1,5 +1,6 @@
 /** Zod pieces several kinds' `with` blocks share: number ranges, references, the learned quality classifier. PURE. */
 import { z } from 'zod';
+import type { StageContext } from './spec.ts';
 
 export const pos = z.number().positive();
 export const posInt = z.number().int().positive();
@@ -62,3 +63,27 @@ export const TUNES_A_MODEL = {
   long: true,
   trains: true,
 } as const;
+
+/** The stage id a model reference (`base` or `base.model`) names. */
+export function stageOf(ref: string): string {
+  return ref.split('.')[0]!;
+}
+
+/**
+ * The domains the documents of `ref` carry, when the recipe alone says: a dataset's known domains, or a filter's
+ * output (it keeps each document's domain) of inputs whose domains are known; undefined otherwise.
+ */
+export function domainsOf(ref: string, ctx: StageContext, depth = 0): Set<string> | undefined {
+  const id = stageOf(ref);
+  const known = ctx.datasetDomains?.(id);
+  if (known !== undefined) return new Set(known);
+  const stage = ctx.stageNamed?.(id);
+  if (stage === undefined || depth > 32 || (stage.kind !== 'filter' && stage.kind !== 'pretrain')) return undefined;
+  const out = new Set<string>();
+  for (const input of stage.inputs) {
+    const d = domainsOf(input, ctx, depth + 1);
+    if (d === undefined) return undefined;
+    for (const name of d) out.add(name);
+  }
+  return out;
+}

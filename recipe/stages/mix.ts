@@ -1,7 +1,7 @@
 /** `mix`: an offline training mixture of its input datasets, or an online method handed to `pretrain` (activities/mix/). */
 import { z } from 'zod';
 import { pos, posInt } from './common.ts';
-import type { StageSpec } from './spec.ts';
+import type { StageSpec, WithIssue } from './spec.ts';
 
 export const mixWith = z
   .object({
@@ -16,6 +16,12 @@ export const mixWith = z
 
 export type MixWith = z.output<typeof mixWith>;
 
+/** doremi needs a reference model, which a dataset cannot carry to the pretrain: it is configured there. */
+function checkMix(w: MixWith): WithIssue[] {
+  if (w.method !== 'doremi') return [];
+  return [{ path: 'method', message: 'doremi scores tokens against a reference model, which a mix stage cannot hand to pretrain: give the pretrain stage with.mixture: { method: doremi, reference: <stage> } instead' }];
+}
+
 export const mixStage = {
   kind: 'mix',
   summary: 'static, temperature or stratified mixtures; online methods handed to pretrain',
@@ -27,6 +33,7 @@ export const mixStage = {
   queue: 'braise-cpu',
   long: false,
   available: true,
-  implVersion: '1',
+  implVersion: '2',
+  check: checkMix,
   headline: ['docs', 'tokens'],
 } as const satisfies StageSpec<'mix', typeof mixWith>;

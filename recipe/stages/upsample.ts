@@ -15,7 +15,7 @@
  * checkpoints are (activities/upsample/). PURE.
  */
 import { z } from 'zod';
-import { posInt } from './common.ts';
+import { domainsOf, posInt, stageOf } from './common.ts';
 import { pretrainWith } from './pretrain.ts';
 import type { StageContext, StageSpec, WithIssue } from './spec.ts';
 
@@ -35,30 +35,6 @@ export type UpsampleWith = z.output<typeof upsampleWith>;
 /** The pretrain step an upsample of `fraction` starts from, for a pretrain of `steps` steps. */
 export function upsampleStartStep(steps: number, fraction: number): number {
   return Math.round((1 - fraction) * steps);
-}
-
-/** The stage id a model reference (`base` or `base.model`) names. */
-function stageOf(ref: string): string {
-  return ref.split('.')[0]!;
-}
-
-/**
- * The domains the documents of `ref` carry, when the recipe alone says: a dataset's known domains, or a filter's
- * output (it keeps each document's domain) of inputs whose domains are known; undefined otherwise.
- */
-function domainsOf(ref: string, ctx: StageContext, depth = 0): Set<string> | undefined {
-  const id = stageOf(ref);
-  const known = ctx.datasetDomains?.(id);
-  if (known !== undefined) return new Set(known);
-  const stage = ctx.stageNamed?.(id);
-  if (stage === undefined || depth > 32 || (stage.kind !== 'filter' && stage.kind !== 'pretrain')) return undefined;
-  const out = new Set<string>();
-  for (const input of stage.inputs) {
-    const d = domainsOf(input, ctx, depth + 1);
-    if (d === undefined) return undefined;
-    for (const name of d) out.add(name);
-  }
-  return out;
 }
 
 function checkUpsample(w: UpsampleWith, ctx: StageContext): WithIssue[] {

@@ -1,7 +1,7 @@
 /**
  * recipes/data-stages.yaml end to end, as shipped: every data stage (filter
  * with every rule, decontamination, MinHash and a learned classifier; REWIRE
- * rewriting; a temperature mixture; DoReMi reweighting and a dataset-
+ * rewriting; a temperature mixture; DoReMi reweighting against a reference model and a dataset-
  * decomposition curriculum in pretraining; evaluation) on the real platform.
  */
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ describe('recipes/data-stages.yaml', () => {
     expect(total).toBe(stage('mixed').metrics.tokens);
   });
 
-  it('pretrain: DoReMi moves the domain weights during training and records their trajectory', async () => {
+  it('pretrain: DoReMi moves the domain weights during training, records their trajectory and reports its time average', async () => {
     const base = stage('base').metrics;
     const weights = Object.entries(base).filter(([k]) => k.startsWith('weight/'));
     expect(weights.length).toBe(4);
@@ -72,7 +72,12 @@ describe('recipes/data-stages.yaml', () => {
     const series = await rt.lineage.metricsForRun(state.runId, { stage: 'base' });
     const trajectories = series.filter((s) => s.name.startsWith('mixture/'));
     expect(trajectories.length).toBe(4);
-    expect(trajectories[0]!.points.length).toBeGreaterThan(2);
+    // At the start and after each of the 6 updates: the reported weights are their mean (DoReMi's output).
+    for (const t of trajectories) {
+      expect(t.points.length).toBe(7);
+      expect(new Set(t.points.map(([, w]) => w)).size).toBeGreaterThan(1);
+      expect(base[`weight/${t.name.slice('mixture/'.length)}`]).toBeCloseTo(t.points.reduce((a, [, w]) => a + w, 0) / 7, 6);
+    }
     expect(base.final_loss).toBeLessThan(base.first_loss!);
   });
 

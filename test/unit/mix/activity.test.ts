@@ -40,15 +40,15 @@ describe('mix activity', () => {
 
   it('passes the data through for online methods and records the spec for pretrain', async () => {
     const { deps, inputs } = await setup();
-    const settings = mixWith.parse({ method: 'doremi', updateEvery: 10, eta: 0.5 });
+    const settings = mixWith.parse({ method: 'skill-it', updateEvery: 10, eta: 0.5 });
     const result = await runStage(createMix(deps), stageRequest('blend', 'mix', settings, inputs));
     const id = result.outputs[0]!.artifact.id;
     expect((await readDatasetAll(deps.store, id)).map((d) => d.id)).toEqual([...news, ...code].map((d) => d.id));
     const manifest = await readManifest(deps.store, id);
     expect(manifest['mixture']).toEqual({
-      method: 'doremi',
+      method: 'skill-it',
       online: true,
-      spec: { method: 'doremi', eta: 0.5, updateEvery: 10 },
+      spec: { method: 'skill-it', eta: 0.5, updateEvery: 10 },
       weights: { code: 0.5, news: 0.5 },
       tokensByDomain: { code: 120, news: 120 },
       targetTokens: 240,
@@ -59,7 +59,13 @@ describe('mix activity', () => {
     });
     expect(result.metrics).toMatchObject({ 'weight/news': 0.5, 'tokens/code': 120 });
     // The spec is what the trainer's mixture schema accepts.
-    expect(mixtureJobSchema.parse((manifest['mixture'] as { spec: unknown }).spec)).toEqual({ method: 'doremi', eta: 0.5, updateEvery: 10 });
+    expect(mixtureJobSchema.parse((manifest['mixture'] as { spec: unknown }).spec)).toEqual({ method: 'skill-it', eta: 0.5, updateEvery: 10 });
+  });
+
+  it('refuses doremi, whose reference model only a pretrain stage can take', async () => {
+    const { deps, inputs } = await setup();
+    const settings = mixWith.parse({ method: 'doremi' });
+    await expect(runStage(createMix(deps), stageRequest('blend', 'mix', settings, inputs))).rejects.toThrow(/with\.method: doremi needs a reference model; configure it on the pretrain stage/);
   });
 
   it('regmix passes the data through with initial weights from the settings and no trainer spec', async () => {

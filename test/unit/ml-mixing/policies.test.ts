@@ -37,56 +37,79 @@ describe('fixed policies', () => {
       'job.mixture.weights.code: no such domain in the training data (domains: a, b)',
     );
     expect(() => createMixturePolicy({ method: 'static', weights: { a: 0, b: 0 } }, domains)).toThrow('mixture.weights: weights must have a positive');
-    expect(() => createMixturePolicy({ method: 'doremi', eta: 1, updateEvery: 5, referenceLoss: { a: 1 } }, domains)).toThrow(
-      'mixture.referenceLoss.b: missing',
-    );
+    expect(() => createMixturePolicy({ method: 'doremi', eta: 1, smoothing: 2, updateEvery: 5 }, domains)).toThrow('mixture.smoothing: expected a number in [0, 1]');
+    expect(() => createMixturePolicy({ method: 'skill-it', eta: 1, window: 0, updateEvery: 5 }, domains)).toThrow('mixture.window: expected an integer >= 1');
     expect(() => createMixturePolicy({ method: 'skill-it', eta: 1, updateEvery: 5, graph: { x: { a: 1 } } }, domains)).toThrow('mixture.graph.x');
     expect(() => createMixturePolicy({ method: 'stratified' }, [{ name: 'a', tokens: 0 }])).toThrow("domain 'a' has no tokens");
   });
 });
 
 describe('DoReMi', () => {
-  it('takes an exponentiated-gradient step on the clipped excess loss, then smooths with uniform', () => {
-    const p = createMixturePolicy({ method: 'doremi', eta: 1, smoothing: 0.1, referenceLoss: { a: 1, b: 1 }, updateEvery: 5 }, domains);
+  it('takes an exponentiated-gradient step on the per-token excess loss, then smooths with uniform', () => {
+    const p = createMixturePolicy({ method: 'doremi', eta: 1, smoothing: 0.1, updateEvery: 5 }, domains);
+    expect(p.needsReference).toBe(true);
     expect(p.weights()).toEqual({ a: 0.5, b: 0.5 });
-    p.update(5, { a: 2, b: 0.5 }); // excess (1, max(−0.5, 0) = 0)
+    // The third argument is each domain's mean of max(ℓθ − ℓref, 0) over its tokens; the mean losses are not used.
+    p.update(5, { a: 9, b: 9 }, { a: 1, b: 0 });
     const a1 = 0.9 * softmax2(1, 0) + 0.05;
     expect(p.weights()['a']).toBeCloseTo(a1, 12);
     expect(p.weights()['b']).toBeCloseTo(1 - a1, 12);
     // Multiplicative: the next step starts from the smoothed α.
-    p.update(10, { a: 1.5, b: 1 });
+    p.update(10, {}, { a: 0.5, b: 0 });
     const a2raw = (a1 * Math.exp(0.5)) / (a1 * Math.exp(0.5) + (1 - a1));
     expect(p.weights()['a']).toBeCloseTo(0.9 * a2raw + 0.05, 12);
+    expect(() => p.update(15, { a: 1, b: 1 })).toThrow('doremi: an update without per-token excess losses');
   });
 
-  it('without a reference, uses each domain’s loss at the first update; absent domains keep their last loss', () => {
-    const p = createMixturePolicy({ method: 'doremi', eta: 2, smoothing: 0, updateEvery: 5 }, domains);
-    p.update(5, { a: 3, b: 2 });
-    expect(p.weights()).toEqual({ a: 0.5, b: 0.5 });
-    p.update(10, { a: 2.5, b: 1.5 }); // both below their reference: no change
-    expect(p.weights()).toEqual({ a: 0.5, b: 0.5 });
-    p.update(15, { a: 3.25 }); // a rose 0.25 above its reference; b absent keeps 1.5
-    expect(p.weights()['a']).toBeCloseTo(softmax2(0.5, 0), 12);
+  it('outputs the time average of α over its initial value and every update, as the reference’s avg_domain_weights', () => {
+    const p = createMixturePolicy({ method: 'doremi', eta: 1, smoothing: 0, updateEvery: 1 }, domains);
+    p.update(1, {}, { a: 1, b: 0 });
+    const a1 = softmax2(1, 0);
+    p.update(2, {}, { a: 0, b: 0 });
+    expect(p.weights()['a']).toBeCloseTo(a1, 12);
+    expect(p.finalWeights!()['a']).toBeCloseTo((0.5 + a1 + a1) / 3, 12);
+  });
+
+  it('a domain absent from an update keeps its last score; one never seen scores ln V', () => {
+    const p = createMixturePolicy({ method: 'doremi', eta: 1, smoothing: 0, updateEvery: 5 }, domains, { vocabSize: 100 });
+    p.update(5, {}, { a: 2 }); // b never seen: ln 100
+    expect(p.weights()['a']).toBeCloseTo(softmax2(2, Math.log(100)), 12);
+    const a1 = p.weights()['a']!;
+    p.update(10, {}, { b: 0 }); // a keeps 2
+    expect(p.weights()['a']).toBeCloseTo((a1 * Math.exp(2)) / (a1 * Math.exp(2) + (1 - a1)), 12);
   });
 });
 
 describe('Skill-It', () => {
-  it('with no graph (A = I) multiplies p by exp(η·loss)', () => {
+  it('with no graph (A = I): p ∝ exp(η · Σ of the last 3 loss vectors), from the uniform prior each round', () => {
     const p = createMixturePolicy({ method: 'skill-it', eta: 0.5, updateEvery: 5 }, domains);
+    expect(p.weights()).toEqual({ a: 0.5, b: 0.5 });
     p.update(5, { a: 2, b: 1 });
     expect(p.weights()['a']).toBeCloseTo(softmax2(1, 0.5), 12);
     p.update(10, { a: 1, b: 3 });
-    expect(p.weights()['a']).toBeCloseTo(softmax2(1 + 0.5, 0.5 + 1.5), 12);
+    expect(p.weights()['a']).toBeCloseTo(softmax2(0.5 * 3, 0.5 * 4), 12);
+    p.update(15, { a: 4, b: 1 });
+    p.update(20, { a: 1, b: 1 }); // the window now holds rounds 2–4: (1, 3), (4, 1), (1, 1)
+    expect(p.weights()['a']).toBeCloseTo(softmax2(0.5 * 6, 0.5 * 5), 12);
   });
 
-  it('with a graph, domain i gains by the losses of the domains it helps: p ∝ p ⊙ exp(η·Aℓ)', () => {
+  it('with a graph, domain i gains by the losses of the domains it helps: p ∝ exp(η·AΣℓ); off-diagonal 1s count 0.5', () => {
+    // A = [[1, 0.5], [0, 1]] (the off-diagonal 1 becomes 0.5, as the reference reads 0/1 graphs).
     const p = createMixturePolicy({ method: 'skill-it', eta: 0.3, updateEvery: 5, graph: { a: { a: 1, b: 1 }, b: { b: 1 } } }, domains);
-    p.update(5, { a: 1, b: 2 }); // A = [[1, 1], [0, 1]]: Aℓ = (3, 2)
-    expect(p.weights()['a']).toBeCloseTo(softmax2(0.9, 0.6), 12);
-    // Entries left out are 0, the diagonal included: A = [[0, 1], [0, 0]] gives Aℓ = (2, 0).
-    const q = createMixturePolicy({ method: 'skill-it', eta: 0.3, updateEvery: 5, graph: { a: { b: 1 } } }, domains);
+    expect(p.weights()['a']).toBeCloseTo(softmax2(0.3 * 1.5, 0.3), 12); // the first mixture: exp(η·A1)
+    p.update(5, { a: 1, b: 2 }); // Aℓ = (2, 2)
+    expect(p.weights()['a']).toBeCloseTo(0.5, 12);
+    // Entries left out are 0, the diagonal included; a value other than 1 is taken as is: A = [[0, 2], [0, 0]].
+    const q = createMixturePolicy({ method: 'skill-it', eta: 0.3, updateEvery: 5, graph: { a: { b: 2 } } }, domains);
     q.update(5, { a: 1, b: 2 });
-    expect(q.weights()['a']).toBeCloseTo(softmax2(0.6, 0), 12);
+    expect(q.weights()['a']).toBeCloseTo(softmax2(1.2, 0), 12);
+  });
+
+  it('takes the window it is given', () => {
+    const p = createMixturePolicy({ method: 'skill-it', eta: 1, window: 1, updateEvery: 5 }, domains);
+    p.update(5, { a: 5, b: 1 });
+    p.update(10, { a: 1, b: 2 });
+    expect(p.weights()['a']).toBeCloseTo(softmax2(1, 2), 12);
   });
 });
 
@@ -174,8 +197,9 @@ describe('every policy', () => {
     { method: 'static' },
     { method: 'temperature', temperature: 0.5 },
     { method: 'stratified' },
-    { method: 'doremi', eta: 50, referenceLoss: { a: 0, b: 1, c: 2 }, updateEvery: 10 },
-    { method: 'doremi', eta: 1, updateEvery: 10 },
+    { method: 'doremi', eta: 50, updateEvery: 10 },
+    { method: 'doremi', eta: 1, smoothing: 0, updateEvery: 10 },
+    { method: 'skill-it', eta: 2, window: 2, updateEvery: 10 },
     { method: 'skill-it', eta: 200, updateEvery: 10, graph: { a: { b: 0.5 }, c: { a: -1 } } },
     { method: 'aioli', eta: 1e3, updateEvery: 10, lpSteps: 1, oneHotFactor: 0.6, normalizeA: false },
     { method: 'aioli', eta: 2, updateEvery: 10, lpSteps: 1, ema: 0.3 },
@@ -198,7 +222,9 @@ describe('every policy', () => {
       if (done % 10 === 0) {
         // Leave a domain out now and then, as the trainer does when it was not sampled.
         const { b, ...rest } = loss;
-        p.update(done, done % 20 === 0 ? rest : { ...rest, b });
+        const seen = done % 20 === 0 ? rest : { ...rest, b };
+        // DoReMi reads the excess loss over its reference: here a clipped shift of the same stream.
+        p.update(done, seen, Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, Math.max(v - 3, 0)])));
       }
       seen.push(p.weights());
     }
@@ -211,6 +237,7 @@ describe('every policy', () => {
     const saved = JSON.parse(JSON.stringify(p.state())) as unknown;
     const q = createMixturePolicy(spec, three, { seed: 5, state: saved });
     expect(q.weights()).toEqual(p.weights());
+    expect(q.finalWeights?.()).toEqual(p.finalWeights?.());
     expect(drive(q, 37, 80)).toEqual(drive(p, 37, 80));
     expect(q.state()).toEqual(p.state());
   });

@@ -57,6 +57,7 @@ const mixtureMessages = (ms: ChildMessage[]): MixtureMessage[] => ms.filter((m):
 // at step 17 falls inside round 2's LearnParams, with a probe already taken and losses pending.
 const aioli = { method: 'aioli', eta: 2, updateEvery: 10, lpSteps: 2, probeWindows: 4 } as const;
 let reference: PretrainResult;
+let doremiResult: PretrainResult;
 const referenceMessages: ChildMessage[] = [];
 
 beforeAll(async () => {
@@ -111,20 +112,45 @@ describe('pretrain with a mixture', () => {
     expect((JSON.parse(at30('aioli-ref')) as { docs: Array<{ ranges: unknown[] }> }).docs.every((d) => d.ranges.length > 0)).toBe(true);
   });
 
-  it('DoReMi shifts weight to the domain whose loss exceeds its reference the most', async () => {
+  it('DoReMi scores against a reference model and outputs the time average of its weights', async () => {
     const messages: ChildMessage[] = [];
+    // The reference: the Aioli run's model, 30 steps on the same data (the proxy starts from scratch, so its
+    // per-token loss exceeds the reference's on most tokens of both domains).
+    const referenceModel = path.join(root, 'aioli-ref', 'model');
     const r = await runJob<PretrainResult>(
-      job('doremi', { steps: 20, checkpointEvery: 20, mixture: { method: 'doremi', eta: 1, updateEvery: 5, referenceLoss: { fox: 0.5, numbers: 0.5 } } }),
+      job('doremi', { steps: 20, checkpointEvery: 7, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel }),
       { onMessage: (m) => messages.push(m) },
     );
-    // Equal references, so the excess loss ranks domains by their own loss: whichever is harder to
-    // predict (early on, the sentence's larger alphabet costs more than digits) must gain weight.
-    const [easy, hard] = Object.entries(r.domainLoss!).sort((x, y) => x[1] - y[1]).map(([d]) => d) as [string, string];
-    expect(r.domainLoss![hard]! - r.domainLoss![easy]!).toBeGreaterThan(0.1);
-    expect(r.mixtureWeights![hard]!).toBeGreaterThan(0.6);
-    const weights = mixtureMessages(messages).map((m) => m.weights[hard]!);
-    expect(weights).toHaveLength(5);
-    for (let i = 1; i < weights.length; i++) expect(weights[i]!).toBeGreaterThan(weights[i - 1]!);
+    doremiResult = r;
+    const trajectory = mixtureMessages(messages);
+    expect(trajectory.map((m) => m.step)).toEqual([0, 5, 10, 15, 20]);
+    expect(trajectory[0]!.weights).toEqual({ fox: 0.5, numbers: 0.5 });
+    expect(trajectory[4]!.weights).not.toEqual(trajectory[0]!.weights);
+    // The result is the reference's avg_domain_weights: the mean of α over its initial value and the 4 updates.
+    for (const d of ['fox', 'numbers']) {
+      expect(r.mixtureWeights![d]!).toBeCloseTo(trajectory.reduce((a, m) => a + m.weights[d]!, 0) / 5, 6);
+    }
+  });
+
+  it('DoReMi resumed between updates (excess losses pending) ends at the same weights, average and model', async () => {
+    const referenceModel = path.join(root, 'aioli-ref', 'model');
+    const resumeFrom = path.join(root, 'doremi', 'ck', 'step-00000007');
+    const ck = JSON.parse(readFileSync(path.join(resumeFrom, 'mixture.json'), 'utf8')) as { pendingExcess: Record<string, [number, number]> };
+    expect(Object.keys(ck.pendingExcess).length).toBeGreaterThan(0);
+    const resumed = await runJob<PretrainResult>(job('doremi-resume', { steps: 20, checkpointEvery: 7, mixture: { method: 'doremi', eta: 1, updateEvery: 5 }, referenceModel, resumeFrom }));
+    expect(resumed.resumedFromStep).toBe(7);
+    expect(resumed.lossCurve).toEqual(doremiResult.lossCurve);
+    expect(resumed.mixtureWeights).toEqual(doremiResult.mixtureWeights);
+    const a = readFileSync(path.join(root, 'doremi', 'model', 'weights.bin'));
+    const b = readFileSync(path.join(root, 'doremi-resume', 'model', 'weights.bin'));
+    expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('refuses DoReMi without a reference model, naming the path', async () => {
+    await expect(inProcess(job('doremi-noref', { mixture: { method: 'doremi', eta: 1, updateEvery: 1 } }))).rejects.toMatchObject({
+      name: 'JobInputError',
+      message: expect.stringContaining("job.paths.referenceModel: missing; mixture 'doremi' scores each token's loss against a reference model"),
+    });
   });
 
   it('rejects a mixture combined with decomposition, and weights for a domain the data lacks', async () => {

@@ -26,11 +26,11 @@ const DEFAULTS: Settings = {
 
 /** The job of `flat`: the tests' defaults for the settings it leaves out. */
 export function pretrainJob(flat: Partial<FlatPretrainJob> & Pick<FlatPretrainJob, 'shards' | 'model' | 'checkpointDir' | 'outputDir'>): PretrainJob {
-  const { shards, checkpointDir, outputDir, resumeFrom, initFrom, model, ...settings } = flat;
+  const { shards, checkpointDir, outputDir, resumeFrom, initFrom, referenceModel, model, ...settings } = flat;
   return {
     type: 'pretrain',
     settings: { ...DEFAULTS, ...settings },
     model,
-    paths: { shards, checkpointDir, outputDir, ...(resumeFrom !== undefined ? { resumeFrom } : {}), ...(initFrom !== undefined ? { initFrom } : {}) },
+    paths: { shards, checkpointDir, outputDir, ...(resumeFrom !== undefined ? { resumeFrom } : {}), ...(initFrom !== undefined ? { initFrom } : {}), ...(referenceModel !== undefined ? { referenceModel } : {}) },
   };
 }

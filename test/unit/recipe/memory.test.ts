@@ -50,7 +50,9 @@ describe('the shipped recipes', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
 
   it.each(files)('%s compiles with no warnings, its training stages under 1 GiB', (file) => {
-    const plan = compileRecipe(parseRecipeText(readFileSync(new URL(file, dir), 'utf8'), file), { workerMemoryBytes: 1024 ** 3 });
+    // A sweep's cells are compiled by its own test (nightly-ablation.yaml: test/unit/recipe/mixture.test.ts); here the recipe less its sweep.
+    const recipe = parseRecipeText(readFileSync(new URL(file, dir), 'utf8'), file);
+    const plan = compileRecipe({ ...recipe, sweep: undefined }, { workerMemoryBytes: 1024 ** 3 });
     expect(plan.warnings).toEqual([]);
     expect(plan.nodes.length).toBeGreaterThan(1);
   });

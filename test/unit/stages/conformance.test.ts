@@ -112,14 +112,14 @@ stages:
   it("the plan carries pretrain's warmup and its mixture's own defaults, and only those", () => {
     expect(node('{ steps: 40 }').with).toMatchObject({ steps: 40, warmupSteps: 4 });
     expect(node('{ steps: 5000 }').with).toMatchObject({ warmupSteps: 100 });
-    expect(node('{ mixture: { method: doremi } }').with.mixture).toEqual({ method: 'doremi', eta: 1, updateEvery: 25 });
+    expect(node('{ mixture: { method: skill-it } }').with.mixture).toEqual({ method: 'skill-it', eta: 1, updateEvery: 25, window: 3 });
     expect(node('{ mixture: { method: temperature, eta: 3 } }').with.mixture).toEqual({ method: 'temperature', temperature: 2 });
   });
 
   it('the fingerprint changes exactly when the resolved settings do', () => {
     expect(node('{ steps: 40 }').fingerprint).toBe(node('{ steps: 40, warmupSteps: 4 }').fingerprint);
     expect(node('{ steps: 40 }').fingerprint).not.toBe(node('{ steps: 40, warmupSteps: 5 }').fingerprint);
-    expect(node('{ mixture: { method: doremi } }').fingerprint).toBe(node('{ mixture: { method: doremi, eta: 1, updateEvery: 25 } }').fingerprint);
+    expect(node('{ mixture: { method: skill-it } }').fingerprint).toBe(node('{ mixture: { method: skill-it, eta: 1, updateEvery: 25, window: 3 } }').fingerprint);
     // A parameter the method ignores cannot change the run, so it does not change the cache key.
     expect(node('{ mixture: { method: stratified } }').fingerprint).toBe(node('{ mixture: { method: stratified, eta: 4 } }').fingerprint);
   });

@@ -47,8 +47,10 @@ describe('upsample mixture arithmetic', () => {
     const inner = createMixturePolicy({ method: 'doremi', eta: 1, updateEvery: 5 }, domains);
     const up = reweightedPolicy(inner, { a: 3 });
     expect(up.weights()).toEqual(reweight(inner.weights(), { a: 3 }));
-    up.update(5, { a: 4, b: 2 });
+    up.update(5, { a: 4, b: 2 }, { a: 1, b: 0 });
     expect(up.samplingWeights(5)).toEqual(reweight(inner.samplingWeights(5), { a: 3 }));
+    expect(up.needsReference).toBe(true);
+    expect(up.finalWeights!()).toEqual(reweight(inner.finalWeights!(), { a: 3 }));
     expect(up.state()).toEqual(inner.state());
     const tokenShare = createMixturePolicy({ method: 'static' }, domains);
     expect(reweightedPolicy(tokenShare, { b: 0 }).weights()).toEqual({ a: 1, b: 0 });

@@ -1,5 +1,5 @@
 /**
- * Upsample jobs in this process on a tiny model, after a pretrain with an online mixture (DoReMi: its policy
+ * Upsample jobs in this process on a tiny model, after a pretrain with an online mixture (Skill-It: its policy
  * keeps updating through the upsample's steps): with every weight 1 the upsample from the checkpoint at step 10
  * replays the pretrain's steps 11…20, policy updates included, and ends at its final weights bit for bit; with
  * weight 0 on a domain no row of that domain is drawn (the checkpoint's consumed.json, the mixture messages);
@@ -34,7 +34,7 @@ const base: PretrainJob = pretrainJob({
   checkpointEvery: 5,
   checkpointDir: path.join(root, 'base', 'ck'),
   outputDir: path.join(root, 'base', 'model'),
-  mixture: { method: 'doremi', eta: 1, updateEvery: 4 },
+  mixture: { method: 'skill-it', eta: 1, updateEvery: 4 },
 });
 const quiet = { send: () => Promise.resolve(), stopRequested: () => false };
 
