@@ -207,7 +207,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       } catch (err) {
         // Another run's execution of this key is running (@temporalio/workflow does not re-export the class).
         if (!(err instanceof TemporalFailure && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
-        for (let delay = 1; ; delay = Math.min(delay * 2, 15)) {
+        for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
           s.waitingOn = await control.stageOwner({ workflowId: id });
           if (!s.waitingOn) break;
           await sleep(`${delay}s`);
