@@ -2,14 +2,15 @@
  * Single flight by cache key: two unrelated runs that need the same uncached stage at the same time compute it once
  * (one stage workflow `braise-stage-<kind>-<key>`, one `completed` lineage step; the other run waits for it and takes
  * its outputs from the cache), on the real Temporal dev server and PGlite. When the run computing it is cancelled, or
- * its stage fails, the waiting run does not hang: it runs the stage itself.
+ * its stage fails (the run failing or pausing), the waiting run does not hang: it runs the stage itself; a paused run
+ * resumed then takes the stage from the cache.
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun, type StartedRun } from '../../infra/temporal/runs.ts';
-import { progressQuery } from '../../workflows/definitions.ts';
+import { progressQuery, resumeSignal } from '../../workflows/definitions.ts';
 import { stageWorkflowId } from '../../workflows/stage-run.ts';
 import type { RunState, StageState } from '../../workflows/state.ts';
 import { testHome, type TestHome } from './harness.ts';
@@ -167,5 +168,34 @@ describe('a stage runs once across concurrent runs', () => {
       ['FAILED', waiter.workflowId],
     ]);
     expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.close!);
+  });
+
+  it('the computing run pauses on its failed stage: the waiting run computes it, and the paused run resumed takes it from the cache', async () => {
+    // The same stage (timeouts are not part of the cache key): the first run's gives up after 3 s, the other's does not.
+    const text = recipe('share-pause', '{ steps: 300, batchSize: 4, lr: 1e-2, checkpointEvery: 1000 }', '    retries: 0\n');
+    const impatient = plan(text);
+    impatient.nodes.find((n) => n.id === 'base')!.timeouts.startToCloseMs = 3000;
+    const owner = await startRun(rt.client!, impatient, { noCache: false, onFailure: 'pause' });
+    await untilStage(owner, (s) => s.id === 'base' && s.status === 'running' && !s.waitingOn, 'the owner to train');
+    const waiter = await startRun(rt.client!, plan(text), { noCache: false });
+    await untilStage(waiter, (s) => s.id === 'base' && s.waitingOn?.runId === owner.runId, 'the second run to wait');
+    const paused = await untilStage(owner, (s) => s.id === 'base' && s.status === 'paused', 'the owner to pause');
+    expect(paused.error).toMatch(/timeout/i);
+    const sw = await awaitRunState(waiter.handle);
+    expect(sw.status).toBe('completed');
+    const base = sw.stages.find((s) => s.id === 'base')!;
+    expect(base.status).toBe('completed');
+    await owner.handle.signal(resumeSignal, {});
+    const so = await awaitRunState(owner.handle);
+    expect(so.status).toBe('completed');
+    const resumed = so.stages.find((s) => s.id === 'base')!;
+    expect(resumed.status).toBe('cached');
+    expect(resumed.cachedFrom).toEqual({ runId: waiter.runId, stageId: 'base' });
+    expect(resumed.outputs).toEqual(base.outputs);
+    const runs = await executions(rt.client!, stageWorkflowId(base, base.cacheKey!));
+    expect(runs.map((r) => [r.status, r.parent])).toEqual([
+      ['FAILED', owner.workflowId],
+      ['COMPLETED', waiter.workflowId],
+    ]);
   });
 });
