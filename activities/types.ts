@@ -106,6 +106,28 @@ export interface CompleteStepInput {
   durationMs: number;
 }
 
+/**
+ * One stage execution as a workflow of its own (workflows/stage-run.ts), whose id is derived from the cache key, so
+ * runs that need the same stage at once run it once: the first starts it, the others wait for it to end.
+ */
+export interface StageRunInput {
+  /** The activity's request; `runId`/`workflowId` are the run that started the execution (its lineage step, its progress). */
+  request: StageRequest;
+  /** The starting run's round of the stage: its lineage step's attempt. */
+  attempt: number;
+  /** The stage activity's id (`<stage>#<round>`). */
+  activityId: string;
+}
+
+/** What a stage execution returns: the outputs it computed (recorded in lineage before it ends), or a cache hit. */
+export type StageRunResult = { computed: StageResult; cached?: undefined } | { cached: StageResult; computed?: undefined };
+
+/** The run and stage that started a stage execution that is still running. */
+export interface StageOwner {
+  runId: string;
+  stageId: string;
+}
+
 /** Control-plane activities on `braise-control`: lineage and cache look-ups. */
 export interface ControlActivities {
   startRun(input: StartRunInput): Promise<void>;
@@ -117,4 +139,6 @@ export interface ControlActivities {
   prepareCached(input: PrepareCachedInput): Promise<PreparedCached[]>;
   completeStep(input: CompleteStepInput): Promise<void>;
   setRunStatus(input: { runId: string; status: RunStatus; error?: string | null }): Promise<void>;
+  /** Who started the stage execution `workflowId`, while it runs; null once it has ended (or never existed). */
+  stageOwner(input: { workflowId: string }): Promise<StageOwner | null>;
 }

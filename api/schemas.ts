@@ -238,6 +238,9 @@ const StageViewSchema = z
     cachedFrom: StepOriginSchema.nullable()
       .optional()
       .openapi({ description: 'A `cached` stage: the run and stage that computed its outputs (its metrics and curves are theirs).' }),
+    waitingOn: StepOriginSchema.nullable()
+      .optional()
+      .openapi({ description: 'A `running` stage waiting for another run that computes the same stage (same cache key): that run and stage.' }),
   })
   .openapi('StageView');
 

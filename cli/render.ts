@@ -20,6 +20,14 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
 }
 
+/** A stage's status cell: whose outputs a cached stage took, whose execution a waiting stage waits for. */
+function stageStatus(s: RunView['stages'][number]): string {
+  const origin = (o: { runId: string; stageId: string }) => `${o.runId}${o.stageId === s.id ? '' : `/${o.stageId}`}`;
+  if (s.cachedFrom) return `cached (from ${origin(s.cachedFrom)})`;
+  if (s.waitingOn) return `waiting on run ${origin(s.waitingOn)}`;
+  return s.status;
+}
+
 export function renderRun(view: RunView): string {
   const rows = [['STAGE', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'OUTPUTS', 'METRICS']];
   for (const s of view.stages) {
@@ -29,7 +37,7 @@ export function renderRun(view: RunView): string {
     rows.push([
       s.id,
       s.kind,
-      s.cachedFrom ? `cached (from ${s.cachedFrom.runId}${s.cachedFrom.stageId === s.id ? '' : `/${s.cachedFrom.stageId}`})` : s.status,
+      stageStatus(s),
       String(s.attempts),
       formatDuration(s.durationMs),
       s.outputs.map((o) => `${o.port}=${o.artifactId.slice(0, 10)}`).join(' '),

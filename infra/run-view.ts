@@ -30,6 +30,7 @@ export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
       error: s.error,
       progress: s.progress ? { step: s.progress.step, totalSteps: s.progress.totalSteps, loss: s.progress.loss } : null,
       ...(s.status === 'cached' && { cachedFrom: s.cachedFrom ?? null }),
+      ...(s.status === 'running' && s.waitingOn && { waitingOn: s.waitingOn }),
     })),
   };
 }

@@ -5,7 +5,7 @@
  * `braise worker` and the integration tests all start from here.
  */
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
@@ -167,6 +167,15 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       reportProgress: async (workflowId, stageId, progress) => {
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
       },
+      describeWorkflow: async (workflowId) => {
+        try {
+          const d = await client.workflow.getHandle(workflowId).describe();
+          return { running: d.status.name === 'RUNNING', memo: d.memo ?? {} };
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return null;
+          throw err;
+        }
+      },
     });
     settleControl.resolve(activities.control);
     workers = await createWorkers({
@@ -210,6 +219,7 @@ function whenReady(ready: Promise<ControlActivities>): ControlActivities {
     prepareCached: async (input) => (await ready).prepareCached(input),
     completeStep: async (input) => (await ready).completeStep(input),
     setRunStatus: async (input) => (await ready).setRunStatus(input),
+    stageOwner: async (input) => (await ready).stageOwner(input),
   };
 }
 

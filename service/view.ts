@@ -17,6 +17,8 @@ export interface StageView {
   progress?: { step: number; totalSteps: number; loss: number | null } | null;
   /** A cached stage: the run and stage that computed its outputs. */
   cachedFrom?: { runId: string; stageId: string } | null;
+  /** A running stage waiting for another run's execution of the same cache key: that run and stage. */
+  waitingOn?: { runId: string; stageId: string } | null;
 }
 
 export interface RunView {

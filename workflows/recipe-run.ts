@@ -9,47 +9,31 @@
  * trip per call, so a stage costs one activity round trip, not three.
  */
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   condition,
   isCancellation,
+  ParentClosePolicy,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
+  startChild,
   TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { ControlActivities, PreparedCached, StageActivities, StageInput, StageResult } from '../activities/types.ts';
+import type { ControlActivities, PreparedCached, StageInput, StageRequest, StageResult, StageRunResult } from '../activities/types.ts';
 import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
 import { BraiseStatus, statusAttribute } from './search-attributes.ts';
 import { activityOptionProblems } from './activity-guard.ts';
+import { boundedByCancellation, failureMessage, localControl, remoteControl, stageActivity } from './control.ts';
+import { stageRun, stageWorkflowId } from './stage-run.ts';
 import type { RunStatus } from '../service/status.ts';
-
-// Lineage writes are idempotent: retry them through database restarts (50 attempts, about 24 minutes).
-const CONTROL_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 } as const;
-
-/** Control activities as local activities (runs with the `local-control-activities` patch). */
-const localControl = proxyLocalActivities<ControlActivities>({
-  startToCloseTimeout: '2m',
-  retry: CONTROL_RETRY,
-  // Backoffs past 10 s wait on a workflow timer rather than in the worker, so a long database outage holds no
-  // workflow task open (queries keep answering) and survives the control worker restarting.
-  localRetryThreshold: '10s',
-});
-
-/** Control activities on the `braise-control` queue: how runs recorded before the patch scheduled them. */
-const remoteControl = proxyActivities<ControlActivities>({
-  taskQueue: 'braise-control',
-  startToCloseTimeout: '2m',
-  retry: CONTROL_RETRY,
-});
 
 /** A dependency failed or was skipped, so this node never ran. */
 class Skipped extends Error {}
@@ -77,15 +61,18 @@ const PATCH = {
    * control call instead of one per stage. Asked once, at the start, by runs that may use the cache.
    */
   batchedCache: 'braise-batched-cache-lookup',
+  /**
+   * A stage that is not cached runs as a stage workflow whose id is derived from its cache key (stage-run.ts), so
+   * runs that need it at once compute it once; a run that finds it running waits for it. Asked once, at the start,
+   * by runs that may use the cache (a --no-cache run computes every stage itself and serves no other run).
+   */
+  singleFlight: 'braise-stage-single-flight',
 } as const;
 
 /** The control activities this run uses: local with the patch, on `braise-control` in histories recorded before it. */
 function controlActivities(): ControlActivities {
   return patched(PATCH.localControl) ? localControl : remoteControl;
 }
-
-/** How long a cancelled run waits for a stage to confirm (the trainer child checkpoints and exits well within it). */
-const CANCEL_GRACE = '10s';
 
 /** A finished stage's lineage could not be written, after the control activities' retries. */
 class LineageWriteFailed extends Error {
@@ -110,25 +97,6 @@ export async function recipeRun(input: RecipeRunInput): Promise<RunState> {
   }
 }
 
-/**
- * Settles as `call` does, except that once the run is cancelled it waits at most CANCEL_GRACE for the activity to
- * confirm: an activity that is stuck (not heartbeating, so it never hears of the cancellation) cannot hold the run.
- */
-function boundedByCancellation<T>(call: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = call.finally(() => {
-    settled = true;
-  });
-  const giveUp = new Promise<never>((_, reject) => {
-    CancellationScope.current().cancelRequested.catch(async (err: unknown) => {
-      if (settled || !patched(PATCH.boundedCancel)) return;
-      await CancellationScope.nonCancellable(() => sleep(CANCEL_GRACE));
-      if (!settled) reject(err);
-    });
-  });
-  return Promise.race([tracked, giveUp]);
-}
-
 async function interpret(input: RecipeRunInput): Promise<RunState> {
   const { runId, plan, options } = input;
   const { workflowId } = workflowInfo();
@@ -139,6 +107,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   // Asked here, in the first activation, not after startRun: a patch first asked after a local activity's result
   // replays wrongly when a workflow task ended between the two (core notifies the marker one activation late).
   const batchedCachePatch = localControlPatch && !options.noCache && patched(PATCH.batchedCache);
+  const singleFlightPatch = localControlPatch && !options.noCache && patched(PATCH.singleFlight);
   /** Lineage writes of finished stages (each resolving to its failure, if any); the run ends only after all of them. */
   const lineageWrites: Array<Promise<LineageWriteFailed | null>> = [];
   const state: RunState = {
@@ -163,6 +132,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       error: null,
       progress: null,
       cachedFrom: null,
+      waitingOn: null,
     })),
   };
   const stageState = new Map(state.stages.map((s) => [s.id, s]));
@@ -204,6 +174,53 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     for (const p of await control.prepareCached({ runId, nodes: plan.nodes })) precached.set(p.nodeId, p);
   }
 
+  /** Records a stage whose outputs came from the cache in the run state. */
+  const fromCache = (s: StageState, cached: StageResult): StageResult => {
+    s.status = 'cached';
+    s.outputs = outputsOf(cached.outputs);
+    s.metrics = cached.metrics;
+    s.cachedFrom = cached.producedBy ?? null;
+    s.durationMs = 0;
+    s.waitingOn = null;
+    return cached;
+  };
+
+  /**
+   * Runs the stage as the stage workflow of its cache key (single flight across runs). When another run's execution
+   * of that key is running, waits on durable timers until it ends, showing whose it is (`waitingOn`), then takes its
+   * outputs from the cache; if it did not complete (it failed, or its run was cancelled), this run starts its own.
+   */
+  const runShared = async (s: StageState, request: StageRequest, round: number, activityId: string): Promise<StageRunResult> => {
+    const { node, inputs, cacheKey } = request;
+    const id = stageWorkflowId(node, cacheKey);
+    for (;;) {
+      let child;
+      try {
+        child = await startChild(stageRun, {
+          workflowId: id,
+          args: [{ request, attempt: round, activityId }],
+          memo: { runId, stageId: node.id },
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          // Should this run end without waiting for it (a bounded cancel), its trainer is still stopped.
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        });
+      } catch (err) {
+        // Another run's execution of this key is running (@temporalio/workflow does not re-export the class).
+        if (!(err instanceof TemporalFailure && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+        for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
+          s.waitingOn = await control.stageOwner({ workflowId: id });
+          if (!s.waitingOn) break;
+          await sleep(`${delay}s`);
+        }
+        const again = await control.prepareStep({ runId, node, inputs, attempt: round, noCache: false });
+        if (again.cached) return { cached: again.cached };
+        continue;
+      }
+      s.waitingOn = null;
+      return await boundedByCancellation(child.result(), () => true);
+    }
+  };
+
   const results = new Map<string, Promise<StageResult>>();
   const runNode = async (planned: PlanNode): Promise<StageResult> => {
     const s = stageState.get(planned.id)!;
@@ -227,14 +244,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       const early = round === 1 ? precached.get(node.id) : undefined;
       const prepared = early ?? (await control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache }));
       s.cacheKey = prepared.cacheKey;
-      if (prepared.cached) {
-        s.status = 'cached';
-        s.outputs = outputsOf(prepared.cached.outputs);
-        s.metrics = prepared.cached.metrics;
-        s.cachedFrom = prepared.cached.producedBy ?? null;
-        s.durationMs = 0;
-        return prepared.cached;
-      }
+      if (prepared.cached) return fromCache(s, prepared.cached);
       const activityId = `${node.id}#${round}`;
       const problems = activityOptionProblems(node, activityId);
       if (problems.length > 0 && patched(PATCH.optionGuard)) {
@@ -249,31 +259,27 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       s.status = 'running';
       s.error = null;
       s.startedAt = Date.now();
-      const activities = proxyActivities<StageActivities>({
-        // Named after the stage, so the UI's pending activities and heartbeats say which stage they belong to.
-        activityId,
-        taskQueue: node.queue,
-        startToCloseTimeout: node.timeouts.startToCloseMs,
-        heartbeatTimeout: node.timeouts.heartbeatMs ?? undefined,
-        retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: node.retry.maximumAttempts },
-        // Cancelling a run waits until the trainer child process is really gone.
-        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      });
-      // A proxy answers any name: an unknown kind was refused above by activityOptionProblems (which knows the
-      // registry's runnable kinds), before anything was scheduled.
-      const activity = activities[node.kind as keyof StageActivities];
       try {
         const noCache = options.noCache && patched(PATCH.noCacheScope) ? { noCache: true } : {};
-        const result = await boundedByCancellation(activity({ runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache }));
+        const request: StageRequest = { runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache };
+        let result: StageResult;
+        if (singleFlightPatch) {
+          const shared = await runShared(s, request, round, activityId);
+          if (shared.cached) return fromCache(s, shared.cached);
+          result = shared.computed;
+        } else {
+          result = await boundedByCancellation(stageActivity(node, activityId)(request), () => patched(PATCH.boundedCancel));
+        }
         s.attempts += result.attempt ?? 1;
         s.durationMs = Date.now() - s.startedAt;
         const completed = { runId, node, attempt: round, inputs, status: 'completed' as const, result, error: null, durationMs: s.durationMs };
-        if (localControlPatch) {
+        // With single flight, the stage workflow recorded the step before it ended.
+        if (!singleFlightPatch && localControlPatch) {
           // Successors need only the outputs: their cache look-ups run alongside this write (completeStep records the
           // input artifacts it names, so it depends on no other write). Not cancellable: a finished stage stays recorded.
           const write = CancellationScope.nonCancellable(() => control.completeStep(completed));
           lineageWrites.push(write.then(() => null, (err: unknown) => new LineageWriteFailed(node.id, failureMessage(err))));
-        } else {
+        } else if (!singleFlightPatch) {
           await control.completeStep(completed);
         }
         s.status = 'completed';
@@ -284,7 +290,9 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       } catch (err) {
         if (isCancellation(err)) throw err;
         const message = failureMessage(err);
-        const retryable = !(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable);
+        // A stage workflow's failure wraps its activity's.
+        const failure = err instanceof ChildWorkflowFailure ? err.cause : err;
+        const retryable = !(failure instanceof ActivityFailure && failure.cause instanceof ApplicationFailure && failure.cause.nonRetryable);
         s.attempts += retryable ? node.retry.maximumAttempts : 1;
         s.durationMs = Date.now() - (s.startedAt ?? Date.now());
         s.error = message;
@@ -333,13 +341,6 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   }
   await setStatus('completed');
   return state;
-}
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  // ActivityFailure wraps the activity's own error: report the innermost cause.
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }
 
 export type { StageState };

@@ -22,6 +22,8 @@ export interface StageState {
   progress: TrainingProgress | null;
   /** A cached stage: the run and stage that computed its outputs (absent in states recorded before it existed). */
   cachedFrom?: { runId: string; stageId: string } | null;
+  /** A running stage that waits for another run's execution of the same cache key: that run and stage. */
+  waitingOn?: { runId: string; stageId: string } | null;
 }
 
 export interface RunState {

@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.ts';
 import type { PlanNode } from '../../recipe/plan.ts';
-import type { ControlActivities, PreparedCached, StageInput, StageResult } from '../types.ts';
+import type { ControlActivities, PreparedCached, StageInput, StageOwner, StageResult } from '../types.ts';
 import { cacheKeyFor } from './cache-key.ts';
 
 export function createControlActivities(deps: ActivityDeps): ControlActivities {
@@ -121,6 +121,14 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         if ((await lineage.getRun(runId).catch(() => undefined)) === null) throw ApplicationFailure.nonRetryable(`no run "${runId}" in lineage`, 'BraiseNoSuchRun');
         throw err;
       }
+    },
+
+    async stageOwner({ workflowId }) {
+      const execution = await deps.describeWorkflow(workflowId);
+      if (!execution?.running) return null;
+      // The interpreter names itself in the memo of every stage execution it starts.
+      const { runId, stageId } = execution.memo;
+      return { runId: typeof runId === 'string' ? runId : 'unknown', stageId: typeof stageId === 'string' ? stageId : 'unknown' } satisfies StageOwner;
     },
   };
 }

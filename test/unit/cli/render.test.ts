@@ -42,6 +42,24 @@ describe('evaluate metric names', () => {
 });
 
 describe('renderRun', () => {
+  it('says whose execution a waiting stage waits for, and whose outputs a cached stage took', () => {
+    const out = renderRun({
+      runId: 'r-2',
+      workflowId: 'w',
+      status: 'running',
+      temporalUiUrl: 'http://ui',
+      stages: [
+        { id: 'web', kind: 'ingest', status: 'cached', attempts: 0, durationMs: 0, outputs: [], metrics: {}, cachedFrom: { runId: 'r-1', stageId: 'web' } },
+        { id: 'clean', kind: 'filter', status: 'running', attempts: 0, durationMs: null, outputs: [], metrics: {}, waitingOn: { runId: 'r-1', stageId: 'clean' } },
+        { id: 'dedup', kind: 'filter', status: 'running', attempts: 0, durationMs: null, outputs: [], metrics: {}, waitingOn: { runId: 'r-3', stageId: 'other' } },
+      ],
+    });
+    const status = (stage: string) => out.split('\n').find((r) => r.startsWith(`${stage} `))?.split(/\s{2,}/)[2];
+    expect(status('web')).toBe('cached (from r-1)');
+    expect(status('clean')).toBe('waiting on run r-1');
+    expect(status('dedup')).toBe('waiting on run r-3/other');
+  });
+
   it("shows each domain's bits per byte beside the model's n-gram baselines", () => {
     const metrics: Record<string, number> = {};
     for (const [domain, model, uni, bi, tri] of [['news', 2.8, 4.5, 3.6, 3.0], ['lore', 2.9, 4.4, 3.5, 3.1]] as const) {

@@ -34,6 +34,7 @@ export async function stageDeps(): Promise<ActivityDeps> {
     logger: pino({ level: 'silent' }),
     workflowUiUrl: (workflowId) => `http://localhost:8233/namespaces/test/workflows/${workflowId}`,
     reportProgress: () => Promise.resolve(),
+    describeWorkflow: () => Promise.resolve(null),
   };
 }
 
