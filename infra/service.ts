@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataRoots } from '../datasets/data-roots.ts';
-import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
+import { RecipeError, applySettings, type Plan, type RecipeIssue } from '../recipe/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../service/contract.ts';
 import { isTerminal } from '../service/status.ts';
 import type { RunView } from '../service/view.ts';
@@ -300,25 +300,12 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
 }
 
 /**
- * Applies `{ "stages.<id>.<field>": value }` (or `stages.<id>.with.<field>`) to a normalized recipe. Unknown stages are
- * InvalidInputErrors naming the key; the result is validated again by the caller.
+ * Applies `{ "stages.<id>.<field>": value }` (or `stages.<id>.with.<field>`, `model.<field>`, `seed`) to a normalized
+ * recipe (recipe/sweep.ts's applySettings, which a sweep's cells use too). Unknown stages are InvalidInputErrors naming
+ * the key; the result is validated again by the caller.
  */
 export function applyOverrides(recipe: unknown, overrides: Record<string, unknown>): unknown {
-  const copy = structuredClone(recipe) as { stages: Array<{ id: string; with?: Record<string, unknown> }> };
-  const issues: RecipeIssue[] = [];
-  for (const [key, value] of Object.entries(overrides)) {
-    const m = /^stages\.([a-z][a-z0-9_-]*)\.(?:with\.)?([A-Za-z][A-Za-z0-9_]*)$/.exec(key);
-    if (!m) {
-      issues.push({ path: `with.${key}`, message: 'expected "stages.<id>.<field>"' });
-      continue;
-    }
-    const stage = copy.stages.find((s) => s.id === m[1]);
-    if (!stage) {
-      issues.push({ path: `with.${key}`, message: `no stage "${m[1]}" in this run (stages: ${copy.stages.map((s) => s.id).join(', ')})` });
-      continue;
-    }
-    stage.with = { ...stage.with, [m[2]!]: value };
-  }
+  const { recipe: copy, issues } = applySettings(recipe, overrides);
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return copy;
 }
