@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataRoots } from '../datasets/data-roots.ts';
 import { RecipeError, applySettings, type Plan, type RecipeIssue } from '../recipe/index.ts';
-import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../service/contract.ts';
+import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary, type SweepReport } from '../service/contract.ts';
 import { isTerminal } from '../service/status.ts';
 import type { RunView } from '../service/view.ts';
 import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
@@ -18,7 +18,7 @@ import { workflowUiUrl } from './config.ts';
 import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
-import { viewFromLineage, viewFromState } from './run-view.ts';
+import { reportArtifactOf, viewFromLineage, viewFromState } from './run-view.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
 import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
@@ -81,7 +81,8 @@ function summary(r: RunRow): RunSummary {
 
 /** Refuses a plan with `file:` sources outside `roots`: every such dataset is an issue (422 / exit 2). */
 async function checkFileSources(plan: Plan, roots: DataRoots): Promise<void> {
-  const issues = await fileSourceIssues(plan, roots, process.cwd());
+  // A sweep's cells read the same datasets (a cell sets stage settings, the model or the seed, never a dataset).
+  const issues = await fileSourceIssues(plan.sweep?.cells[0]?.plan ?? plan, roots, process.cwd());
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid recipe: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
 }
 
@@ -271,6 +272,17 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       await recorder.upsertRun({ id, workflowId, recipeName: plan.name, recipeHash: plan.recipeHash, plan, options: { ...options, noCache: false }, status: 'running', resumedFrom: runId, temporalUiUrl });
       await startRun(client(), plan, { ...options, noCache: false }, { runId: id, resumedFrom: runId });
       return { runId: id, workflowId, resumedFrom: runId, mode: 'new-execution' as const, temporalUiUrl };
+    },
+
+    async report(runId) {
+      const run = await requireRun(runId);
+      if (!(run.plan as Plan | null)?.sweep) throw new NotFoundError(`run ${runId} is not a sweep (its recipe has no sweep: block), so it has no report`);
+      const artifactId = await reportArtifactOf(rt.lineage, runId);
+      if (!artifactId) {
+        if (!isTerminal(run.status)) throw new ConflictError(`run ${runId} is ${run.status}: its report is written once every cell has ended`);
+        throw new NotFoundError(`run ${runId} ended (${run.status}) before its report was written`);
+      }
+      return { runId, artifactId, report: await rt.store.readJson<SweepReport>(artifactId) };
     },
 
     async getArtifact(id) {

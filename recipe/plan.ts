@@ -64,7 +64,7 @@ export interface SweepCellPlan {
   /** 1-based, in expansion order. */
   index: number;
   values: Record<string, unknown>;
-  plan: Plan;
+  plan: Omit<Plan, 'sweep'>;
 }
 
 export interface SweepPlan {

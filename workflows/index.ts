@@ -1,2 +1,3 @@
 /** Every workflow type the worker registers. */
 export { recipeRun } from './recipe-run.ts';
+export { ablationRun } from './ablation-run.ts';
