@@ -140,7 +140,8 @@ function compileSweep(recipe: Recipe, options: CompileOptions): Plan {
   issues.push(...addLines(recipe, expanded.issues));
   if (issues.length > 0) throw new RecipeError(issues);
 
-  const { sweep: _omit, ...base } = recipe;
+  const base: Partial<Recipe> = { ...recipe };
+  delete base.sweep;
   const cellIssues = new Map<string, { issue: RecipeIssue; cells: SweepCell[] }>();
   const note = (cell: SweepCell, issue: RecipeIssue) => {
     const key = `${issue.path}\0${issue.message}`;

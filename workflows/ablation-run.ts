@@ -86,7 +86,7 @@ async function runSweep(input: RecipeRunInput): Promise<RunState> {
     const { plan: cellPlan, values } = sweep.cells[i]!;
     const childOptions: RunOptions = { ...options, onFailure: 'fail', parent: { runId, cell: cell.index } };
     cell.status = 'running';
-    let final: RunState | null = null;
+    let final: RunState | null;
     try {
       const child = await startChild<typeof recipeRun>(RECIPE_WORKFLOW, {
         workflowId: cell.workflowId,
