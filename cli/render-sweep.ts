@@ -43,7 +43,8 @@ export function cellProgress(write: (line: string) => void): ProgressDisplay {
 
 /** The report: a row per cell (values, status, the compared metric, headline metrics), the best cell, the regressions. */
 export function renderReport({ runId, artifactId, report }: RunReport): string {
-  const headlines = [...new Set(report.cells.flatMap((c) => Object.keys(c.headlines)))];
+  // The compared metric has its own column.
+  const headlines = [...new Set(report.cells.flatMap((c) => Object.keys(c.headlines)))].filter((h) => h !== report.compare?.metric);
   const metric = report.compare ? `${report.compare.metric} (${report.compare.goal})` : null;
   const rows = [['CELL', ...report.paths.map((p) => p.toUpperCase()), 'STATUS', ...(metric ? [metric.toUpperCase()] : []), ...headlines.map((h) => h.toUpperCase())]];
   for (const c of report.cells) {

@@ -12,13 +12,13 @@
  *
  * Deterministic: imports only @temporalio/workflow and types.
  */
-import { ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, ParentClosePolicy, proxyLocalActivities, setHandler, startChild, TemporalFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, ParentClosePolicy, proxyLocalActivities, setHandler, startChild, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities, SweepActivities } from '../activities/types.ts';
 import type { RecipeRunInput, RunOptions } from '../recipe/plan.ts';
 import type { CellOutcome } from '../recipe/sweep-report.ts';
-import type { RunStatus } from '../service/status.ts';
 import { progressQuery, RECIPE_WORKFLOW } from './definitions.ts';
 import type { recipeRun } from './recipe-run.ts';
+import { failureMessage, statusSetter } from './run-status.ts';
 import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from './search-attributes.ts';
 import type { CellState, RunState } from './state.ts';
 
@@ -68,15 +68,7 @@ async function runSweep(input: RecipeRunInput): Promise<RunState> {
     report: null,
   };
   setHandler(progressQuery, () => state);
-  const setStatus = async (status: RunStatus, error: string | null = null) => {
-    upsertSearchAttributes([{ key: BraiseStatus, value: statusAttribute(status) }]);
-    try {
-      await control.setRunStatus({ runId, status, error });
-    } finally {
-      state.status = status;
-      state.error = error;
-    }
-  };
+  const setStatus = statusSetter(control, runId, state);
 
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
 
@@ -156,11 +148,4 @@ async function runSweep(input: RecipeRunInput): Promise<RunState> {
   }
   await setStatus('completed');
   return state;
-}
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  // A child's failure wraps the run's own error: report the innermost cause.
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -17,7 +17,7 @@ import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
 import type { RunReport, RunService } from '../../service/contract.ts';
 import type { RunView } from '../../service/view.ts';
-import { testHome, waitForRun, type TestHome } from './harness.ts';
+import { apiCaller, testHome, waitForRun, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
@@ -40,15 +40,7 @@ describe('sweeps', () => {
   let server: ServingApi;
   let token: string;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as unknown };
-  };
+  const api = apiCaller(() => server.url, () => token);
   const cli = (...args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...home.env, BRAISE_API_URL: server.url, BRAISE_TOKEN: token } });
