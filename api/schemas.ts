@@ -275,6 +275,7 @@ export const RunViewSchema = z
     stages: z.array(StageViewSchema),
     cells: z.array(CellViewSchema).optional().openapi({ description: 'A sweep (an ablation run): its cells, each a child run.' }),
     report: z.string().nullable().optional().openapi({ description: 'A sweep: its report artifact once recorded (`GET /v1/runs/{id}/report`).' }),
+    parent: z.object({ runId: z.string(), cell: z.number().int() }).optional().openapi({ description: "A sweep's cell: the sweep's run and the cell's index." }),
   })
   .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
 

@@ -37,7 +37,8 @@ export function renderRun(view: RunView): string {
       keys.filter((k) => k in s.metrics).map((k) => `${k}=${fmt(s.metrics[k]!)}`).join(' '),
     ]);
   }
-  const lines = [`run ${view.runId}: ${view.status}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, ''];
+  const cell = view.parent ? ` (cell ${view.parent.cell} of sweep ${view.parent.runId})` : '';
+  const lines = [`run ${view.runId}: ${view.status}${cell}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, ''];
   // A sweep (an ablation run) has cells, each a child run, and no stages of its own.
   if (view.cells) lines.push(renderCells(view.cells), ...(view.report ? ['', `report: ${view.report} (braise report ${view.runId})`] : []));
   else lines.push(table(rows));

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataRoots } from '../datasets/data-roots.ts';
-import { RecipeError, applySettings, type Plan, type RecipeIssue } from '../recipe/index.ts';
+import { RecipeError, applySettings, type Plan, type RecipeIssue, type RunOptions } from '../recipe/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary, type SweepReport } from '../service/contract.ts';
 import { isTerminal } from '../service/status.ts';
 import type { RunView } from '../service/view.ts';
@@ -138,6 +138,8 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return view;
     }
     const recorded = isTerminal(run.status) ? run.error : null;
+    // A sweep's state read just before it ended: its cells and report as lineage has them now.
+    if (view.cells) Object.assign(view, pickCells((await viewFromLineage(rt.lineage, run.id))!));
     view.status = outcome.status;
     view.error = recorded ?? outcome.error ?? view.error ?? null;
     for (const s of view.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
@@ -203,11 +205,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (rt.client) {
         const handle = rt.client.workflow.getHandle(run.workflowId);
         const state = await rt.client.connection.withDeadline(Date.now() + 5000, () => readRunState(handle)).catch(() => null);
-        if (state) return reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
+        if (state) return withParent(run, await reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId))));
       }
       const view = (await viewFromLineage(rt.lineage, runId))!;
       if (!isTerminal(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
-      return reconcile(run, view);
+      return withParent(run, await reconcile(run, view));
     },
 
     async metrics(runId, q) {
@@ -218,7 +220,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
     async awaitRun(runId, signal) {
       const run = await requireRun(runId);
       const state = await awaitRunState((rt.waitClient ?? client()).workflow.getHandle(run.workflowId), undefined, signal);
-      return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
+      return withParent(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
     },
 
     async cancel(runId) {
@@ -320,6 +322,16 @@ export function applyOverrides(recipe: unknown, overrides: Record<string, unknow
   const { recipe: copy, issues } = applySettings(recipe, overrides);
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return copy;
+}
+
+function pickCells(view: RunView): Pick<RunView, 'cells' | 'report'> {
+  return { cells: view.cells, report: view.report };
+}
+
+/** A sweep's cell says which ablation run it belongs to (its options name it). */
+function withParent(run: RunRow, view: RunView): RunView {
+  const parent = (run.options as RunOptions | null)?.parent;
+  return parent ? { ...view, parent: { runId: parent.runId, cell: parent.cell } } : view;
 }
 
 function mergeLive(view: RunView, live: Map<string, { step: number; totalSteps: number; loss: number | null }> | null): void {

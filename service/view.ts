@@ -30,6 +30,8 @@ export interface RunView {
   stages: StageView[];
   /** An ablation run (a recipe with a `sweep:` block): its cells, each a child run (absent on other runs). */
   cells?: CellView[];
+  /** A sweep's cell: the ablation run it belongs to, and its index there (absent on other runs). */
+  parent?: { runId: string; cell: number };
   /** An ablation run: its report artifact once recorded (`braise report`, `GET /v1/runs/:id/report`), else null. */
   report?: string | null;
 }

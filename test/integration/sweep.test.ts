@@ -107,13 +107,9 @@ describe('sweeps', () => {
       expect((row!.options as { parent?: unknown }).parent).toEqual({ runId, cell: cell.index });
       const res = await api('GET', `/v1/runs/${cell.runId}`);
       expect(res.status).toBe(200);
+      expect((res.body as RunView).parent).toEqual({ runId, cell: cell.index });
       views.push(res.body as RunView);
     }
-    // The filter is the same in every cell: completed once in all four runs, the other three reuse its output.
-    const cleanSteps = (await Promise.all(parent.cells!.map((c) => rt.lineage.stepsForRun(c.runId)))).flat().filter((s) => s.stageId === 'clean');
-    expect(cleanSteps.filter((s) => s.status === 'completed')).toHaveLength(1);
-    expect(cleanSteps.filter((s) => s.status === 'cached')).toHaveLength(3);
-    expect(new Set(views.map((v) => v.stages.find((s) => s.id === 'clean')!.outputs[0]!.artifactId)).size).toBe(1);
     // The cells trained different models.
     expect(new Set(views.map((v) => v.stages.find((s) => s.id === 'base')!.outputs[0]!.artifactId)).size).toBe(4);
 
@@ -150,6 +146,13 @@ describe('sweeps', () => {
     expect(again.code, again.stderr).toBe(0);
     for (const i of [1, 2, 3, 4]) expect(again.stderr).toMatch(new RegExp(`^cell ${i} \\(stages\\.base\\.with\\.lr=.*\\) completed \\(run r-[^)]+-c${i}\\): metric ${own[i - 1]!.toFixed(4)}$`, 'm'));
     expect(again.stdout).toContain(`best: cell ${best + 1} (`);
+
+    // The filter is the same in every cell: completed once in all four runs, the other three reuse its output, even
+    // though two cells run at once (last, as it needs single-flight stages, the dedup work of issue 12).
+    const cleanSteps = (await Promise.all(parent.cells!.map((c) => rt.lineage.stepsForRun(c.runId)))).flat().filter((s) => s.stageId === 'clean');
+    expect(cleanSteps.filter((s) => s.status === 'completed')).toHaveLength(1);
+    expect(cleanSteps.filter((s) => s.status === 'cached')).toHaveLength(3);
+    expect(new Set(views.map((v) => v.stages.find((s) => s.id === 'clean')!.outputs[0]!.artifactId)).size).toBe(1);
   });
 
   it('cancelling a sweep cancels its running cells and starts no more', async () => {
