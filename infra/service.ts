@@ -138,8 +138,13 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return view;
     }
     const recorded = isTerminal(run.status) ? run.error : null;
-    // A sweep's state read just before it ended: its cells and report as lineage has them now.
-    if (view.cells) Object.assign(view, pickCells((await viewFromLineage(rt.lineage, run.id))!));
+    // The state may have been read just before the execution closed (stages pending that have since been cached or
+    // completed, a sweep's report not yet written): take what lineage has now, which the run wrote before it closed.
+    const fresh = await viewFromLineage(rt.lineage, run.id);
+    if (fresh) {
+      view.stages = fresh.stages;
+      if (view.cells) Object.assign(view, { cells: fresh.cells, report: fresh.report });
+    }
     view.status = outcome.status;
     view.error = recorded ?? outcome.error ?? view.error ?? null;
     for (const s of view.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
@@ -322,10 +327,6 @@ export function applyOverrides(recipe: unknown, overrides: Record<string, unknow
   const { recipe: copy, issues } = applySettings(recipe, overrides);
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return copy;
-}
-
-function pickCells(view: RunView): Pick<RunView, 'cells' | 'report'> {
-  return { cells: view.cells, report: view.report };
 }
 
 /** A sweep's cell says which ablation run it belongs to (its options name it). */
