@@ -3,7 +3,8 @@
  * sweep (learning rate × batch size) of ingest → filter → pretrain → evaluate is validated with its cells, a bad cell
  * is a 422 naming it, and the sweep runs as an ablation run whose Temporal history starts one child per cell; the
  * filter (the same in every cell) runs once; the report's table and best cell agree with the child runs' own
- * metrics, and `braise report` / `braise status` print them. Cancelling a sweep cancels its running cells.
+ * metrics, and `braise report` / `braise status` print them. A failing cell fails the sweep once the others ended,
+ * and the report lists it; cancelling a sweep cancels its running cells.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -153,6 +154,33 @@ describe('sweeps', () => {
     expect(cleanSteps.filter((s) => s.status === 'completed')).toHaveLength(1);
     expect(cleanSteps.filter((s) => s.status === 'cached')).toHaveLength(3);
     expect(new Set(views.map((v) => v.stages.find((s) => s.id === 'clean')!.outputs[0]!.artifactId)).size).toBe(1);
+  });
+
+  it('a cell that fails fails the sweep, naming it, after the other cells ended and the report listed it', async () => {
+    // The openai engine's endpoint refuses connections: that cell's rewrite fails (no retries), the rules cell's works.
+    const text = `${tinyRecipe({ name: 'sweep-fail' }).split('  - id: base')[0]}  - id: fix
+    kind: rewrite
+    inputs: [clean.rejected]
+    retries: 0
+    with: { baseUrl: "http://127.0.0.1:9/v1", modelName: nobody, maxRetries: 0, timeoutMs: 2000 }
+sweep:
+  matrix:
+    stages.fix.with.engine: [openai, rules]
+  compare: { metric: fix/kept, goal: maximize }
+`;
+    const started = await api('POST', '/v1/runs', text);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const { runId } = started.body as { runId: string };
+    const parent = await waitForRun(service, runId, (v) => v.status !== 'running', { timeoutMs: 240_000 });
+    expect(parent.status).toBe('failed');
+    expect(parent.cells!.map((c) => c.status)).toEqual(['failed', 'completed']);
+    expect(parent.error).toMatch(new RegExp(`^1 of 2 cells failed: cell 1 \\(run ${runId}-c1\\): stage "fix" failed: `));
+    const { report } = (await api('GET', `/v1/runs/${runId}/report`)).body as RunReport;
+    expect(report.cells.map((c) => [c.status, c.error === null])).toEqual([['failed', false], ['completed', true]]);
+    expect(report.best?.index).toBe(2);
+    const child = (await api('GET', `/v1/runs/${runId}-c1`)).body as RunView;
+    expect(child.status).toBe('failed');
+    expect(child.stages.find((s) => s.id === 'fix')!.status).toBe('failed');
   });
 
   it('cancelling a sweep cancels its running cells and starts no more', async () => {
