@@ -156,7 +156,7 @@ describe('sweeps', () => {
     expect(new Set(views.map((v) => v.stages.find((s) => s.id === 'clean')!.outputs[0]!.artifactId)).size).toBe(1);
   });
 
-  it('a cell that fails fails the sweep, naming it, after the other cells ended and the report listed it', async () => {
+  it('a cell that fails fails the sweep, naming it, after the other cells ended and the report listed it; a resume runs it again', async () => {
     // The openai engine's endpoint refuses connections: that cell's rewrite fails (no retries), the rules cell's works.
     const text = `${tinyRecipe({ name: 'sweep-fail' }).split('  - id: base')[0]}  - id: fix
     kind: rewrite
@@ -181,6 +181,17 @@ sweep:
     const child = (await api('GET', `/v1/runs/${runId}-c1`)).body as RunView;
     expect(child.status).toBe('failed');
     expect(child.stages.find((s) => s.id === 'fix')!.status).toBe('failed');
+
+    // Resumed, the sweep runs again as a new execution: the cell that worked comes from the cache.
+    const resumed = await api('POST', `/v1/runs/${runId}/resume`);
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(202);
+    const again = (resumed.body as { runId: string; mode: string });
+    expect(again.mode).toBe('new-execution');
+    const second = await waitForRun(service, again.runId, (v) => v.status !== 'running', { timeoutMs: 240_000 });
+    expect(second.status).toBe('failed');
+    expect(second.cells!.map((c) => c.status)).toEqual(['failed', 'completed']);
+    const rules = (await api('GET', `/v1/runs/${again.runId}-c2`)).body as RunView;
+    expect(rules.stages.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'cached']);
   });
 
   it('cancelling a sweep cancels its running cells and starts no more', async () => {
