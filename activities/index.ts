@@ -10,12 +10,14 @@
  */
 import { createControlActivities } from './control/activities.ts';
 import type { ActivityDeps } from './deps.ts';
-import type { ControlActivities, StageActivities, StageActivity } from './types.ts';
+import { createSweepActivities } from './sweep/activity.ts';
+import type { ControlActivities, StageActivities, StageActivity, SweepActivities } from './types.ts';
 
 export type { ActivityDeps } from './deps.ts';
 
 export interface Activities {
-  control: ControlActivities;
+  /** The control queue's: the interpreter's, and the ablation run's report. */
+  control: ControlActivities & SweepActivities;
   stages: StageActivities;
 }
 
@@ -36,7 +38,7 @@ function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => St
 
 export function createActivities(deps: ActivityDeps): Activities {
   return {
-    control: createControlActivities(deps),
+    control: { ...createControlActivities(deps), ...createSweepActivities(deps) },
     stages: {
       ingest: lazy(deps, async () => (await import('./ingest/activity.ts')).createIngest),
       filter: lazy(deps, async () => (await import('./filter/activity.ts')).createFilter),

@@ -5,6 +5,8 @@
 import type { ArtifactRef } from '../datasets/types.ts';
 import type { PlanInput, PlanNode, Plan, RunOptions } from '../recipe/plan.ts';
 import type { RunnableKind } from '../recipe/stages/index.ts';
+import type { CellOutcome } from '../recipe/sweep-report.ts';
+import type { SweepPlan } from '../recipe/plan.ts';
 import type { RunStatus } from '../service/status.ts';
 
 export type { ArtifactRef };
@@ -141,4 +143,22 @@ export interface ControlActivities {
   setRunStatus(input: { runId: string; status: RunStatus; error?: string | null }): Promise<void>;
   /** Who started the stage execution `workflowId`, while it runs; null once it has ended (or never existed). */
   stageOwner(input: { workflowId: string }): Promise<StageOwner | null>;
+}
+
+export interface RecordSweepReportInput {
+  /** The ablation run (the parent). */
+  runId: string;
+  recipe: string;
+  schedule: string | null;
+  sweep: Pick<SweepPlan, 'paths' | 'compare' | 'regressionThreshold'>;
+  cells: CellOutcome[];
+}
+
+/** What an ablation run asks of the control worker besides its run record: its report. */
+export interface SweepActivities {
+  /**
+   * Builds the sweep's report (recipe/sweep-report.ts) against the previous report of the same schedule, commits it
+   * as a `report` artifact and records it in lineage as the output (port `report`) of the run's `report` step.
+   */
+  recordSweepReport(input: RecordSweepReportInput): Promise<{ artifactId: string; metrics: Record<number, number | null> }>;
 }

@@ -115,16 +115,30 @@ const PlanNodeSchema = z
   })
   .openapi('PlanNode');
 
-export const PlanSchema = z
+const planFields = {
+  apiVersion: z.literal('braise/v1'),
+  name: z.string(),
+  recipeHash: z.string(),
+  nodes: z.array(PlanNodeSchema).openapi({ description: 'In topological order; datasets (`ingest`) first. Empty for a sweep: each cell has its own.' }),
+  recipe: z.unknown().openapi({ description: 'The normalized recipe.' }),
+  warnings: z.array(RecipeWarningSchema).optional(),
+};
+
+const CellPlanSchema = z.object(planFields).openapi('CellPlan', { description: 'A sweep cell compiled as a recipe of its own (the sweep block removed, the cell\'s values set).' });
+
+const SweepCompareSchema = z.object({ metric: z.string(), goal: z.enum(['minimize', 'maximize']) }).openapi('SweepCompare');
+
+const SweepPlanSchema = z
   .object({
-    apiVersion: z.literal('braise/v1'),
-    name: z.string(),
-    recipeHash: z.string(),
-    nodes: z.array(PlanNodeSchema).openapi({ description: 'In topological order; datasets (`ingest`) first.' }),
-    recipe: z.unknown().openapi({ description: 'The normalized recipe.' }),
-    warnings: z.array(RecipeWarningSchema).optional(),
+    paths: z.array(z.string()).openapi({ description: 'The paths the cells set.' }),
+    cells: z.array(z.object({ index: z.number().int(), values: z.record(z.string(), z.unknown()), plan: CellPlanSchema })),
+    parallelism: z.number().int(),
+    compare: SweepCompareSchema.nullable(),
+    regressionThreshold: z.number(),
   })
-  .openapi('Plan');
+  .openapi('SweepPlan', { description: 'A recipe with a `sweep:` block: every cell, each compiled (a bad cell is a 422 naming it).' });
+
+export const PlanSchema = z.object({ ...planFields, sweep: SweepPlanSchema.optional() }).openapi('Plan');
 
 export const ValidateResultSchema = z
   .object({ plan: PlanSchema, warnings: z.array(RecipeWarningSchema).openapi({ description: 'What the compiler noticed but did not refuse, e.g. a dataset no stage uses (it is not ingested).' }) })
@@ -244,6 +258,17 @@ const StageViewSchema = z
   })
   .openapi('StageView');
 
+const CellViewSchema = z
+  .object({
+    index: z.number().int(),
+    values: z.record(z.string(), z.unknown()),
+    runId: z.string(),
+    status: z.union([RunStatusSchema, z.literal('pending')]),
+    error: z.string().nullable(),
+    metric: z.number().nullable(),
+  })
+  .openapi('CellView');
+
 export const RunViewSchema = z
   .object({
     runId: z.string(),
@@ -253,8 +278,51 @@ export const RunViewSchema = z
     error: z.string().nullable().optional(),
     noCache: z.boolean().optional().openapi({ description: 'Started with `noCache`: every stage recomputed, training from scratch.' }),
     stages: z.array(StageViewSchema),
+    cells: z.array(CellViewSchema).optional().openapi({ description: 'A sweep (an ablation run): its cells, each a child run.' }),
+    report: z.string().nullable().optional().openapi({ description: 'A sweep: its report artifact once recorded (`GET /v1/runs/{id}/report`).' }),
+    parent: z.object({ runId: z.string(), cell: z.number().int() }).optional().openapi({ description: "A sweep's cell: the sweep's run and the cell's index." }),
   })
   .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
+
+const CellValuesSchema = z.record(z.string(), z.unknown()).openapi({ description: 'The values the cell sets, by sweep path.' });
+
+const SweepReportCellSchema = z
+  .object({
+    index: z.number().int(),
+    values: CellValuesSchema,
+    runId: z.string(),
+    status: z.enum(['completed', 'failed', 'cancelled']),
+    error: z.string().nullable(),
+    metric: z.number().nullable().openapi({ description: '`compare.metric` of the cell; null without compare, or when the cell did not record it.' }),
+    headlines: z.record(z.string(), z.number()).openapi({ description: "Each stage's headline metrics, as `<stageId>/<metric>`." }),
+  })
+  .openapi('SweepReportCell');
+
+export const RunReportSchema = z
+  .object({
+    runId: z.string(),
+    artifactId: z.string().openapi({ description: 'The `report` artifact that holds it.' }),
+    report: z
+      .object({
+        kind: z.literal('sweep-report'),
+        version: z.literal(1),
+        runId: z.string(),
+        recipe: z.string(),
+        schedule: z.string().nullable(),
+        paths: z.array(z.string()),
+        compare: SweepCompareSchema.nullable(),
+        regressionThreshold: z.number(),
+        cells: z.array(SweepReportCellSchema),
+        best: z.object({ index: z.number().int(), runId: z.string(), values: CellValuesSchema, metric: z.number() }).nullable(),
+        previous: z.object({ runId: z.string(), artifactId: z.string() }).nullable().openapi({ description: 'A scheduled sweep: the previous report of the same schedule.' }),
+        regressions: z
+          .array(z.object({ index: z.number().int(), values: CellValuesSchema, metric: z.number().nullable(), previous: z.number(), change: z.number().nullable() }))
+          .nullable()
+          .openapi({ description: 'Cells worse than in `previous` by more than `regressionThreshold` (relative change); null when there is no previous report.' }),
+      })
+      .openapi('SweepReport'),
+  })
+  .openapi('RunReport');
 
 export const MetricsQuery = z.strictObject({
   stage: text().min(1).max(256).optional().openapi({ description: 'Only this stage.' }),

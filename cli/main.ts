@@ -15,6 +15,7 @@ const status = () => import('./commands/status.ts');
 const lineage = () => import('./commands/lineage.ts');
 const provenance = () => import('./commands/provenance.ts');
 const resume = () => import('./commands/resume.ts');
+const report = () => import('./commands/report.ts');
 const up = () => import('./commands/up.ts');
 const schedule = () => import('./commands/schedule.ts');
 
@@ -47,6 +48,12 @@ program
   .description("show a run's stages, attempts, outputs and metrics")
   .option('--json', 'print JSON')
   .action((runId: string, opts) => exitWith(status().then((m) => m.statusCommand(runId, opts))));
+
+program
+  .command('report <runId>')
+  .description("a sweep's report: each cell's values and metrics, the best cell, and what regressed since the schedule's previous run")
+  .option('--json', 'print JSON')
+  .action((runId: string, opts) => exitWith(report().then((m) => m.reportCommand(runId, opts))));
 
 program
   .command('lineage <artifactId>')
@@ -192,7 +199,7 @@ program
   });
 
 /** Short-lived commands that may open the embedded lineage database. */
-const OPENS_DATABASE = new Set(['run', 'status', 'lineage', 'provenance', 'resume']);
+const OPENS_DATABASE = new Set(['run', 'status', 'report', 'lineage', 'provenance', 'resume']);
 program.hook('preAction', (_program, command) => {
   // PGlite's WebAssembly compiles on background threads while the command's modules load (it touches no data).
   if (OPENS_DATABASE.has(command.name()) && !loadConfig().databaseUrl) {

@@ -2,6 +2,7 @@
 import { specOf } from '../recipe/stages/index.ts';
 import type { RunView } from '../service/view.ts';
 import { renderEvaluation } from './render-evaluate.ts';
+import { renderCells } from './render-sweep.ts';
 import { table } from './table.ts';
 
 export { table };
@@ -44,7 +45,11 @@ export function renderRun(view: RunView): string {
       keys.filter((k) => k in s.metrics).map((k) => `${k}=${fmt(s.metrics[k]!)}`).join(' '),
     ]);
   }
-  const lines = [`run ${view.runId}: ${view.status}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, '', table(rows)];
+  const cell = view.parent ? ` (cell ${view.parent.cell} of sweep ${view.parent.runId})` : '';
+  const lines = [`run ${view.runId}: ${view.status}${cell}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, ''];
+  // A sweep (an ablation run) has cells, each a child run, and no stages of its own.
+  if (view.cells) lines.push(renderCells(view.cells), ...(view.report ? ['', `report: ${view.report} (braise report ${view.runId})`] : []));
+  else lines.push(table(rows));
   for (const s of view.stages) {
     const rejections = Object.entries(s.metrics).filter(([k]) => k.startsWith('rejected/'));
     if (s.kind === 'filter' && rejections.length > 0) {

@@ -3,7 +3,9 @@
  * serving, from lineage: the Temporal + lineage side of the service (infra/service.ts) answers with it.
  */
 import { z } from 'zod';
-import type { RunView } from '../service/view.ts';
+import { REPORT_STEP } from '../activities/sweep/activity.ts';
+import type { Plan, SweepPlan } from '../recipe/plan.ts';
+import type { CellView, RunView } from '../service/view.ts';
 import type { RunState } from '../workflows/state.ts';
 import type { LineageStore } from './db/lineage.ts';
 
@@ -32,7 +34,36 @@ export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
       ...(s.status === 'cached' && { cachedFrom: s.cachedFrom ?? null }),
       ...(s.status === 'running' && s.waitingOn && { waitingOn: s.waitingOn }),
     })),
+    ...(state.cells && {
+      cells: state.cells.map((c) => ({ index: c.index, values: c.values, runId: c.runId, status: c.status, error: c.error, metric: c.metric })),
+      report: state.report ?? null,
+    }),
   };
+}
+
+/** An ablation run's cells as lineage has them: its child runs, with the compared metric of those that ended. */
+async function cellsFromLineage(lineage: LineageStore, runId: string, sweep: SweepPlan): Promise<{ cells: CellView[]; report: string | null }> {
+  const children = new Map((await lineage.childRuns(runId)).map((r) => [r.id, r]));
+  const cells: CellView[] = [];
+  for (const c of sweep.cells) {
+    const childId = `${runId}-c${c.index}`;
+    const child = children.get(childId);
+    let metric: number | null = null;
+    if (child && sweep.compare && child.status === 'completed') {
+      const stageId = sweep.compare.metric.split('/')[0]!;
+      const step = (await lineage.stepsForRun(childId)).filter((s) => s.stageId === stageId).at(-1);
+      const v = step?.metrics?.[sweep.compare.metric.slice(stageId.length + 1)];
+      metric = typeof v === 'number' ? v : null;
+    }
+    cells.push({ index: c.index, values: c.values, runId: childId, status: child?.status ?? 'pending', error: child?.error ?? null, metric });
+  }
+  return { cells, report: await reportArtifactOf(lineage, runId) };
+}
+
+/** The report artifact an ablation run recorded (its `report` step's output), or null. */
+export async function reportArtifactOf(lineage: LineageStore, runId: string): Promise<string | null> {
+  const step = (await lineage.stepsForRun(runId)).find((s) => s.stageId === REPORT_STEP && s.status === 'completed');
+  return step?.outputs.find((o) => o.port === 'report')?.artifactId ?? null;
 }
 
 /** The view lineage holds: the latest attempt of each stage. */
@@ -54,7 +85,9 @@ export async function viewFromLineage(lineage: LineageStore, runId: string): Pro
   }
   const plan = StoredPlanSchema.safeParse(run.plan).data;
   const order = plan?.nodes?.map((n) => n.id) ?? [...latest.keys()];
+  const sweep = (run.plan as Plan | null)?.sweep;
   return {
+    ...(sweep && (await cellsFromLineage(lineage, runId, sweep))),
     runId: run.id,
     workflowId: run.workflowId,
     status: run.status,

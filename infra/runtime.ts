@@ -9,7 +9,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
-import type { ControlActivities } from '../activities/types.ts';
+import type { ControlActivities, SweepActivities } from '../activities/types.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
@@ -107,8 +107,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   let nativeConnection: NativeConnection | null = null;
   // The control worker (a thread that loads the workflow bundle: the slow one) is created while the database opens;
   // its activities wait for the database, which is open before any worker polls.
-  let settleControl: { resolve(a: ControlActivities): void; reject(err: unknown): void } = { resolve() {}, reject() {} };
-  const controlReady = new Promise<ControlActivities>((resolve, reject) => (settleControl = { resolve, reject }));
+  let settleControl: { resolve(a: ControlActivities & SweepActivities): void; reject(err: unknown): void } = { resolve() {}, reject() {} };
+  const controlReady = new Promise<ControlActivities & SweepActivities>((resolve, reject) => (settleControl = { resolve, reject }));
   controlReady.catch(() => undefined);
   let controlWorker: Promise<Worker> | null = null;
   try {
@@ -212,8 +212,9 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
 }
 
 /** Control activities that wait for `ready` (the real ones, made once the lineage database is open). */
-function whenReady(ready: Promise<ControlActivities>): ControlActivities {
+function whenReady(ready: Promise<ControlActivities & SweepActivities>): ControlActivities & SweepActivities {
   return {
+    recordSweepReport: async (input) => (await ready).recordSweepReport(input),
     startRun: async (input) => (await ready).startRun(input),
     prepareStep: async (input) => (await ready).prepareStep(input),
     prepareCached: async (input) => (await ready).prepareCached(input),

@@ -11,11 +11,10 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type Schedu
 import type { Plan, RunOptions } from '../recipe/plan.ts';
 import type { RecipeIssue } from '../recipe/errors.ts';
 import { InvalidInputError, NotFoundError, type RunService, type ScheduleRequest, type ScheduleView } from '../service/contract.ts';
-import { RECIPE_WORKFLOW } from '../workflows/definitions.ts';
 import { scheduledRunId, SCHEDULED_RUN_WORKFLOW, type ScheduledRunInput } from '../workflows/scheduled-run.ts';
 import { BraiseRecipe, BraiseSchedule } from '../workflows/search-attributes.ts';
 import type { BraiseConfig } from './config.ts';
-import { workflowIdFor } from './temporal/runs.ts';
+import { runStart, workflowIdFor } from './temporal/runs.ts';
 import { QUEUES } from './temporal/worker.ts';
 
 /** How late a missed run may still start when the server comes back from an outage, unless a schedule says. */
@@ -141,6 +140,13 @@ export function scheduleSettings(req: Omit<ScheduleRequest, 'recipe'>, recipeNam
   return { name, cron, everyMs, timezone, catchupWindowMs: catchupWindowMs! };
 }
 
+/** What a schedule's executions start: the workflow `braise run` would start for this plan, its input less the run id. */
+function scheduledRunOf(plan: Plan, options: RunOptions): Pick<ScheduledRunInput, 'workflowType' | 'input'> {
+  const { workflowType, input } = runStart(plan, options, { runId: '' });
+  const { runId: _, ...rest } = input;
+  return { workflowType, input: rest };
+}
+
 /**
  * The Temporal Schedule of a Braise schedule: overlap skip, the catch-up window, the `scheduledRun` action whose
  * arguments carry the compiled plan and the run options, and `BraiseRecipe` / `BraiseSchedule` on the schedule and
@@ -150,8 +156,8 @@ export function scheduleOptions(
   settings: ReturnType<typeof scheduleSettings>,
   plan: Plan,
   options: RunOptions,
-  /** The run each execution starts: a `recipeRun` of the plan unless another workflow runs this plan (a sweep's). */
-  run: Pick<ScheduledRunInput, 'workflowType' | 'input'> = { workflowType: RECIPE_WORKFLOW, input: { plan, options, resumedFrom: null } },
+  /** The run each execution starts: as `braise run` starts it (runStart: a `recipeRun`, or a sweep's `ablationRun`). */
+  run: Pick<ScheduledRunInput, 'workflowType' | 'input'> = scheduledRunOf(plan, options),
 ): ScheduleOptions & { action: { args: [ScheduledRunInput] } } {
   const { name, cron, everyMs, timezone, catchupWindowMs } = settings;
   const attributes = [

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataRoots } from '../datasets/data-roots.ts';
-import { RecipeError, type Plan, type RecipeIssue } from '../recipe/index.ts';
-import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary } from '../service/contract.ts';
+import { RecipeError, applySettings, type Plan, type RecipeIssue, type RunOptions } from '../recipe/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, type ArtifactInfo, type RunService, type RunSummary, type SweepReport } from '../service/contract.ts';
 import { isTerminal } from '../service/status.ts';
 import type { RunView } from '../service/view.ts';
 import { progressQuery, resumeSignal } from '../workflows/definitions.ts';
@@ -19,7 +19,7 @@ import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import { scheduleMethods } from './schedules.ts';
-import { viewFromLineage, viewFromState } from './run-view.ts';
+import { reportArtifactOf, viewFromLineage, viewFromState } from './run-view.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
 import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
@@ -83,7 +83,8 @@ function summary(r: RunRow): RunSummary {
 
 /** Refuses a plan with `file:` sources outside `roots`: every such dataset is an issue (422 / exit 2). */
 async function checkFileSources(plan: Plan, roots: DataRoots): Promise<void> {
-  const issues = await fileSourceIssues(plan, roots, process.cwd());
+  // A sweep's cells read the same datasets (a cell sets stage settings, the model or the seed, never a dataset).
+  const issues = await fileSourceIssues(plan.sweep?.cells[0]?.plan ?? plan, roots, process.cwd());
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid recipe: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
 }
 
@@ -139,6 +140,13 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return view;
     }
     const recorded = isTerminal(run.status) ? run.error : null;
+    // The state may have been read just before the execution closed (stages pending that have since been cached or
+    // completed, a sweep's report not yet written): take what lineage has now, which the run wrote before it closed.
+    const fresh = await viewFromLineage(rt.lineage, run.id);
+    if (fresh) {
+      view.stages = fresh.stages;
+      if (view.cells) Object.assign(view, { cells: fresh.cells, report: fresh.report });
+    }
     view.status = outcome.status;
     view.error = recorded ?? outcome.error ?? view.error ?? null;
     for (const s of view.stages) if (s.status === 'running' || s.status === 'pending' || s.status === 'paused') s.status = 'skipped';
@@ -205,11 +213,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (rt.client) {
         const handle = rt.client.workflow.getHandle(run.workflowId);
         const state = await rt.client.connection.withDeadline(Date.now() + 5000, () => readRunState(handle)).catch(() => null);
-        if (state) return reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
+        if (state) return withParent(run, await reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId))));
       }
       const view = (await viewFromLineage(rt.lineage, runId))!;
       if (!isTerminal(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
-      return reconcile(run, view);
+      return withParent(run, await reconcile(run, view));
     },
 
     async metrics(runId, q) {
@@ -220,7 +228,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
     async awaitRun(runId, signal) {
       const run = await requireRun(runId);
       const state = await awaitRunState((rt.waitClient ?? client()).workflow.getHandle(run.workflowId), undefined, signal);
-      return viewFromState(state, workflowUiUrl(rt.config, run.workflowId));
+      return withParent(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)));
     },
 
     async cancel(runId) {
@@ -276,6 +284,17 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return { runId: id, workflowId, resumedFrom: runId, mode: 'new-execution' as const, temporalUiUrl };
     },
 
+    async report(runId) {
+      const run = await requireRun(runId);
+      if (!(run.plan as Plan | null)?.sweep) throw new NotFoundError(`run ${runId} is not a sweep (its recipe has no sweep: block), so it has no report`);
+      const artifactId = await reportArtifactOf(rt.lineage, runId);
+      if (!artifactId) {
+        if (!isTerminal(run.status)) throw new ConflictError(`run ${runId} is ${run.status}: its report is written once every cell has ended`);
+        throw new NotFoundError(`run ${runId} ended (${run.status}) before its report was written`);
+      }
+      return { runId, artifactId, report: await rt.store.readJson<SweepReport>(artifactId) };
+    },
+
     async getArtifact(id) {
       const a = await rt.lineage.getArtifact(id);
       if (!a) throw new NotFoundError(`no artifact "${id}"`);
@@ -305,27 +324,20 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
 }
 
 /**
- * Applies `{ "stages.<id>.<field>": value }` (or `stages.<id>.with.<field>`) to a normalized recipe. Unknown stages are
- * InvalidInputErrors naming the key; the result is validated again by the caller.
+ * Applies `{ "stages.<id>.<field>": value }` (or `stages.<id>.with.<field>`, `model.<field>`, `seed`) to a normalized
+ * recipe (recipe/sweep.ts's applySettings, which a sweep's cells use too). Unknown stages are InvalidInputErrors naming
+ * the key; the result is validated again by the caller.
  */
 export function applyOverrides(recipe: unknown, overrides: Record<string, unknown>): unknown {
-  const copy = structuredClone(recipe) as { stages: Array<{ id: string; with?: Record<string, unknown> }> };
-  const issues: RecipeIssue[] = [];
-  for (const [key, value] of Object.entries(overrides)) {
-    const m = /^stages\.([a-z][a-z0-9_-]*)\.(?:with\.)?([A-Za-z][A-Za-z0-9_]*)$/.exec(key);
-    if (!m) {
-      issues.push({ path: `with.${key}`, message: 'expected "stages.<id>.<field>"' });
-      continue;
-    }
-    const stage = copy.stages.find((s) => s.id === m[1]);
-    if (!stage) {
-      issues.push({ path: `with.${key}`, message: `no stage "${m[1]}" in this run (stages: ${copy.stages.map((s) => s.id).join(', ')})` });
-      continue;
-    }
-    stage.with = { ...stage.with, [m[2]!]: value };
-  }
+  const { recipe: copy, issues } = applySettings(recipe, overrides);
   if (issues.length > 0) throw new InvalidInputError(issues, `invalid settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return copy;
+}
+
+/** A sweep's cell says which ablation run it belongs to (its options name it). */
+function withParent(run: RunRow, view: RunView): RunView {
+  const parent = (run.options as RunOptions | null)?.parent;
+  return parent ? { ...view, parent: { runId: parent.runId, cell: parent.cell } } : view;
 }
 
 function mergeLive(view: RunView, live: Map<string, { step: number; totalSteps: number; loss: number | null }> | null): void {

@@ -1,8 +1,8 @@
 /**
- * Refusing what the recipe format declares but this version of Braise does not build: a `sweep:` block,
+ * Refusing what the recipe format declares but this version of Braise does not build:
  * stage kinds whose spec says `available: false`, and what a kind's own check refuses (evaluate tasks
  * without an implementation: stages/evaluate.ts). Without these checks such a recipe would compile and
- * then run one cell silently (sweep), or fail after training (evaluate tasks). Pure: the compiler calls
+ * then fail after training (evaluate tasks). Pure: the compiler calls
  * {@link unbuiltIssues} with the other semantic checks, so each refusal has its path and line and is an
  * exit 2 / 422. When a feature lands, its spec says so and the refusal goes by itself.
  */
@@ -15,7 +15,6 @@ import { checksOf, NODE_SPECS, STAGE_KINDS } from './stages/index.ts';
 export function unbuiltIssues(recipe: Recipe): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
   const available = STAGE_KINDS.filter((k) => NODE_SPECS[k].available);
-  if (recipe.sweep !== undefined) issues.push({ path: 'sweep', message: 'sweeps are not available in this version of Braise; remove the block' });
   const byId = new Map(recipe.stages.map((s) => [s.id, s]));
   const context = {
     datasets: recipe.datasets,

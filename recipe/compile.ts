@@ -17,12 +17,14 @@ import type { Recipe, Stage } from './schema.ts';
 import { unbuiltIssues } from './availability.ts';
 import { NODE_SPECS, refsOf, resolveSettings, type AnyStageSpec, type ArtifactKind, type NodeKind } from './stages/index.ts';
 import { RecipeError, type RecipeIssue } from './errors.ts';
-import { addLines } from './loader.ts';
+import { addLines, locateInRecipe, parseRecipeValue } from './loader.ts';
+import { evaluateMetricName, parseEvaluateMetric } from './stages/evaluate-metrics.ts';
+import { cellLabel, expandSweep, recipePathOf, setRecipePath, sweepPaths, type SweepCell } from './sweep.ts';
 import { LIMITS, formatBytes } from './limits.ts';
 import { WASM_MEMORY_BYTES, estimateTrainingMemory } from './memory.ts';
 import { checkDatasetSource } from './sources.ts';
 import { didYouMean, listNames } from './suggest.ts';
-import type { Plan, PlanInput, PlanNode } from './plan.ts';
+import type { Plan, PlanInput, PlanNode, SweepCellPlan } from './plan.ts';
 
 const SECOND = 1000;
 const MINUTE = 60_000;
@@ -55,6 +57,11 @@ export interface CompileOptions {
  * worker…). Datasets no stage uses are warnings (`plan.warnings`), and are not ingested.
  */
 export function compileRecipe(recipe: Recipe, options: CompileOptions = {}): Plan {
+  return recipe.sweep ? compileSweep(recipe, options) : compileOne(recipe, options);
+}
+
+/** A recipe without a `sweep:` block. */
+function compileOne(recipe: Recipe, options: CompileOptions): Plan {
   const issues: RecipeIssue[] = [];
   const warnings: RecipeIssue[] = [];
   const datasetNames = new Set(Object.keys(recipe.datasets));
@@ -107,13 +114,136 @@ export function compileRecipe(recipe: Recipe, options: CompileOptions = {}): Pla
     recipe,
     warnings: addLines(recipe, warnings),
   };
+  checkPlanBytes(plan, 'stages', 'split the recipe into smaller ones');
+  return plan;
+}
+
+function checkPlanBytes(plan: Plan, path: string, advice: string): void {
   const planBytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
   if (planBytes > LIMITS.planBytes) {
     throw new RecipeError([
-      { path: 'stages', message: `the compiled plan is ${formatBytes(planBytes)}, over the limit of ${formatBytes(LIMITS.planBytes)} (a workflow's input must stay well under Temporal's 2 MB payload limit): split the recipe into smaller ones` },
+      { path, message: `the compiled plan is ${formatBytes(planBytes)}, over the limit of ${formatBytes(LIMITS.planBytes)} (a workflow's input must stay well under Temporal's 2 MB payload limit): ${advice}` },
     ]);
   }
+}
+
+/**
+ * A recipe with a `sweep:` block: every cell compiled as a recipe of its own (the block removed, the cell's values
+ * set), so a bad value in one cell is refused before anything starts, naming the cell and the path, with the line
+ * of the value in the sweep block. A problem every cell has is reported once, as for a recipe without a sweep.
+ */
+function compileSweep(recipe: Recipe, options: CompileOptions): Plan {
+  const sweep = recipe.sweep!;
+  const where = (raw: Array<string | number>, path: string): Pick<RecipeIssue, 'path' | 'line' | 'column'> => ({ path, ...locateInRecipe(recipe, raw) });
+  const issues: RecipeIssue[] = [...sweepRefIssues(recipe, where)];
+  const expanded = expandSweep(sweep);
+  issues.push(...addLines(recipe, expanded.issues));
+  if (issues.length > 0) throw new RecipeError(issues);
+
+  const base: Partial<Recipe> = { ...recipe };
+  delete base.sweep;
+  const cellIssues = new Map<string, { issue: RecipeIssue; cells: SweepCell[] }>();
+  const note = (cell: SweepCell, issue: RecipeIssue) => {
+    const key = `${issue.path}\0${issue.message}`;
+    const seen = cellIssues.get(key) ?? { issue, cells: [] };
+    seen.cells.push(cell);
+    cellIssues.set(key, seen);
+  };
+  const cells: SweepCellPlan[] = [];
+  const warnings = new Map<string, RecipeIssue>();
+  for (const cell of expanded.cells) {
+    const value = structuredClone(base) as unknown;
+    for (const [path, v] of Object.entries(cell.values)) {
+      const problem = setRecipePath(value, path, v);
+      if (problem) note(cell, { path: `sweep.${cell.origins[path]![1]}`, message: `${path}: ${problem}` });
+    }
+    try {
+      const plan = compileOne(parseRecipeValue(value), options);
+      cells.push({ index: cell.index, values: cell.values, plan });
+      for (const w of plan.warnings ?? []) warnings.set(`${w.path}\0${w.message}`, w);
+    } catch (err) {
+      if (!(err instanceof RecipeError)) throw err;
+      for (const issue of err.issues) note(cell, issue);
+    }
+  }
+  for (const { issue, cells: failing } of cellIssues.values()) {
+    if (failing.length === expanded.cells.length && expanded.cells.length > 1) {
+      issues.push(...addLines(recipe, [issue]));
+      continue;
+    }
+    for (const cell of failing) {
+      // The line of the cell's own value when the issue is about a path the cell sets; else the recipe's.
+      const own = Object.keys(cell.values).find((p) => {
+        const at = recipePathOf(recipe, p);
+        return at !== null && (issue.path === at || issue.path.startsWith(`${at}.`) || issue.path.startsWith(`${at}[`));
+      });
+      const message = `sweep ${cellLabel(cell)}: ${issue.message}`;
+      issues.push(own ? { ...issue, ...locateInRecipe(recipe, cell.origins[own]!), message } : { ...addLines(recipe, [issue])[0]!, message });
+    }
+  }
+  if (issues.length > 0) throw new RecipeError(issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)));
+
+  const plan: Plan = {
+    apiVersion: 'braise/v1',
+    name: recipe.name,
+    recipeHash: sha256(canonicalJson(recipe)),
+    nodes: [],
+    recipe,
+    warnings: addLines(recipe, [...warnings.values()]),
+    sweep: {
+      paths: sweepPaths(expanded.cells),
+      cells,
+      parallelism: sweep.parallelism,
+      compare: sweep.compare ?? null,
+      regressionThreshold: sweep.regressionThreshold,
+    },
+  };
+  checkPlanBytes(plan, 'sweep', 'fewer cells, or a smaller recipe');
   return plan;
+}
+
+/**
+ * What a sweep block names that the recipe lacks: a stage a path sets (in `matrix`, `include` or `exclude`), the stage
+ * `compare.metric` reads, and for an evaluate stage a metric it does not record.
+ */
+function sweepRefIssues(recipe: Recipe, where: (raw: Array<string | number>, path: string) => Pick<RecipeIssue, 'path' | 'line' | 'column'>): RecipeIssue[] {
+  const sweep = recipe.sweep!;
+  const issues: RecipeIssue[] = [];
+  const ids = recipe.stages.map((s) => s.id);
+  const stageOf = (path: string) => /^stages\.([a-z][a-z0-9_-]*)\./.exec(path)?.[1];
+  const checkPath = (path: string, raw: Array<string | number>, at: string) => {
+    const id = stageOf(path);
+    if (id !== undefined && !ids.includes(id)) issues.push({ ...where(raw, at), message: `"${path}": no stage "${id}" in this recipe${didYouMean(id, ids)} (stages: ${listNames(ids)})` });
+  };
+  for (const path of Object.keys(sweep.matrix)) checkPath(path, ['sweep', 'matrix', path], 'sweep.matrix');
+  for (const key of ['include', 'exclude'] as const) {
+    (sweep[key] ?? []).forEach((entry, k) => {
+      for (const path of Object.keys(entry)) checkPath(path, ['sweep', key, k, path], `sweep.${key}[${k}]`);
+    });
+  }
+  if (sweep.compare) {
+    const [id, ...rest] = sweep.compare.metric.split('/');
+    const metric = rest.join('/');
+    const stage = recipe.stages.find((s) => s.id === id);
+    const at = where(['sweep', 'compare', 'metric'], 'sweep.compare.metric');
+    if (!stage) issues.push({ ...at, message: `no stage "${id}" in this recipe${didYouMean(id!, ids)} (stages: ${listNames(ids)}): expected "<stageId>/<metric>"` });
+    else {
+      const problem = metricProblem(stage, metric);
+      if (problem) issues.push({ ...at, message: problem });
+    }
+  }
+  return issues;
+}
+
+/** Whether stage `stage` records `metric`, where the registry knows its names (evaluate's: evaluate-metrics.ts); null if it may. */
+function metricProblem(stage: Stage, metric: string): string | null {
+  if (stage.kind !== 'evaluate') return null;
+  const parsed = parseEvaluateMetric(metric);
+  const tasks = ((stage.with as { tasks?: Array<string | { task: string; name?: string }> }).tasks ?? ['perplexity']).map((t) => (typeof t === 'string' ? t : (t.name ?? t.task)));
+  const example = evaluateMetricName({ task: 'perplexity', domain: 'mean', metric: 'bits_per_byte' });
+  if (!parsed) return `evaluate stage "${stage.id}" records no metric "${metric}": expected "<task>/<domain>/bits_per_byte" or "<task>/<exact_match|acc|acc_norm>" (e.g. "${stage.id}/${example}")`;
+  if (!tasks.includes(parsed.task)) return `evaluate stage "${stage.id}" has no task "${parsed.task}" (its tasks: ${tasks.join(', ')})`;
+  return null;
 }
 
 function checkTimeouts(stage: Stage, i: number, issues: RecipeIssue[], warnings: RecipeIssue[]): void {

@@ -8,4 +8,5 @@ export { resolveFileSources, artifactSources } from './sources.ts';
 export { LIMITS, parseByteSize, formatBytes } from './limits.ts';
 export { estimateTrainingMemory } from './memory.ts';
 export { RecipeError, formatIssue, type RecipeIssue } from './errors.ts';
-export type { Plan, PlanNode, PlanInput, RunOptions, RecipeRunInput } from './plan.ts';
+export type { Plan, PlanNode, PlanInput, RunOptions, RecipeRunInput, SweepPlan, SweepCellPlan } from './plan.ts';
+export { applySettings, cellLabel, expandSweep } from './sweep.ts';

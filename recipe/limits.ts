@@ -20,6 +20,8 @@ export const LIMITS = {
   values: 50_000,
   /** The compiled plan as JSON, in bytes: a workflow's input must stay well under Temporal's 2 MB payload limit. */
   planBytes: 1024 * 1024,
+  /** Cells of one sweep (after `include` and `exclude`): each is a child run. */
+  sweepCells: 64,
 } as const;
 
 /** How many problems one limit check reports before it stops looking. */

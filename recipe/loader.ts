@@ -92,6 +92,12 @@ export function keepPositions<T extends object>(from: object, to: T): T {
   return to;
 }
 
+/** The line and column of a raw path (`['sweep', 'matrix', 'stages.base.with.lr', 1]`) in a recipe parsed from text. */
+export function locateInRecipe(recipe: object, rawPath: PropertyKey[]): { line: number; column: number } | undefined {
+  const pos = locators.get(recipe)?.(rawPath);
+  return pos ? { line: pos.line, column: pos.col } : undefined;
+}
+
 /**
  * Adds lines to issues about a recipe that was parsed from text, in the order of the file (issues that have a
  * line keep it; a recipe parsed from a value gets its issues back as they are). Paths are the issues' own:

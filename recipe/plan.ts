@@ -55,6 +55,25 @@ export interface Plan {
    * paths and lines like errors. Absent in plans compiled before warnings existed.
    */
   warnings?: RecipeIssue[];
+  /** A recipe with a `sweep:` block: its cells, each compiled to a plan of its own (the parent's `nodes` are empty). */
+  sweep?: SweepPlan;
+}
+
+/** One cell of a sweep: the values it sets (by sweep path) and its compiled plan (a recipe without `sweep`). */
+export interface SweepCellPlan {
+  /** 1-based, in expansion order. */
+  index: number;
+  values: Record<string, unknown>;
+  plan: Omit<Plan, 'sweep'>;
+}
+
+export interface SweepPlan {
+  /** The paths the cells set, in the order the report's columns show them. */
+  paths: string[];
+  cells: SweepCellPlan[];
+  parallelism: number;
+  compare: { metric: string; goal: 'minimize' | 'maximize' } | null;
+  regressionThreshold: number;
 }
 
 export interface RunOptions {
@@ -64,6 +83,8 @@ export interface RunOptions {
   dataRoots?: string[];
   /** The Temporal Schedule that started this run (its name), absent for runs started by hand. */
   schedule?: string;
+  /** A sweep's cell: the ablation run that started it and the cell's index (absent on other runs). */
+  parent?: { runId: string; cell: number };
 }
 
 export interface RecipeRunInput {

@@ -66,13 +66,39 @@ function variant(spec: Spec) {
 /** The registry's kinds, in its order (the order "expected one of" lists them). */
 export const stageSchema = z.discriminatedUnion('kind', STAGE_SPECS.map(variant) as unknown as Variants<typeof STAGE_SPECS>);
 
+/** A path a sweep sets in each cell: `stages.<id>.with.<field>[.<field>…]`, `model.<field>` or `seed`. */
+export const sweepPathSchema = z
+  .string()
+  .regex(/^(stages\.[a-z][a-z0-9_-]*\.with\.[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*|model\.[A-Za-z][A-Za-z0-9_]*|seed)$/, 'expected a path such as "stages.<id>.with.<field>", "model.<field>" or "seed"');
+
+/** One `include` / `exclude` entry: values by path, at least one. */
+const sweepEntry = z.record(sweepPathSchema, z.unknown()).refine((e) => Object.keys(e).length > 0, 'expected at least one "<path>: <value>" pair');
+
+/** Defaults of a `sweep:` block (README "Sweeps"). */
+export const SWEEP_DEFAULTS = { parallelism: 2, regressionThreshold: 0.02, maxParallelism: 16 } as const;
+
+/**
+ * A grid of runs of the recipe: the cells of `matrix` (every combination of its values), less those an `exclude`
+ * entry matches, plus `include` (as GitHub Actions' matrix: an entry extends every cell it agrees with on the matrix's
+ * own paths, or is a cell of its own if it agrees with none). recipe/sweep.ts expands it.
+ */
 export const sweepSchema = z
   .object({
-    matrix: z.record(z.string().regex(/^(stages\.[a-z][a-z0-9_-]*\.with\.|seed$|model\.)[A-Za-z0-9_.]*$/, 'expected a path such as "stages.<id>.with.<field>", "model.<field>" or "seed"'), z.array(z.unknown()).min(1)),
+    matrix: z.record(sweepPathSchema, z.array(z.unknown()).min(1)).default({}),
+    include: z.array(sweepEntry).optional(),
+    exclude: z.array(sweepEntry).optional(),
+    /** Cells running at once. */
+    parallelism: z.number().int().min(1).max(SWEEP_DEFAULTS.maxParallelism).default(SWEEP_DEFAULTS.parallelism),
     compare: z
-      .object({ metric: z.string().min(1), goal: z.enum(['minimize', 'maximize']).default('minimize') })
+      .object({
+        /** `<stageId>/<metric as the stage records it>`, e.g. `eval/perplexity/mean/bits_per_byte`. */
+        metric: z.string().regex(/^[a-z][a-z0-9_-]*\/.+$/, 'expected "<stageId>/<metric>", e.g. "eval/perplexity/mean/bits_per_byte"'),
+        goal: z.enum(['minimize', 'maximize']).default('minimize'),
+      })
       .strict()
       .optional(),
+    /** A scheduled sweep's cell regressed when its metric is worse than the previous report's by more than this relative change. */
+    regressionThreshold: z.number().min(0).max(100).default(SWEEP_DEFAULTS.regressionThreshold),
   })
   .strict();
 

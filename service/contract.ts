@@ -7,11 +7,20 @@
 import type { ArtifactKind } from '../datasets/types.ts';
 import type { RecipeIssue } from '../recipe/errors.ts';
 import type { Plan } from '../recipe/plan.ts';
+import type { SweepReport } from '../recipe/sweep-report.ts';
 import type { RunStatus } from './status.ts';
 import type { RunView } from './view.ts';
 
 export type { RunStatus, StageStatus } from './status.ts';
-export type { RunView, StageView } from './view.ts';
+export type { CellView, RunView, StageView } from './view.ts';
+export type { SweepReport } from '../recipe/sweep-report.ts';
+
+/** `braise report` / `GET /v1/runs/:id/report`: an ablation run's report and the artifact that holds it. */
+export interface RunReport {
+  runId: string;
+  artifactId: string;
+  report: SweepReport;
+}
 
 export interface StartRunRequest {
   /** A recipe: YAML text (string) or an already-parsed JSON value. */
@@ -191,6 +200,11 @@ export interface RunService {
    * `with` changes stage settings first (`{ "stages.base.lr": 1e-3 }`), validated like a recipe.
    */
   resume(runId: string, req: { with?: Record<string, unknown> }): Promise<ResumeResult>;
+  /**
+   * An ablation run's report (a recipe with a `sweep:` block). NotFoundError for an unknown run, one that is not a
+   * sweep, or one that ended without a report (cancelled before its cells ended); ConflictError while it still runs.
+   */
+  report(runId: string): Promise<RunReport>;
   getArtifact(id: string): Promise<ArtifactInfo>;
   lineage(id: string, direction: 'up' | 'down'): Promise<{ artifact: ArtifactInfo; upstream?: LineageEntry[]; downstream?: LineageEntry[] }>;
   /**

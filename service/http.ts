@@ -47,6 +47,7 @@ export function httpRunService(base: string, token: string): RunService {
     metrics: (id, q) => call('GET', `/v1/runs/${enc(id)}/metrics${qs(q)}`),
     cancel: (id) => call('POST', `/v1/runs/${enc(id)}/cancel`),
     resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
+    report: (id) => call('GET', `/v1/runs/${enc(id)}/report`),
     getArtifact: (id) => call('GET', `/v1/artifacts/${enc(id)}`),
     lineage: (id, direction) => call('GET', `/v1/artifacts/${enc(id)}/lineage${qs({ direction })}`),
     putSchedule: async ({ name, ...rest }) => {

@@ -111,6 +111,8 @@ export interface LineageLookups {
   getRun(runId: string): Promise<{ options: unknown } | null>;
   /** The outputs of the latest `completed` step with this cache key, or null. */
   findCachedOutputs(cacheKey: string): Promise<CachedOutputs | null>;
+  /** The newest sweep report (artifact meta `{ kind: 'sweep-report', schedule }`) of a run of `schedule` created before run `runId`, or null. */
+  previousSweepReport(schedule: string, runId: string): Promise<{ artifactId: string; runId: string } | null>;
 }
 
 /** Lineage as activities see it (their deps' `lineage`). */

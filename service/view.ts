@@ -30,4 +30,21 @@ export interface RunView {
   /** Started with --no-cache: every stage recomputed, training from scratch. */
   noCache?: boolean;
   stages: StageView[];
+  /** An ablation run (a recipe with a `sweep:` block): its cells, each a child run (absent on other runs). */
+  cells?: CellView[];
+  /** A sweep's cell: the ablation run it belongs to, and its index there (absent on other runs). */
+  parent?: { runId: string; cell: number };
+  /** An ablation run: its report artifact once recorded (`braise report`, `GET /v1/runs/:id/report`), else null. */
+  report?: string | null;
+}
+
+/** A sweep's cell: the values it sets, its child run and how it went. */
+export interface CellView {
+  index: number;
+  values: Record<string, unknown>;
+  runId: string;
+  status: RunStatus | 'pending';
+  error: string | null;
+  /** `sweep.compare.metric` of the cell, once it ended (null without compare, or before). */
+  metric: number | null;
 }

@@ -23,3 +23,5 @@ export const stageProgressSignal = defineSignal<[{ stageId: string; progress: Tr
 export const RECIPE_WORKFLOW = 'recipeRun';
 /** One stage execution, single flight by cache key (stage-run.ts). */
 export const STAGE_WORKFLOW = 'stageRun';
+/** A recipe with a `sweep:` block: one child recipeRun per cell, then the report (workflows/ablation-run.ts). */
+export const ABLATION_WORKFLOW = 'ablationRun';

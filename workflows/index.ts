@@ -2,3 +2,4 @@
 export { recipeRun } from './recipe-run.ts';
 export { scheduledRun } from './scheduled-run.ts';
 export { stageRun } from './stage-run.ts';
+export { ablationRun } from './ablation-run.ts';

@@ -36,6 +36,24 @@ export interface RunState {
   /** Started with --no-cache: every stage recomputed, training from scratch (absent in older states). */
   noCache?: boolean;
   stages: StageState[];
+  /** An ablation run (a sweep): its cells, each a child run (absent on other runs). */
+  cells?: CellState[];
+  /** An ablation run: its report artifact, once recorded. */
+  report?: string | null;
+}
+
+/** A sweep's cell as its ablation run sees it. */
+export interface CellState {
+  /** 1-based. */
+  index: number;
+  values: Record<string, unknown>;
+  /** The child run's id (`<parent run>-c<index>`) and workflow id. */
+  runId: string;
+  workflowId: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+  error: string | null;
+  /** The compared metric (`sweep.compare.metric`) once the cell ended, or null. */
+  metric: number | null;
 }
 
 export function outputsOf(outputs: StageOutput[]): StageState['outputs'] {

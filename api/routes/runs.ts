@@ -16,6 +16,7 @@ import {
   MetricsSchema,
   RunIdParams,
   RunListSchema,
+  RunReportSchema,
   RunViewSchema,
   StartRunJsonSchema,
   StartRunRequestSchema,
@@ -76,6 +77,21 @@ const getMetrics = createRoute({
   security: authenticated,
   request: { params: RunIdParams, query: MetricsQuery },
   responses: { 200: { description: 'One series per stage and metric name', content: json(MetricsSchema) }, ...errorResponses(401, 404, 422, 500) },
+});
+
+const getReport = createRoute({
+  method: 'get',
+  operationId: 'getRunReport',
+  path: '/v1/runs/{id}/report',
+  tags: ['runs'],
+  summary: "A sweep's report: a row per cell, the best cell, and for a scheduled sweep what regressed",
+  security: authenticated,
+  request: { params: RunIdParams },
+  responses: {
+    200: { description: 'The report', content: json(RunReportSchema) },
+    ...errorResponses(401, 404, 422, 500),
+    409: { description: 'The sweep is still running: its report is written once every cell has ended', content: json(ErrorSchema) },
+  },
 });
 
 const cancelRun = createRoute({
@@ -147,6 +163,8 @@ export function registerRunRoutes(app: ApiApp, service: RunService): void {
   app.openapi(getMetrics, async (c) => {
     return c.json(await service.metrics(c.req.valid('param').id, withoutUndefined(c.req.valid('query'))), 200);
   });
+
+  app.openapi(getReport, async (c) => c.json(asDocumented(RunReportSchema, await service.report(c.req.valid('param').id), 'GET /v1/runs/{id}/report'), 200));
 
   app.openapi(cancelRun, async (c) => c.json(await service.cancel(c.req.valid('param').id), 202));
 

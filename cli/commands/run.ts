@@ -12,6 +12,7 @@ import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
 import { createProgress } from '../progress.ts';
 import { renderRun } from '../render.ts';
+import { cellProgress, renderReport } from '../render-sweep.ts';
 import { EXIT, exitCodeFor, say } from '../io.ts';
 import { mark } from '../../infra/timings.ts';
 import { applyOverrides } from '../../infra/service.ts';
@@ -94,10 +95,12 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
       void conn.service.cancel(started.runId).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
-    const view = await followRun(conn.service, started.runId, createProgress());
+    const view = await followRun(conn.service, started.runId, recipe.sweep ? cellProgress(say) : createProgress());
     process.off('SIGINT', onSigint);
     mark(`run ${view.status}`);
     process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRun(view)}\n`);
+    // A sweep ends with its report (also when cells failed: the report says which).
+    if (recipe.sweep && view.report && !opts.json) process.stdout.write(`\n${renderReport(await conn.service.report(view.runId))}\n`);
     if (view.status === 'paused') {
       say(`run paused: ${view.error}\nFix the cause, then resume it with: braise resume ${view.runId} (a worker must be running: braise up)`);
     }

@@ -231,6 +231,34 @@ export class LineageStore {
     return { stepId: step.id, runId: step.runId, stageId: step.stageId, outputs, metrics: step.metrics ?? {} };
   }
 
+  /** The newest sweep report of a run of `schedule` created before run `runId` (the report activity's "previous report"). */
+  async previousSweepReport(schedule: string, runId: string): Promise<{ artifactId: string; runId: string } | null> {
+    const [row] = await this.db
+      .select({ artifactId: artifacts.id, runId: runs.id })
+      .from(artifacts)
+      .innerJoin(runs, eq(runs.id, sql`${artifacts.meta}->>'runId'`))
+      .where(
+        and(
+          eq(artifacts.kind, 'report'),
+          sql`${artifacts.meta} @> ${JSON.stringify({ kind: 'sweep-report', schedule })}::jsonb`,
+          sql`${runs.id} <> ${runId}`,
+          sql`${runs.createdAt} < coalesce((select r.created_at from runs r where r.id = ${runId}), now())`,
+        ),
+      )
+      .orderBy(desc(runs.createdAt), desc(runs.id))
+      .limit(1);
+    return row ?? null;
+  }
+
+  /** The cells of an ablation run: the runs whose options name it as their parent, by cell. */
+  async childRuns(parentRunId: string): Promise<RunRow[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(sql`${runs.options}->'parent'->>'runId' = ${parentRunId}`)
+      .orderBy(sql`(${runs.options}->'parent'->>'cell')::int`);
+  }
+
   /** Upserts curve points `[step, value]`; a point already stored for that step takes the new value. */
   recordMetrics(runId: string, stageId: string, name: string, points: Array<[number, number]>): Promise<void> {
     return recordMetrics(this.db, runId, stageId, name, points);

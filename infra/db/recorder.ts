@@ -33,5 +33,6 @@ export function activityLineage(store: LineageStore, recorder: LineageRecorder =
     ...recorder,
     getRun: (runId) => store.getRun(runId),
     findCachedOutputs: (cacheKey) => store.findCachedOutputs(cacheKey),
+    previousSweepReport: (schedule, runId) => store.previousSweepReport(schedule, runId),
   };
 }

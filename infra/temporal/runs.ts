@@ -1,8 +1,8 @@
 /** Starting and following recipe runs through the Temporal client. */
 import { randomBytes } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { Plan, RunOptions } from '../../recipe/plan.ts';
-import { progressQuery, RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
+import type { Plan, RecipeRunInput, RunOptions } from '../../recipe/plan.ts';
+import { ABLATION_WORKFLOW, progressQuery, RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
 import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TrainingProgress } from '../../activities/types.ts';
@@ -23,6 +23,29 @@ export interface StartedRun {
   handle: WorkflowHandle;
 }
 
+/**
+ * What starts a run of `plan`, in one place for every starter (the run service, a resume, a Temporal Schedule): the
+ * workflow type (`ablationRun` for a recipe with a `sweep:` block, else `recipeRun`) and its input, with the memo and
+ * search attributes the execution carries (BraiseSchedule when `options.schedule` is set).
+ */
+export function runStart(plan: Plan, options: RunOptions, extra: { runId: string; resumedFrom?: string | null }): {
+  workflowType: typeof RECIPE_WORKFLOW | typeof ABLATION_WORKFLOW;
+  input: RecipeRunInput;
+  memo: Record<string, string>;
+  typedSearchAttributes: Array<{ key: typeof BraiseRecipe; value: string }>;
+} {
+  return {
+    workflowType: plan.sweep ? ABLATION_WORKFLOW : RECIPE_WORKFLOW,
+    input: { runId: extra.runId, plan, options, resumedFrom: extra.resumedFrom ?? null },
+    memo: { recipe: plan.name, recipeHash: plan.recipeHash },
+    typedSearchAttributes: [
+      { key: BraiseRecipe, value: plan.name },
+      { key: BraiseStatus, value: statusAttribute('running') },
+      ...(options.schedule ? [{ key: BraiseSchedule, value: options.schedule }] : []),
+    ],
+  };
+}
+
 export async function startRun(
   client: Client,
   plan: Plan,
@@ -31,17 +54,13 @@ export async function startRun(
 ): Promise<StartedRun> {
   const runId = extra.runId ?? newRunId();
   const workflowId = workflowIdFor(plan, runId);
-  const handle = await client.workflow.start(RECIPE_WORKFLOW, {
+  const start = runStart(plan, options, { runId, resumedFrom: extra.resumedFrom });
+  const handle = await client.workflow.start(start.workflowType, {
     taskQueue: QUEUES.control,
     workflowId,
-    args: [{ runId, plan, options, resumedFrom: extra.resumedFrom ?? null }],
-    memo: { recipe: plan.name, recipeHash: plan.recipeHash },
-    typedSearchAttributes: [
-      { key: BraiseRecipe, value: plan.name },
-      { key: BraiseStatus, value: statusAttribute('running') },
-      // A scheduled run resumed as a new execution is still that schedule's.
-      ...(options.schedule !== undefined ? [{ key: BraiseSchedule, value: options.schedule }] : []),
-    ],
+    args: [start.input],
+    memo: start.memo,
+    typedSearchAttributes: start.typedSearchAttributes,
     // An idempotent start (a fixed run id) must never start a second execution, even after the first closed.
     workflowIdReusePolicy: extra.idempotent ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
   });

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
-import type { ControlActivities } from '../../activities/types.ts';
-import { RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
+import type { ControlActivities, SweepActivities } from '../../activities/types.ts';
+import { ABLATION_WORKFLOW, RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
 import { cachedWorkflowBundle, type CachedBundle } from './bundle-cache.ts';
 
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
@@ -76,17 +76,17 @@ function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
 }
 
 /**
- * The `braise-control` worker: the interpreter workflow and the control activities. The slow one to create (a thread
+ * The `braise-control` worker: the interpreter and ablation workflows, the control activities and the sweep report's. The slow one to create (a thread
  * that loads the workflow bundle, about half a second, unless `workflowsInProcess`), so runtime.ts creates it while
  * the lineage database opens.
  */
-export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities }): Promise<Worker> {
+export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities & SweepActivities }): Promise<Worker> {
   return Worker.create({
     ...commonOptions('control', opts),
     workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
-    // Any error the interpreter (or a stage workflow) throws, non-determinism after a bad deploy included, fails the
+    // Any error the interpreter (or a stage or ablation workflow) throws, non-determinism after a bad deploy included, fails the
     // run (which `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
-    workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'], [STAGE_WORKFLOW]: ['Error'] },
+    workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'], [STAGE_WORKFLOW]: ['Error'], [ABLATION_WORKFLOW]: ['Error'] },
     activities: opts.activities,
     maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
     ...(opts.workflowsInProcess ? { debugMode: true, isolateExecutionTimeout: '5s' } : {}),

@@ -91,3 +91,16 @@ export async function waitForRun(
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/** Calls the Braise API at `url` with a bearer token: a JSON body (when given) in, status and parsed JSON out. */
+export function apiCaller(url: () => string, token: () => string) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${url()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as unknown };
+  };
+}

@@ -24,7 +24,7 @@ import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { createRunService } from '../../infra/service.ts';
 import { startRun, workflowIdFor } from '../../infra/temporal/runs.ts';
 import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
-import { testHome, waitForRun, type TestHome } from './harness.ts';
+import { apiCaller, testHome, waitForRun, type TestHome } from './harness.ts';
 import { tinyRecipe } from './recipes.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/braise.js', import.meta.url));
@@ -46,15 +46,7 @@ describe('run semantics', () => {
   let fresh: RunView;
   let noCache: RunView;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as unknown };
-  };
+  const api = apiCaller(() => server.url, () => token);
   const startHttp = async (body: unknown): Promise<string> => {
     const res = await api('POST', '/v1/runs', body);
     expect(res.status, JSON.stringify(res.body)).toBe(201);

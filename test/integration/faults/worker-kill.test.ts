@@ -2,7 +2,8 @@
  * Durability: SIGKILL the worker process in the middle of a training stage (`pretrain`, `sft`, `dpo`, `rlvr`), start a
  * new one, and the same run finishes — resuming from the latest checkpoint,
  * losing at most `checkpointEvery` steps, leaving no orphaned trainer, and
- * recording exactly one model artifact. Each kind is one call of `killMidStage`.
+ * recording exactly one model artifact. Each kind is one call of `killMidStage`. A sweep killed while its second
+ * cell trains loses no finished cell and completes.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { compileRecipe, parseRecipeText } from '../../../recipe/index.ts';
 import { openDatabase } from '../../../infra/db/client.ts';
 import { LineageStore } from '../../../infra/db/lineage.ts';
 import { awaitRunState, liveProgress, startRun } from '../../../infra/temporal/runs.ts';
+import type { RunState } from '../../../workflows/state.ts';
 import { databases, testHome, type TestHome } from '../harness.ts';
 import { tinyRecipe } from '../recipes.ts';
 
@@ -239,5 +241,59 @@ describe(`worker killed mid-training (${db})`, () => {
   it('mid-rlvr: resumes from the last checkpoint on a new worker and finishes the same run', async () => {
     const steps = 200;
     await killMidStage({ recipe: rlvrRecipe(steps), stage: 'tuned', steps, checkpointEvery: CHECKPOINT_EVERY });
+  });
+
+  // A sweep (an ablation run of child recipeRuns): the worker killed while the second cell trains, the first finished.
+  it('mid-sweep: loses no finished cell; the new worker resumes the killed cell and finishes the sweep', async () => {
+    const recipe = `${tinyRecipe({ name: 'kill-sweep', steps: 10, checkpointEvery: 10, heartbeat: '4s' })}sweep:
+  matrix:
+    stages.base.with.steps: [10, 300]
+  parallelism: 1
+  compare: { metric: eval/perplexity/mean/bits_per_byte }
+`;
+    const plan = compileRecipe(parseRecipeText(recipe));
+    const first = await startWorker(home.env);
+    workers.push(first);
+    const run = await startRun(client, plan, { noCache: false });
+    const cell2 = client.workflow.getHandle(`${run.workflowId}-c2`);
+    // Cell 1 has ended once cell 2 trains (parallelism 1); kill the worker past cell 2's second checkpoint.
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const p = (await liveProgress(cell2).catch(() => null))?.get('base');
+      if (p && p.step >= 25) break;
+      if (Date.now() > deadline) throw new Error('cell 2 never trained past step 25');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const before = (await run.handle.query<RunState>('progress')).cells!;
+    expect(before.map((c) => c.status)).toEqual(['completed', 'running']);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+
+    const second = await startWorker(home.env);
+    workers.push(second);
+    const state = await awaitRunState(run.handle);
+    expect(state.status).toBe('completed');
+    expect(state.cells!.map((c) => c.status)).toEqual(['completed', 'completed']);
+    expect(state.report).toMatch(/^[0-9a-f]{64}$/);
+    // One child execution per cell: the finished one was not started again.
+    const history = await run.handle.fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId);
+    expect(started).toEqual([`${run.workflowId}-c1`, `${run.workflowId}-c2`]);
+    const resumed = (await cell2.query<RunState>('progress')).stages.find((s) => s.id === 'base')!;
+    expect(resumed.attempts).toBeGreaterThanOrEqual(2);
+    expect(resumed.metrics.resumed_from_step).toBeGreaterThan(0);
+
+    await stopWorkers();
+    const database = await openDatabase(home.config.databaseUrl ? { url: home.config.databaseUrl } : { dataDir: home.config.pgliteDir });
+    try {
+      const lineage = new LineageStore(database);
+      // The finished cell's run: each stage once, trained once.
+      const steps = await lineage.stepsForRun(`${run.runId}-c1`);
+      expect(steps.map((s) => [s.stageId, s.attempt, s.status])).toEqual(expect.arrayContaining([['base', 1, 'completed'], ['eval', 1, 'completed']]));
+      expect(steps.filter((s) => s.stageId === 'base')).toHaveLength(1);
+      expect((await lineage.getRun(run.runId))!.status).toBe('completed');
+    } finally {
+      await database.close();
+    }
   });
 });

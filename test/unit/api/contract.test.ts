@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contract, type OpenApiDoc } from '../../support/openapi-contract.ts';
+import { buildSweepReport } from '../../../recipe/sweep-report.ts';
 import { artifact, RECIPE_JSON, RECIPE_YAML, setup, TOKEN } from './fakes.ts';
 
 const A = 'a'.repeat(64);
@@ -70,6 +71,19 @@ describe('responses match the OpenAPI document', () => {
     await expectStatus('get unknown', 404, send('GET', '/v1/runs/nope'));
     await expectStatus('metrics', 200, send('GET', '/v1/runs/run-1/metrics?name=loss'));
     await expectStatus('metrics unknown', 404, send('GET', '/v1/runs/nope/metrics'));
+    service.reports.set('r2', {
+      runId: 'r2',
+      artifactId: A,
+      report: buildSweepReport(
+        { runId: 'r2', recipe: 'tiny', schedule: null },
+        { paths: ['seed'], compare: { metric: 'eval/perplexity/mean/bits_per_byte', goal: 'minimize' }, regressionThreshold: 0.02 },
+        [{ index: 1, values: { seed: 1 }, runId: 'r2-c1', status: 'completed', error: null, stages: [{ id: 'eval', kind: 'evaluate', metrics: { 'perplexity/mean/bits_per_byte': 2.5 } }] }],
+        null,
+      ),
+    });
+    await expectStatus('report', 200, send('GET', '/v1/runs/r2/report'));
+    await expectStatus('report running', 409, send('GET', '/v1/runs/run-1/report'));
+    await expectStatus('report none', 404, send('GET', '/v1/runs/r3/report'));
     await expectStatus('cancel', 202, send('POST', '/v1/runs/run-1/cancel'));
     await expectStatus('cancel ended', 409, send('POST', '/v1/runs/r2/cancel'));
     await expectStatus('cancel unknown', 404, send('POST', '/v1/runs/nope/cancel'));

@@ -17,6 +17,7 @@ import {
   type ScheduleRequest,
   type ScheduleView,
   type LineageEntry,
+  type RunReport,
   type RunService,
   type RunStatus,
   type RunSummary,
@@ -214,6 +215,18 @@ export class FakeRunService implements RunService {
       return { runId, workflowId: s.workflowId, resumedFrom: runId, mode: 'in-place', temporalUiUrl: s.temporalUiUrl ?? "" };
     }
     return { runId: `${runId}-2`, workflowId: `${s.workflowId}-2`, resumedFrom: runId, mode: 'new-execution', temporalUiUrl: s.temporalUiUrl ?? "" };
+  }
+
+  /** Sweep reports by run id (set by a test); a run without one is 409 while running, 404 after. */
+  readonly reports = new Map<string, RunReport>();
+
+  async report(runId: string): Promise<RunReport> {
+    this.check();
+    const s = this.run(runId);
+    const r = this.reports.get(runId);
+    if (r) return r;
+    if (s.status === 'running') throw new ConflictError(`run ${runId} is running: its report is written once every cell has ended`);
+    throw new NotFoundError(`run ${runId} is not a sweep (its recipe has no sweep: block), so it has no report`);
   }
 
   async getArtifact(id: string): Promise<ArtifactInfo> {

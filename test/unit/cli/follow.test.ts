@@ -31,6 +31,7 @@ function service(reads: RunView[], awaitRun?: (runId: string, signal?: AbortSign
     cancel: unused,
     resume: unused,
     getArtifact: unused,
+    report: unused,
     lineage: unused,
     readiness: unused,
     documentTraining: unused,

@@ -1,5 +1,5 @@
 /**
- * Recipes naming what this version of Braise does not build or know: a sweep block, an evaluate task
+ * Recipes naming what this version of Braise does not build or know, or a value it refuses: a sweep cell's, an evaluate task
  * without an implementation, a misspelt stage kind, a misspelt built-in dataset. Shared by the
  * compiler's, the CLI's and the API's tests, which each assert the same path, line and message.
  */
@@ -27,11 +27,11 @@ export interface Refusal {
 
 export const REFUSALS: readonly Refusal[] = [
   {
-    name: 'a sweep block',
-    text: `${BASE}sweep:\n  matrix:\n    seed: [1, 2]\n`,
-    path: 'sweep',
-    line: 12,
-    message: 'sweeps are not available in this version of Braise; remove the block',
+    name: 'a sweep cell with a bad value',
+    text: `${BASE}sweep:\n  matrix:\n    stages.base.with.steps: [2, -1]\n`,
+    path: 'stages[0].with.steps',
+    line: 13,
+    message: 'sweep cell 2 (stages.base.with.steps=-1): Too small: expected number to be >0',
   },
   {
     name: 'an evaluate task under its old name',
