@@ -143,8 +143,7 @@ export function scheduleSettings(req: Omit<ScheduleRequest, 'recipe'>, recipeNam
 /** What a schedule's executions start: the workflow `braise run` would start for this plan, its input less the run id. */
 function scheduledRunOf(plan: Plan, options: RunOptions): Pick<ScheduledRunInput, 'workflowType' | 'input'> {
   const { workflowType, input } = runStart(plan, options, { runId: '' });
-  const { runId: _, ...rest } = input;
-  return { workflowType, input: rest };
+  return { workflowType, input: { plan: input.plan, options: input.options, resumedFrom: null } };
 }
 
 /**
