@@ -18,6 +18,8 @@ import { openDatabase, preloadDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
+import { createRunService } from './service.ts';
+import { ConflictError } from '../service/contract.ts';
 import { compactForLog, createLogger } from './logger.ts';
 import { closeSafeRetryInterceptor } from './temporal/close-safe-retry.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
@@ -157,6 +159,13 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   }
 
   let workers: WorkerSet | null = null;
+  // The runtime this function returns: child runs are started through its run service (made on first use).
+  let self: BraiseRuntime | null = null;
+  let childService: ReturnType<typeof createRunService> | null = null;
+  const service = () => {
+    if (!self) throw new Error('the runtime is not open yet');
+    return (childService ??= createRunService(self));
+  };
   if (opts.queues && opts.queues.length > 0 && client && nativeConnection) {
     const activities = createActivities({
       store,
@@ -166,6 +175,20 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       workflowUiUrl: (workflowId) => workflowUiUrl(config, workflowId),
       reportProgress: async (workflowId, stageId, progress) => {
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
+      },
+      runs: {
+        async start(recipe, key, parent) {
+          const { runId, workflowId, created } = await service().startRun({ recipe, onFailure: 'fail', idempotencyKey: key, parent });
+          return { runId, workflowId, created };
+        },
+        wait: (runId, signal) => service().awaitRun!(runId, signal),
+        async cancel(runId) {
+          await service()
+            .cancel(runId)
+            .catch((err: unknown) => {
+              if (!(err instanceof ConflictError)) throw err; // ended already
+            });
+        },
       },
     });
     settleControl.resolve(activities.control);
@@ -182,7 +205,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
   }
 
-  return {
+  self = {
     config,
     logger,
     store,
@@ -200,6 +223,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       await closeDatabase();
     },
   };
+  return self;
 }
 
 /** Control activities that wait for `ready` (the real ones, made once the lineage database is open). */

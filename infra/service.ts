@@ -156,7 +156,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       return plan;
     },
 
-    async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
+    async startRun({ recipe, noCache, onFailure, idempotencyKey, parent }) {
       const plan = await compile(recipe);
       await checkFileSources(plan, dataRoots);
       // Present only when there is something to say, so a clean recipe's answer is what it always was.
@@ -170,7 +170,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
           return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, ...warnings };
         }
       }
-      const options = withRoots({ noCache: noCache ?? false, onFailure });
+      const options = withRoots({ noCache: noCache ?? false, onFailure, ...(parent !== undefined && { parent }) });
       const id = runId ?? newRunId();
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);

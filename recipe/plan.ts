@@ -64,6 +64,8 @@ export interface RunOptions {
   dataRoots?: string[];
   /** The Temporal Schedule that started this run (its name), absent for runs started by hand. */
   schedule?: string;
+  /** A child run's parent: the run and stage that started it (mixsearch's proxies, mergeablation's models). */
+  parent?: { runId: string; stageId: string };
 }
 
 export interface RecipeRunInput {

@@ -13,6 +13,7 @@ import { filterStage } from './filter.ts';
 import { ingestStage } from './ingest.ts';
 import { mergeStage } from './merge.ts';
 import { mixStage } from './mix.ts';
+import { mixsearchStage } from './mixsearch.ts';
 import { pretrainStage } from './pretrain.ts';
 import { rewriteStage } from './rewrite.ts';
 import { rlvrStage } from './rlvr.ts';
@@ -34,6 +35,7 @@ export const STAGE_SPECS = [
   rlvrStage,
   mergeStage,
   evaluateStage,
+  mixsearchStage,
 ] as const;
 
 type Specs = (typeof STAGE_SPECS)[number] | typeof ingestStage;

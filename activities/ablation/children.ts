@@ -1,0 +1,104 @@
+/**
+ * The child runs of the ablation stages (mixsearch, mergeablation): plain recipe runs started through
+ * `deps.runs`, each a run of its own in lineage and the Temporal UI, named after its parent
+ * (`<recipe>-<stage>-<suffix>`, its options naming the parent run and stage), and waited for while the
+ * stage heartbeats.
+ *
+ * Ids are deterministic: child k of a stage is keyed by the stage's cache key (and the run, under
+ * `--no-cache`) and k, so a retried or resumed stage re-attaches to the children it started instead of
+ * training them again. A child that ended without completing (failed, cancelled with its parent) is not
+ * waited on again: the next attempt of the stage starts its next generation (`#1`, `#2`, … of the same
+ * key), so a resumed parent trains what its cancelled children had not finished (their finished stages
+ * come from the cache). Cancelling the stage cancels its children.
+ */
+import { Context, heartbeat } from '@temporalio/activity';
+import { childRecipeName } from '../../recipe/stages/ablation.ts';
+import type { RunView } from '../../service/view.ts';
+import type { ActivityDeps } from '../deps.ts';
+import type { StageRequest } from '../types.ts';
+
+/** The recipe name of the run a workflow id belongs to (`braise-<name>-<runId>`). */
+export function parentRecipeName(req: Pick<StageRequest, 'workflowId' | 'runId'>): string {
+  const prefix = 'braise-';
+  const suffix = `-${req.runId}`;
+  const { workflowId } = req;
+  return workflowId.startsWith(prefix) && workflowId.endsWith(suffix) ? workflowId.slice(prefix.length, -suffix.length) : 'run';
+}
+
+export interface ChildSpec {
+  /** The end of its name and key: `proxy-3`, `models`. */
+  suffix: string;
+  /** The recipe, as an object (its `name` is set here). */
+  recipe: Record<string, unknown>;
+}
+
+export interface FinishedChild {
+  suffix: string;
+  runId: string;
+  view: RunView;
+}
+
+/** How many generations of one child a stage may start before it gives up. */
+const MAX_GENERATIONS = 8;
+
+/**
+ * Starts (or finds) every child and waits until all completed, heartbeating `{ children, done }`. A child that
+ * fails during this attempt fails the attempt (retryable: the next one starts its next generation); the
+ * stage's cancellation cancels every child still running.
+ */
+export async function runChildren(deps: ActivityDeps, req: StageRequest, children: readonly ChildSpec[], reject: (message: string) => never): Promise<FinishedChild[]> {
+  const runs = deps.runs;
+  if (!runs) return reject('this worker cannot start child runs (no Temporal client wired into its activities)');
+  const ctx = Context.current();
+  const signal = ctx.cancellationSignal;
+  const recipeName = parentRecipeName(req);
+  const parent = { runId: req.runId, stageId: req.node.id };
+  const started = new Set<string>();
+  // Ends every wait once one child fails (the stage's own cancellation ends them too).
+  const waits = new AbortController();
+  const endWaits = (): void => waits.abort(signal.reason);
+  let done = 0;
+  const beat = setInterval(() => heartbeat({ children: children.length, done }), 5000);
+  const onCancel = (): void => {
+    for (const runId of started) void runs.cancel(runId).catch((err: unknown) => deps.logger.warn({ err, runId }, 'could not cancel a child run'));
+  };
+  signal.addEventListener('abort', onCancel, { once: true });
+  signal.addEventListener('abort', endWaits, { once: true });
+  heartbeat({ children: children.length, done });
+  try {
+    return await Promise.all(
+      children.map(async (child): Promise<FinishedChild> => {
+        const name = childRecipeName(recipeName, req.node.id, child.suffix);
+        const recipe = { ...child.recipe, name };
+        for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
+          const key = [req.node.kind, req.cacheKey, req.noCache ? req.runId : '', child.suffix, generation > 0 ? `#${generation}` : ''].join('\0');
+          const run = await runs.start(recipe, key, parent);
+          started.add(run.runId);
+          const view = await runs.wait(run.runId, waits.signal);
+          if (view.status === 'completed') {
+            done++;
+            return { suffix: child.suffix, runId: run.runId, view };
+          }
+          if (run.created) {
+            const failed = view.stages.find((s) => s.status === 'failed');
+            throw new Error(`child run ${run.runId} (${name}) ${view.status}${failed ? ` at stage "${failed.id}": ${failed.error ?? 'no error recorded'}` : view.error ? `: ${view.error}` : ''}`);
+          }
+          // Ended without completing in an earlier attempt: start its next generation.
+        }
+        return reject(`child ${name} ended without completing ${MAX_GENERATIONS} times; see its runs (braise status)`);
+      }),
+    );
+  } finally {
+    clearInterval(beat);
+    signal.removeEventListener('abort', onCancel);
+    signal.removeEventListener('abort', endWaits);
+    waits.abort();
+  }
+}
+
+/** A completed child's stage metric, or a rejection naming the child, the stage and the metric. */
+export function childMetric(child: FinishedChild, stage: string, metric: string, reject: (message: string) => never): number {
+  const value = child.view.stages.find((s) => s.id === stage)?.metrics[metric];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return reject(`child run ${child.runId} has no metric ${metric} on its stage "${stage}"`);
+  return value;
+}

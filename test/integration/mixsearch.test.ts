@@ -1,0 +1,110 @@
+/**
+ * `mixsearch` end to end on the real Temporal dev server and PGlite, as recipes/mixsearch.yaml ships: four
+ * proxies, each a child run of its own (in lineage, completed, named after its parent, its options naming the
+ * parent run and stage), a report whose proxies' losses are the child runs' own evaluate metrics and whose ρ is
+ * over the held-out ones, a mixture the next pretrain trains on, and a rerun that takes everything from the cache
+ * without starting a child. A recipe whose search leaves too few proxies to fit on, or names no target, is
+ * refused with its paths before anything starts.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spearman } from '../../ml/ablation/rank.ts';
+import type { BraiseRuntime } from '../../infra/runtime.ts';
+import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
+import { compileRecipe, parseRecipeText, RecipeError, type Plan } from '../../recipe/index.ts';
+import type { RunState } from '../../workflows/state.ts';
+import type { TestHome } from './harness.ts';
+import { runRecipeFile } from './run-recipe-file.ts';
+
+const RECIPE_FILE = fileURLToPath(new URL('../../recipes/mixsearch.yaml', import.meta.url));
+
+interface Report {
+  format: string;
+  proxies: Array<{ index: number; runId: string; weights: Record<string, number>; loss: number; heldOut: boolean; predicted: number }>;
+  spearman: number | null;
+  mixture: Record<string, number>;
+  targetMetric: string;
+}
+
+describe('mixsearch stage', () => {
+  let home: TestHome;
+  let rt: BraiseRuntime;
+  let text: string;
+  let plan: Plan;
+  let state: RunState;
+  let report: Report;
+  const stage = (id: string) => state.stages.find((s) => s.id === id)!;
+
+  beforeAll(async () => {
+    ({ home, rt, text, plan, state } = await runRecipeFile(RECIPE_FILE));
+    const reportId = stage('search').outputs.find((o) => o.port === 'report')!.artifactId;
+    report = JSON.parse(await readFile(join(rt.store.dir(reportId), 'report.json'), 'utf8')) as Report;
+  });
+  afterAll(async () => {
+    await rt?.close();
+    await home?.cleanup();
+  });
+
+  it('trains its proxies as completed child runs named after it, and reports their own losses', async () => {
+    expect(state.status).toBe('completed');
+    expect(report.format).toBe('braise.mixsearch/v1');
+    expect(report.proxies).toHaveLength(4);
+    for (const p of report.proxies) {
+      const run = (await rt.lineage.getRun(p.runId))!;
+      expect(run.recipeName).toBe(`mixsearch-search-proxy-${p.index}`);
+      expect(run.status).toBe('completed');
+      expect(run.options).toMatchObject({ parent: { runId: state.runId, stageId: 'search' } });
+      const steps = await rt.lineage.stepsForRun(p.runId);
+      const evalStep = steps.find((s) => s.stageId === 'eval')!;
+      const metrics = (evalStep.metrics ?? {}) as Record<string, number>;
+      expect(metrics[report.targetMetric]).toBe(p.loss);
+      expect(Object.values(p.weights).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    }
+    // Different mixtures train different proxies.
+    expect(new Set(report.proxies.map((p) => p.loss)).size).toBeGreaterThan(1);
+  });
+
+  it("reports Spearman's rho of the held-out proxies' predicted against real losses", () => {
+    const held = report.proxies.filter((p) => p.heldOut);
+    expect(held).toHaveLength(2);
+    expect(report.spearman).toBe(spearman(held.map((p) => p.predicted), held.map((p) => p.loss)));
+    expect(stage('search').metrics.spearman).toBe(report.spearman);
+  });
+
+  it('hands its mixture to the pretrain that consumes it', () => {
+    const domains = ['humor', 'mystery', 'science_fiction'];
+    expect(Object.keys(report.mixture).sort()).toEqual(domains);
+    expect(Object.values(report.mixture).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    for (const d of domains) {
+      expect(stage('search').metrics[`weight/${d}`]).toBeCloseTo(report.mixture[d]!, 12);
+      expect(stage('final').metrics[`weight/${d}`]).toBeCloseTo(report.mixture[d]!, 6);
+    }
+  });
+
+  it('reruns from the cache without starting a child run', async () => {
+    const before = (await rt.lineage.listRuns({ limit: 100 })).runs.length;
+    const again = await awaitRunState((await startRun(rt.client!, plan, { noCache: false })).handle);
+    expect(again.status).toBe('completed');
+    const search = again.stages.find((s) => s.id === 'search')!;
+    expect(search.cachedFrom).toEqual({ runId: state.runId, stageId: 'search' });
+    expect(search.outputs).toEqual(stage('search').outputs);
+    expect((await rt.lineage.listRuns({ limit: 100 })).runs.length).toBe(before + 1);
+  });
+
+  it('refuses too few proxies for heldOut and a missing target, with their paths', () => {
+    const refused = (t: string) => {
+      try {
+        compileRecipe(parseRecipeText(t));
+      } catch (err) {
+        if (err instanceof RecipeError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+        throw err;
+      }
+      throw new Error('compiled');
+    };
+    expect(refused(text.replace('proxies: 4', 'proxies: 3'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.proxies: 3 proxies leave fewer than 2/)]);
+    expect(refused(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
+    expect(refused(text.replace(/ {6}target: fiction.*\n/, ''))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: /)]);
+  });
+});
