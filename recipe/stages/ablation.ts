@@ -1,6 +1,6 @@
 /**
  * What the built-in ablation kinds (`mixsearch`, `mergeablation`) share: the tiny proxy models they train
- * in child runs, and how those children are named. PURE.
+ * in child runs, how those children are named, and the candidate sets of units merge ablation scores. PURE.
  */
 import { z } from 'zod';
 import { lr, posInt } from './common.ts';
@@ -35,4 +35,45 @@ export function childRecipeName(recipe: string, stage: string, suffix: string): 
   const full = `${recipe}-${stage}-${suffix}`;
   if (full.length <= 63) return full;
   return `${full.slice(0, 62 - suffix.length).replace(/[-_]+$/, '')}-${suffix}`;
+}
+
+// Candidate mixtures of data units for merge-based ablation (Na et al. 2024): sets of unit indices.
+
+/** Every subset of {0, …, n−1} with between `minSize` and `maxSize` members, by size, then lexicographically. */
+export function subsetsUpTo(n: number, maxSize: number, minSize = 2): number[][] {
+  const out: number[][] = [];
+  const walk = (size: number, start: number, acc: number[]): void => {
+    if (acc.length === size) {
+      out.push([...acc]);
+      return;
+    }
+    for (let i = start; i < n; i++) {
+      acc.push(i);
+      walk(size, i + 1, acc);
+      acc.pop();
+    }
+  };
+  for (let size = Math.max(minSize, 1); size <= Math.min(maxSize, n); size++) walk(size, 0, []);
+  return out;
+}
+
+/** The number of subsets {@link subsetsUpTo} lists, without listing them. */
+export function countSubsetsUpTo(n: number, maxSize: number, minSize = 2): number {
+  let total = 0;
+  let choose = 1; // C(n, 0)
+  for (let k = 1; k <= Math.min(maxSize, n); k++) {
+    choose = (choose * (n - k + 1)) / k;
+    if (k >= minSize) total += choose;
+  }
+  return Math.round(total);
+}
+
+/** `r` items spread evenly over `items` (the first and the last among them when r ≥ 2), in order. */
+export function pickEvenly<T>(items: readonly T[], r: number): T[] {
+  if (r >= items.length) return [...items];
+  if (r <= 0) return [];
+  if (r === 1) return [items[0]!];
+  const picked = new Set<number>();
+  for (let j = 0; j < r; j++) picked.add(Math.round((j * (items.length - 1)) / (r - 1)));
+  return [...picked].sort((a, b) => a - b).map((i) => items[i]!);
 }

@@ -12,6 +12,7 @@ import { evaluateStage } from './evaluate.ts';
 import { filterStage } from './filter.ts';
 import { ingestStage } from './ingest.ts';
 import { mergeStage } from './merge.ts';
+import { mergeablationStage } from './mergeablation.ts';
 import { mixStage } from './mix.ts';
 import { mixsearchStage } from './mixsearch.ts';
 import { pretrainStage } from './pretrain.ts';
@@ -36,6 +37,7 @@ export const STAGE_SPECS = [
   mergeStage,
   evaluateStage,
   mixsearchStage,
+  mergeablationStage,
 ] as const;
 
 type Specs = (typeof STAGE_SPECS)[number] | typeof ingestStage;

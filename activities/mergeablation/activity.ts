@@ -1,0 +1,151 @@
+/**
+ * `mergeablation`: merge-based data ablation (recipe/stages/mergeablation.ts says what). The units are domains
+ * of the input documents; everything is trained in one child run, `<recipe>-<stage>-models`, because its models
+ * must meet in one recipe (a merge takes its models from stages of its own run):
+ *
+ * - `base`: a pretrain on every data input (`artifact:` datasets: nothing is ingested again), checkpointing at
+ *   s0 = round((1 − fraction) · steps);
+ * - `unit-<i>`: an upsample of `base` from s0 with unit i's domain at 1 and every other domain at 0: continued
+ *   pretraining on that unit alone, every unit from the same base state;
+ * - `merge-<j>`: candidate j's proxy, the linear merge (uniform weights, normalized) of its units' models;
+ * - `union-<r>`: a real union, the same continuation with its units' domains at 1 together;
+ * - `eval`: every model on the target, one evaluate stage, the same windows for all.
+ *
+ * Report (`braise.mergeablation/v1`): per unit, candidate and union its stage and bits per byte on the target
+ * (and byte perplexity 2^bpb: the same ranks); the real unions' proxy beside real scores and Spearman's ρ between
+ * them; the best candidate by proxy. Metrics: `spearman`, `best_proxy_bits_per_byte`, `candidates`, `units`,
+ * `proxy/<j>/bits_per_byte`, `real/<r>/bits_per_byte`.
+ */
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { readDataset } from '../../datasets/dataset.ts';
+import { spearman } from '../../ml/ablation/rank.ts';
+import { pickEvenly, subsetsUpTo } from '../../recipe/stages/ablation.ts';
+import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
+import { continuationStart, MAX_CANDIDATES, mergeablationStage, type MergeablationWith } from '../../recipe/stages/mergeablation.ts';
+import { childMetric, runChildren } from '../ablation/children.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { domainOf } from '../mix/mix.ts';
+import { stageActivity } from '../stage-activity.ts';
+import type { StageInput } from '../types.ts';
+
+/** The child run's recipe (see the module comment); candidates and unions as lists of unit names. */
+export function ablationRecipe(
+  settings: MergeablationWith,
+  data: readonly StageInput[],
+  target: StageInput,
+  plan: { domains: readonly string[]; units: readonly string[]; candidates: readonly (readonly string[])[]; unions: readonly (readonly string[])[] },
+  seed: number,
+): Record<string, unknown> {
+  const names = data.map((_, i) => `data${i}`);
+  const s0 = continuationStart(settings);
+  const continued = settings.base.steps - s0;
+  const only = (set: readonly string[]) => Object.fromEntries(plan.domains.map((d) => [d, set.includes(d) ? 1 : 0]));
+  const unitStage = (u: string) => `unit-${plan.units.indexOf(u)}`;
+  const upsample = (id: string, set: readonly string[]) => ({
+    id,
+    kind: 'upsample',
+    inputs: ['base'],
+    with: { fraction: settings.fraction, domains: only(set), checkpointEvery: continued, backend: settings.base.backend },
+  });
+  const models = [...plan.units.map((_, i) => `unit-${i}`), ...plan.candidates.map((_, j) => `merge-${j}`), ...plan.unions.map((_, r) => `union-${r}`)];
+  return {
+    apiVersion: 'braise/v1',
+    seed,
+    model: settings.model,
+    datasets: {
+      ...Object.fromEntries(data.map((d, i) => [names[i], { source: `artifact:${d.artifact.id}` }])),
+      target: { source: `artifact:${target.artifact.id}` },
+    },
+    stages: [
+      { id: 'base', kind: 'pretrain', inputs: names, with: { ...settings.base, checkpointEvery: s0 } },
+      ...plan.units.map((u, i) => upsample(`unit-${i}`, [u])),
+      ...plan.candidates.map((c, j) => ({ id: `merge-${j}`, kind: 'merge', inputs: c.map(unitStage), with: { method: 'linear' } })),
+      ...plan.unions.map((c, r) => upsample(`union-${r}`, c)),
+      {
+        id: 'eval',
+        kind: 'evaluate',
+        inputs: [...models, 'target'],
+        with: { tasks: ['perplexity'], ...(settings.evalDocsPerDomain !== undefined && { maxDocsPerDomain: settings.evalDocsPerDomain }) },
+      },
+    ],
+  };
+}
+
+export function createMergeablation(deps: ActivityDeps) {
+  return stageActivity(mergeablationStage, {
+    async run({ req, settings, inputs, reject }) {
+      const target = inputs.target[0];
+      if (target === undefined) reject('its target dataset is not among its inputs');
+      const seen = new Set<string>();
+      let docs = 0;
+      for (const input of inputs.data) {
+        for await (const doc of readDataset(deps.store, input.artifact.id)) {
+          seen.add(domainOf(doc));
+          if (++docs % 1000 === 0) heartbeat({ docs });
+        }
+      }
+      const domains = [...seen].sort();
+      const units = settings.units ?? domains;
+      const unknown = units.filter((u) => !seen.has(u));
+      if (unknown.length > 0) reject(`with.units: no document of its inputs has domain ${unknown.map((u) => `"${u}"`).join(', ')} (domains: ${domains.join(', ')})`);
+      if (units.length < 2) reject(`merge ablation needs at least 2 units; its inputs have ${units.length === 0 ? 'no domain' : `only the domain "${units[0]}"`}`);
+      const candidates = settings.candidates ?? subsetsUpTo(units.length, settings.maxSize).map((s) => s.map((i) => units[i]!));
+      if (candidates.length > MAX_CANDIDATES) reject(`${units.length} units have ${candidates.length} sets of 2 to ${settings.maxSize}: more than ${MAX_CANDIDATES} merges; lower with.maxSize or list with.candidates`);
+      for (const [i, c] of candidates.entries()) {
+        const bad = c.find((u) => !units.includes(u));
+        if (bad !== undefined) reject(`with.candidates[${i}]: "${bad}" is not one of the units (${units.join(', ')})`);
+      }
+      if (settings.realUnions > candidates.length) reject(`with.realUnions: ${settings.realUnions} real unions of only ${candidates.length} candidates`);
+      const realIndex = pickEvenly(
+        candidates.map((_, j) => j),
+        settings.realUnions,
+      );
+      const unions = realIndex.map((j) => candidates[j]!);
+      const seed = req.node.context.seed;
+      const recipe = ablationRecipe(settings, inputs.data, target!, { domains, units, candidates, unions }, seed);
+      const [child] = await runChildren(deps, req, [{ suffix: 'models', recipe }], reject);
+      const bpb = (stage: string) => childMetric(child!, 'eval', `${stage}/${evaluateMetricName({ task: 'perplexity', domain: 'mean', metric: 'bits_per_byte' })}`, reject);
+
+      const unitRows = units.map((u, i) => ({ unit: u, stage: `unit-${i}`, bitsPerByte: bpb(`unit-${i}`) }));
+      const candidateRows = candidates.map((c, j) => ({ units: c, stage: `merge-${j}`, proxyBitsPerByte: bpb(`merge-${j}`) }));
+      const unionRows = unions.map((c, r) => ({
+        units: c,
+        candidate: realIndex[r]!,
+        stage: `union-${r}`,
+        proxyBitsPerByte: candidateRows[realIndex[r]!]!.proxyBitsPerByte,
+        realBitsPerByte: bpb(`union-${r}`),
+      }));
+      const rho = spearman(
+        unionRows.map((u) => u.proxyBitsPerByte),
+        unionRows.map((u) => u.realBitsPerByte),
+      );
+      const best = candidateRows.reduce((a, b) => (b.proxyBitsPerByte < a.proxyBitsPerByte ? b : a));
+      const ppl = (b: number) => 2 ** b;
+      const report = await deps.store.putJson(
+        'report',
+        {
+          format: 'braise.mergeablation/v1',
+          stage: req.node.id,
+          childRunId: child!.runId,
+          target: target!.artifact.id,
+          base: { ...settings.base, continuedFrom: continuationStart(settings) },
+          units: unitRows.map((u) => ({ ...u, bytePerplexity: ppl(u.bitsPerByte) })),
+          candidates: candidateRows.map((c) => ({ ...c, proxyBytePerplexity: ppl(c.proxyBitsPerByte) })),
+          realUnions: unionRows.map((u) => ({ ...u, proxyBytePerplexity: ppl(u.proxyBitsPerByte), realBytePerplexity: ppl(u.realBitsPerByte) })),
+          spearman: Number.isNaN(rho) ? null : rho,
+          best: { units: best.units, proxyBitsPerByte: best.proxyBitsPerByte },
+        },
+        { stage: req.node.id, runId: req.runId },
+      );
+      const metrics: Record<string, number> = {
+        units: units.length,
+        candidates: candidates.length,
+        best_proxy_bits_per_byte: best.proxyBitsPerByte,
+        ...(Number.isNaN(rho) ? {} : { spearman: rho }),
+      };
+      candidateRows.forEach((c, j) => (metrics[`proxy/${j}/bits_per_byte`] = c.proxyBitsPerByte));
+      unionRows.forEach((u, r) => (metrics[`real/${r}/bits_per_byte`] = u.realBitsPerByte));
+      return { outputs: [{ port: 'report', artifact: report }], metrics, attempt: activityInfo().attempt };
+    },
+  });
+}
