@@ -1,6 +1,7 @@
 /** Human output: the stage table, the evaluation table, the lineage tree. */
 import { specOf } from '../recipe/stages/index.ts';
 import type { RunView } from '../service/view.ts';
+import { renderMergeablation, renderMixsearch } from './render-ablation.ts';
 import { renderEvaluation } from './render-evaluate.ts';
 import { table } from './table.ts';
 
@@ -43,6 +44,8 @@ export function renderRun(view: RunView): string {
       lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
     }
     if (s.kind === 'evaluate') lines.push(...renderEvaluation(s.id, s.metrics, view.stages.map((x) => x.id)));
+    if (s.kind === 'mixsearch') lines.push(...renderMixsearch(s.id, s.metrics));
+    if (s.kind === 'mergeablation') lines.push(...renderMergeablation(s.id, s.metrics));
   }
   if (view.error) lines.push('', `error: ${view.error}`);
   lines.push('', `Temporal UI: ${view.temporalUiUrl}`);

@@ -14,7 +14,8 @@
  * Report (`braise.mergeablation/v1`): per unit, candidate and union its stage and bits per byte on the target
  * (and byte perplexity 2^bpb: the same ranks); the real unions' proxy beside real scores and Spearman's ρ between
  * them; the best candidate by proxy. Metrics: `spearman`, `best_proxy_bits_per_byte`, `candidates`, `units`,
- * `proxy/<j>/bits_per_byte`, `real/<r>/bits_per_byte`.
+ * `unit/<unit>/bits_per_byte`, `candidate/<unit>+<unit>…/proxy_bits_per_byte` and, for a real union,
+ * `candidate/<…>/real_bits_per_byte` (cli/render-ablation.ts prints them).
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { readDataset } from '../../datasets/dataset.ts';
@@ -143,8 +144,9 @@ export function createMergeablation(deps: ActivityDeps) {
         best_proxy_bits_per_byte: best.proxyBitsPerByte,
         ...(Number.isNaN(rho) ? {} : { spearman: rho }),
       };
-      candidateRows.forEach((c, j) => (metrics[`proxy/${j}/bits_per_byte`] = c.proxyBitsPerByte));
-      unionRows.forEach((u, r) => (metrics[`real/${r}/bits_per_byte`] = u.realBitsPerByte));
+      for (const u of unitRows) metrics[`unit/${u.unit}/bits_per_byte`] = u.bitsPerByte;
+      for (const c of candidateRows) metrics[`candidate/${c.units.join('+')}/proxy_bits_per_byte`] = c.proxyBitsPerByte;
+      for (const u of unionRows) metrics[`candidate/${u.units.join('+')}/real_bits_per_byte`] = u.realBitsPerByte;
       return { outputs: [{ port: 'report', artifact: report }], metrics, attempt: activityInfo().attempt };
     },
   });

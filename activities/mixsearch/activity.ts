@@ -16,7 +16,8 @@
  * manifest's `mixture` (the shape a `mix` stage hands to `pretrain`: a pretrain of `<stage>.mixed` samples
  * its domains by these weights), and `report` (`braise.mixsearch/v1`: per proxy its run, weights, loss and
  * predicted loss; ρ; the fit; the mixture). Metrics: `spearman`, `predicted_loss`, `best_proxy_loss`,
- * `proxies`, and `weight/<domain>`.
+ * `proxies`, `weight/<domain>`, and per proxy k `proxy/<k>/loss`, `proxy/<k>/predicted` (by the fit without the
+ * held-out proxies), `proxy/<k>/held_out` (1 or 0), `proxy/<k>/weight/<domain>` (cli/render-ablation.ts prints them).
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { readDataset, writeDataset } from '../../datasets/dataset.ts';
@@ -137,6 +138,13 @@ export function createMixsearch(deps: ActivityDeps) {
         ...(Number.isNaN(rho) ? {} : { spearman: rho }),
       };
       for (const [d, w] of Object.entries(weights)) metrics[`weight/${d}`] = w;
+      // Each proxy's row (what `braise run` prints; the report has the same and its run id).
+      mixtures.forEach((w, k) => {
+        metrics[`proxy/${k}/loss`] = losses[k]!;
+        metrics[`proxy/${k}/predicted`] = k >= fitN ? heldPredicted[k - fitN]! : heldModel.predict(w);
+        metrics[`proxy/${k}/held_out`] = k >= fitN ? 1 : 0;
+        domains.forEach((d, i) => (metrics[`proxy/${k}/weight/${d}`] = w[i]!));
+      });
       return {
         outputs: [
           { port: 'mixed', artifact: mixed },

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderMergeablation } from '../../cli/render-ablation.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
@@ -79,6 +80,13 @@ describe('mergeablation stage', () => {
     expect(report.spearman).toBe(spearman(report.realUnions.map((u) => u.proxyBitsPerByte), report.realUnions.map((u) => u.realBitsPerByte)));
     expect(stage('ablate').metrics.spearman).toBe(report.spearman);
     expect(report.best.proxyBitsPerByte).toBe(Math.min(...report.candidates.map((c) => c.proxyBitsPerByte)));
+  });
+
+  it('prints its units and candidates, proxy beside real', () => {
+    const printed = renderMergeablation('ablate', stage('ablate').metrics).join('\n');
+    for (const u of report.units) expect(printed).toMatch(new RegExp(`^${u.unit} +${u.bitsPerByte.toFixed(4)}$`, 'm'));
+    const real = new Map(report.realUnions.map((u) => [u.candidate, u.realBitsPerByte.toFixed(4)]));
+    report.candidates.forEach((c, j) => expect(printed).toMatch(new RegExp(`^${c.units.join(' \\+ ')} +${c.proxyBitsPerByte.toFixed(4)}  ${real.get(j) ?? '-'}$`, 'm')));
   });
 
   it('reruns from the cache without starting a child run', async () => {

@@ -1,5 +1,5 @@
 /**
- * `mixsearch` end to end on the real Temporal dev server and PGlite, as recipes/mixsearch.yaml ships: four
+ * `mixsearch` end to end on the real Temporal dev server and PGlite, as recipes/mixsearch.yaml ships: six
  * proxies, each a child run of its own (in lineage, completed, named after its parent, its options naming the
  * parent run and stage), a report whose proxies' losses are the child runs' own evaluate metrics and whose ρ is
  * over the held-out ones, a mixture the next pretrain trains on, and a rerun that takes everything from the cache
@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderMixsearch } from '../../cli/render-ablation.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
@@ -50,7 +51,7 @@ describe('mixsearch stage', () => {
   it('trains its proxies as completed child runs named after it, and reports their own losses', async () => {
     expect(state.status).toBe('completed');
     expect(report.format).toBe('braise.mixsearch/v1');
-    expect(report.proxies).toHaveLength(4);
+    expect(report.proxies).toHaveLength(6);
     for (const p of report.proxies) {
       const run = (await rt.lineage.getRun(p.runId))!;
       expect(run.recipeName).toBe(`mixsearch-search-proxy-${p.index}`);
@@ -68,7 +69,7 @@ describe('mixsearch stage', () => {
 
   it("reports Spearman's rho of the held-out proxies' predicted against real losses", () => {
     const held = report.proxies.filter((p) => p.heldOut);
-    expect(held).toHaveLength(2);
+    expect(held).toHaveLength(3);
     expect(report.spearman).toBe(spearman(held.map((p) => p.predicted), held.map((p) => p.loss)));
     expect(stage('search').metrics.spearman).toBe(report.spearman);
   });
@@ -81,6 +82,12 @@ describe('mixsearch stage', () => {
       expect(stage('search').metrics[`weight/${d}`]).toBeCloseTo(report.mixture[d]!, 12);
       expect(stage('final').metrics[`weight/${d}`]).toBeCloseTo(report.mixture[d]!, 6);
     }
+  });
+
+  it('prints a row per proxy and the mixture it chose', () => {
+    const printed = renderMixsearch('search', stage('search').metrics).join('\n');
+    for (const p of report.proxies) expect(printed).toMatch(new RegExp(`^${p.index} .* ${p.loss.toFixed(4)}  ${p.predicted.toFixed(4)} +${p.heldOut ? 'held out' : 'fit'}$`, 'm'));
+    for (const [d, w] of Object.entries(report.mixture)) expect(printed).toMatch(new RegExp(`^${d} +${w.toFixed(4)}$`, 'm'));
   });
 
   it('reruns from the cache without starting a child run', async () => {
@@ -103,7 +110,7 @@ describe('mixsearch stage', () => {
       }
       throw new Error('compiled');
     };
-    expect(refused(text.replace('proxies: 4', 'proxies: 3'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.proxies: 3 proxies leave fewer than 2/)]);
+    expect(refused(text.replace('proxies: 6', 'proxies: 4'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.proxies: 4 proxies leave fewer than 2/)]);
     expect(refused(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
     expect(refused(text.replace(/ {6}target: fiction.*\n/, ''))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: /)]);
   });
