@@ -11,11 +11,12 @@
  * key), so a resumed parent trains what its cancelled children had not finished (their finished stages
  * come from the cache). Cancelling the stage cancels its children.
  */
+import { setMaxListeners } from 'node:events';
 import { Context, heartbeat } from '@temporalio/activity';
 import { childRecipeName } from '../../recipe/stages/ablation.ts';
 import type { RunView } from '../../service/view.ts';
 import type { ActivityDeps } from '../deps.ts';
-import type { StageRequest } from '../types.ts';
+import type { StageInput, StageRequest } from '../types.ts';
 
 /** The recipe name of the run a workflow id belongs to (`braise-<name>-<runId>`). */
 export function parentRecipeName(req: Pick<StageRequest, 'workflowId' | 'runId'>): string {
@@ -56,6 +57,8 @@ export async function runChildren(deps: ActivityDeps, req: StageRequest, childre
   const started = new Set<string>();
   // Ends every wait once one child fails (the stage's own cancellation ends them too).
   const waits = new AbortController();
+  // Every child's wait (and the client calls inside it) listens on it.
+  setMaxListeners(10 + 4 * children.length, waits.signal);
   const endWaits = (): void => waits.abort(signal.reason);
   let done = 0;
   const beat = setInterval(() => heartbeat({ children: children.length, done }), 5000);
@@ -101,4 +104,23 @@ export function childMetric(child: FinishedChild, stage: string, metric: string,
   const value = child.view.stages.find((s) => s.id === stage)?.metrics[metric];
   if (typeof value !== 'number' || !Number.isFinite(value)) return reject(`child run ${child.runId} has no metric ${metric} on its stage "${stage}"`);
   return value;
+}
+
+/**
+ * A child's recipe: the parent stage's data inputs as `artifact:` datasets `data0`, `data1`, … and its target as
+ * `target` (nothing is ingested from its source again), the given model and seed, and the stages `stages(names)`
+ * makes from the data datasets' names.
+ */
+export function childRecipe(opts: { seed: number; model: unknown; data: readonly StageInput[]; target: StageInput; stages: (data: string[]) => unknown[] }): Record<string, unknown> {
+  const names = opts.data.map((_, i) => `data${i}`);
+  return {
+    apiVersion: 'braise/v1',
+    seed: opts.seed,
+    model: opts.model,
+    datasets: {
+      ...Object.fromEntries(opts.data.map((d, i) => [names[i], { source: `artifact:${d.artifact.id}` }])),
+      target: { source: `artifact:${opts.target.artifact.id}` },
+    },
+    stages: opts.stages(names),
+  };
 }

@@ -23,7 +23,7 @@ import { spearman } from '../../ml/ablation/rank.ts';
 import { pickEvenly, subsetsUpTo } from '../../recipe/stages/ablation.ts';
 import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
 import { continuationStart, MAX_CANDIDATES, mergeablationStage, type MergeablationWith } from '../../recipe/stages/mergeablation.ts';
-import { childMetric, runChildren } from '../ablation/children.ts';
+import { childMetric, childRecipe, runChildren } from '../ablation/children.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { domainOf } from '../mix/mix.ts';
 import { stageActivity } from '../stage-activity.ts';
@@ -37,7 +37,6 @@ export function ablationRecipe(
   plan: { domains: readonly string[]; units: readonly string[]; candidates: readonly (readonly string[])[]; unions: readonly (readonly string[])[] },
   seed: number,
 ): Record<string, unknown> {
-  const names = data.map((_, i) => `data${i}`);
   const s0 = continuationStart(settings);
   const continued = settings.base.steps - s0;
   const only = (set: readonly string[]) => Object.fromEntries(plan.domains.map((d) => [d, set.includes(d) ? 1 : 0]));
@@ -49,15 +48,12 @@ export function ablationRecipe(
     with: { fraction: settings.fraction, domains: only(set), checkpointEvery: continued, backend: settings.base.backend },
   });
   const models = [...plan.units.map((_, i) => `unit-${i}`), ...plan.candidates.map((_, j) => `merge-${j}`), ...plan.unions.map((_, r) => `union-${r}`)];
-  return {
-    apiVersion: 'braise/v1',
+  return childRecipe({
     seed,
     model: settings.model,
-    datasets: {
-      ...Object.fromEntries(data.map((d, i) => [names[i], { source: `artifact:${d.artifact.id}` }])),
-      target: { source: `artifact:${target.artifact.id}` },
-    },
-    stages: [
+    data,
+    target,
+    stages: (names) => [
       { id: 'base', kind: 'pretrain', inputs: names, with: { ...settings.base, checkpointEvery: s0 } },
       ...plan.units.map((u, i) => upsample(`unit-${i}`, [u])),
       ...plan.candidates.map((c, j) => ({ id: `merge-${j}`, kind: 'merge', inputs: c.map(unitStage), with: { method: 'linear' } })),
@@ -69,7 +65,7 @@ export function ablationRecipe(
         with: { tasks: ['perplexity'], ...(settings.evalDocsPerDomain !== undefined && { maxDocsPerDomain: settings.evalDocsPerDomain }) },
       },
     ],
-  };
+  });
 }
 
 export function createMergeablation(deps: ActivityDeps) {

@@ -26,7 +26,7 @@ import { spearman } from '../../ml/ablation/rank.ts';
 import { fitRidge, predictBestMixture, PROXY_SAMPLING, sampleProxyMixtures } from '../../ml/ablation/regmix.ts';
 import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
 import { mixsearchStage, type MixsearchWith } from '../../recipe/stages/mixsearch.ts';
-import { childMetric, runChildren, type ChildSpec } from '../ablation/children.ts';
+import { childMetric, childRecipe, runChildren, type ChildSpec } from '../ablation/children.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { MixtureSpec } from '../mix/activity.ts';
 import { groupByDomain, tokensByDomain } from '../mix/mix.ts';
@@ -38,20 +38,16 @@ export const TARGET_METRIC = evaluateMetricName({ task: 'perplexity', domain: 'm
 
 /** A proxy's child recipe: its inputs as `artifact:` datasets, a pretrain with a fixed mixture, an evaluate on the target. */
 export function proxyRecipe(settings: MixsearchWith, data: readonly StageInput[], target: StageInput, weights: Record<string, number>, seed: number): Record<string, unknown> {
-  const names = data.map((_, i) => `data${i}`);
-  return {
-    apiVersion: 'braise/v1',
+  return childRecipe({
     seed,
     model: settings.model,
-    datasets: {
-      ...Object.fromEntries(data.map((d, i) => [names[i], { source: `artifact:${d.artifact.id}` }])),
-      target: { source: `artifact:${target.artifact.id}` },
-    },
-    stages: [
+    data,
+    target,
+    stages: (names) => [
       { id: 'proxy', kind: 'pretrain', inputs: names, with: { ...settings.train, checkpointEvery: settings.train.steps, mixture: { method: 'static', weights } } },
       { id: 'eval', kind: 'evaluate', inputs: ['proxy', 'target'], with: { tasks: ['perplexity'], ...(settings.evalDocsPerDomain !== undefined && { maxDocsPerDomain: settings.evalDocsPerDomain }) } },
     ],
-  };
+  });
 }
 
 export function createMixsearch(deps: ActivityDeps) {

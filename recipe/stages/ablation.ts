@@ -16,7 +16,7 @@ export const proxyModel = z
   .strict()
   .refine((m) => m.dModel % m.heads === 0, { message: 'dModel must be divisible by heads', path: ['heads'] });
 
-/** How each proxy trains (a child run's pretrain `with`, less what the method sets). */
+/** How a child run's pretrain trains (mixsearch's proxies, mergeablation's base): its `with`, less what the method sets. */
 export const proxyTraining = z
   .object({
     steps: posInt.max(1_000_000).default(20),

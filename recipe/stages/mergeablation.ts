@@ -10,8 +10,8 @@
  * (activities/mergeablation/). Port `report`. PURE.
  */
 import { z } from 'zod';
-import { lr, posInt, refSchema } from './common.ts';
-import { countSubsetsUpTo, proxyModel } from './ablation.ts';
+import { posInt, refSchema } from './common.ts';
+import { countSubsetsUpTo, proxyModel, proxyTraining } from './ablation.ts';
 import type { StageSpec, WithIssue } from './spec.ts';
 
 /** The most merges one stage may score (each is a stage of its child run). */
@@ -31,16 +31,7 @@ export const mergeablationWith = z
     /** Candidates trained for real on their union, spread evenly over the candidates (at least 2, for a rank correlation). */
     realUnions: posInt.min(2).max(MAX_CANDIDATES).default(3),
     /** The shared base's pretraining on all the data; its last `fraction` is redone on each unit and union. */
-    base: z
-      .object({
-        steps: posInt.max(1_000_000).default(20),
-        batchSize: posInt.max(4096).default(8),
-        lr: lr.default(1e-2),
-        holdout: z.number().min(0).max(0.5).default(0.1),
-        backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
-      })
-      .strict()
-      .prefault({}),
+    base: proxyTraining.prefault({}),
     fraction: z.number().gt(0).lt(1).default(0.5),
     /** Caps the target documents scored per domain (evaluate's `maxDocsPerDomain`; default all). */
     evalDocsPerDomain: posInt.optional(),

@@ -13,9 +13,10 @@ import { renderMergeablation } from '../../cli/render-ablation.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import { compileRecipe, parseRecipeText, RecipeError, type Plan } from '../../recipe/index.ts';
+import type { Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TestHome } from './harness.ts';
+import { recipeIssues } from './recipes.ts';
 import { runRecipeFile } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/mergeablation.yaml', import.meta.url));
@@ -98,18 +99,9 @@ describe('mergeablation stage', () => {
   });
 
   it('refuses a candidate outside the units, too many real unions and a fraction with no base, with their paths', () => {
-    const refused = (t: string) => {
-      try {
-        compileRecipe(parseRecipeText(t));
-      } catch (err) {
-        if (err instanceof RecipeError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-        throw err;
-      }
-      throw new Error('compiled');
-    };
     const units = text.replace('maxSize: 3 ', 'units: [mystery, humor]\n      candidates: [[mystery, humor], [mystery, romance]]\n      maxSize: 3 ');
-    expect(refused(units)).toEqual([expect.stringMatching(/^stages\[0\]\.with\.candidates\[1\]\[1\]: "romance" is not one of the units/), expect.stringMatching(/^stages\[0\]\.with\.realUnions: 3 real unions of only 2 candidates/)]);
-    expect(refused(text.replace('fraction: 0.5', 'fraction: 0.99'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.fraction: 0.99 of the base's 12 steps leaves no base training/)]);
-    expect(refused(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
+    expect(recipeIssues(units)).toEqual([expect.stringMatching(/^stages\[0\]\.with\.candidates\[1\]\[1\]: "romance" is not one of the units/), expect.stringMatching(/^stages\[0\]\.with\.realUnions: 3 real unions of only 2 candidates/)]);
+    expect(recipeIssues(text.replace('fraction: 0.5', 'fraction: 0.99'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.fraction: 0.99 of the base's 12 steps leaves no base training/)]);
+    expect(recipeIssues(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
   });
 });

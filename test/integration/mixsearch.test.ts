@@ -14,9 +14,10 @@ import { renderMixsearch } from '../../cli/render-ablation.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import { compileRecipe, parseRecipeText, RecipeError, type Plan } from '../../recipe/index.ts';
+import type { Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TestHome } from './harness.ts';
+import { recipeIssues } from './recipes.ts';
 import { runRecipeFile } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/mixsearch.yaml', import.meta.url));
@@ -101,17 +102,8 @@ describe('mixsearch stage', () => {
   });
 
   it('refuses too few proxies for heldOut and a missing target, with their paths', () => {
-    const refused = (t: string) => {
-      try {
-        compileRecipe(parseRecipeText(t));
-      } catch (err) {
-        if (err instanceof RecipeError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-        throw err;
-      }
-      throw new Error('compiled');
-    };
-    expect(refused(text.replace('proxies: 6', 'proxies: 4'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.proxies: 4 proxies leave fewer than 2/)]);
-    expect(refused(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
-    expect(refused(text.replace(/ {6}target: fiction.*\n/, ''))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: /)]);
+    expect(recipeIssues(text.replace('proxies: 6', 'proxies: 4'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.proxies: 4 proxies leave fewer than 2/)]);
+    expect(recipeIssues(text.replace('target: fiction', 'target: nowhere'))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: .*nowhere/)]);
+    expect(recipeIssues(text.replace(/ {6}target: fiction.*\n/, ''))).toEqual([expect.stringMatching(/^stages\[0\]\.with\.target: /)]);
   });
 });
