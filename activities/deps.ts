@@ -32,9 +32,10 @@ export interface ChildRuns {
   /**
    * Starts a run of `recipe` (a parsed recipe object) once per `key`: the same key always names the same run,
    * so a retried or resumed stage finds its children instead of starting them again (`created: false`).
-   * `parent` is recorded in the run's options. A recipe the compiler refuses throws its InvalidInputError.
+   * `parent` is recorded in the run's options; `noCache` runs every stage of it again. A recipe the compiler
+   * refuses throws its InvalidInputError.
    */
-  start(recipe: unknown, key: string, parent: { runId: string; stageId: string }): Promise<{ runId: string; workflowId: string; created: boolean }>;
+  start(recipe: unknown, key: string, opts: { parent: { runId: string; stageId: string }; noCache: boolean }): Promise<{ runId: string; workflowId: string; created: boolean }>;
   /** The run's final view once its execution closes; `signal` ends the wait early. */
   wait(runId: string, signal?: AbortSignal): Promise<RunView>;
   /** Cancels a run that is still going (a run that ended already is left as it is). */

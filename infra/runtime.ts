@@ -177,8 +177,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
         await client.workflow.getHandle(workflowId).signal(stageProgressSignal, { stageId, progress });
       },
       runs: {
-        async start(recipe, key, parent) {
-          const { runId, workflowId, created } = await service().startRun({ recipe, onFailure: 'fail', idempotencyKey: key, parent });
+        async start(recipe, key, { parent, noCache }) {
+          const { runId, workflowId, created } = await service().startRun({ recipe, noCache, onFailure: 'fail', idempotencyKey: key, parent });
           return { runId, workflowId, created };
         },
         wait: (runId, signal) => service().awaitRun!(runId, signal),

@@ -4,8 +4,8 @@
  * (`<recipe>-<stage>-<suffix>`, its options naming the parent run and stage), and waited for while the
  * stage heartbeats.
  *
- * Ids are deterministic: child k of a stage is keyed by the stage's cache key (and the run, under
- * `--no-cache`) and k, so a retried or resumed stage re-attaches to the children it started instead of
+ * Ids are deterministic: a child is keyed by the stage's cache key (and the run, under `--no-cache`) and its
+ * name, so a retried or resumed stage re-attaches to the children it started instead of
  * training them again. A child that ended without completing (failed, cancelled with its parent) is not
  * waited on again: the next attempt of the stage starts its next generation (`#1`, `#2`, … of the same
  * key), so a resumed parent trains what its cancelled children had not finished (their finished stages
@@ -43,7 +43,8 @@ export interface FinishedChild {
 const MAX_GENERATIONS = 8;
 
 /**
- * Starts (or finds) every child and waits until all completed, heartbeating `{ children, done }`. A child that
+ * Starts (or finds) every child and waits until all completed, heartbeating the children done as `step` of
+ * `totalSteps`. A `--no-cache` stage's children run with `--no-cache` too. A child that
  * fails during this attempt fails the attempt (retryable: the next one starts its next generation); the
  * stage's cancellation cancels every child still running.
  */
@@ -61,25 +62,28 @@ export async function runChildren(deps: ActivityDeps, req: StageRequest, childre
   setMaxListeners(10 + 4 * children.length, waits.signal);
   const endWaits = (): void => waits.abort(signal.reason);
   let done = 0;
-  const beat = setInterval(() => heartbeat({ children: children.length, done }), 5000);
+  // In the shape of a training stage's progress, so `braise run` shows children done of all as steps.
+  const progress = () => heartbeat({ step: done, totalSteps: children.length, loss: null, checkpoint: null });
+  const beat = setInterval(progress, 5000);
   const onCancel = (): void => {
     for (const runId of started) void runs.cancel(runId).catch((err: unknown) => deps.logger.warn({ err, runId }, 'could not cancel a child run'));
   };
   signal.addEventListener('abort', onCancel, { once: true });
   signal.addEventListener('abort', endWaits, { once: true });
-  heartbeat({ children: children.length, done });
+  progress();
   try {
     return await Promise.all(
       children.map(async (child): Promise<FinishedChild> => {
         const name = childRecipeName(recipeName, req.node.id, child.suffix);
         const recipe = { ...child.recipe, name };
         for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
-          const key = [req.node.kind, req.cacheKey, req.noCache ? req.runId : '', child.suffix, generation > 0 ? `#${generation}` : ''].join('\0');
-          const run = await runs.start(recipe, key, parent);
+          const key = [req.node.kind, req.cacheKey, req.noCache ? req.runId : '', name, generation > 0 ? `#${generation}` : ''].join('\0');
+          const run = await runs.start(recipe, key, { parent, noCache: req.noCache === true });
           started.add(run.runId);
           const view = await runs.wait(run.runId, waits.signal);
           if (view.status === 'completed') {
             done++;
+            progress();
             return { suffix: child.suffix, runId: run.runId, view };
           }
           if (run.created) {
