@@ -1,6 +1,7 @@
 /**
  * `mergeablation`: merge-based data ablation (recipe/stages/mergeablation.ts says what). The units are domains
- * of the input documents; everything is trained in one child run, `<recipe>-<stage>-models`, because its models
+ * of the input documents (with `units: N`, the documents split into N equal units first: units.ts, written as a
+ * dataset the child trains on); everything is trained in one child run, `<recipe>-<stage>-models`, because its models
  * must meet in one recipe (a merge takes its models from stages of its own run):
  *
  * - `base`: a pretrain on every data input (`artifact:` datasets: nothing is ingested again), checkpointing at
@@ -18,7 +19,8 @@
  * `candidate/<…>/real_bits_per_byte` (cli/render-ablation.ts prints them).
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
-import { readDataset } from '../../datasets/dataset.ts';
+import { readDataset, writeDataset } from '../../datasets/dataset.ts';
+import type { Doc } from '../../datasets/types.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import { pickEvenly, subsetsUpTo } from '../../recipe/stages/ablation.ts';
 import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
@@ -28,6 +30,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { domainOf } from '../mix/mix.ts';
 import { stageActivity } from '../stage-activity.ts';
 import type { StageInput } from '../types.ts';
+import { splitIntoUnits, unitName } from './units.ts';
 
 /** The child run's recipe (see the module comment); candidates and unions as lists of unit names. */
 export function ablationRecipe(
@@ -73,16 +76,23 @@ export function createMergeablation(deps: ActivityDeps) {
     async run({ req, settings, inputs, reject }) {
       const target = inputs.target[0];
       if (target === undefined) reject('its target dataset is not among its inputs');
-      const seen = new Set<string>();
-      let docs = 0;
+      const docs: Doc[] = [];
       for (const input of inputs.data) {
         for await (const doc of readDataset(deps.store, input.artifact.id)) {
-          seen.add(domainOf(doc));
-          if (++docs % 1000 === 0) heartbeat({ docs });
+          docs.push(doc);
+          if (docs.length % 1000 === 0) heartbeat({ docs: docs.length });
         }
       }
+      // `units: N`: the child trains on the documents relabelled into N units (one dataset of its own).
+      let data = inputs.data;
+      if (typeof settings.units === 'number') {
+        if (docs.length < settings.units) reject(`with.units: ${docs.length} documents cannot make ${settings.units} units`);
+        const split = await writeDataset(deps.store, splitIntoUnits(docs, settings.units), { meta: { stage: req.node.id, runId: req.runId, port: 'units', units: settings.units } });
+        data = [{ node: req.node.id, port: 'units', kind: 'dataset', artifact: split }];
+      }
+      const seen = new Set(typeof settings.units === 'number' ? Array.from({ length: settings.units }, (_, i) => unitName(i)) : docs.map(domainOf));
       const domains = [...seen].sort();
-      const units = settings.units ?? domains;
+      const units = Array.isArray(settings.units) ? settings.units : typeof settings.units === 'number' ? [...seen] : domains;
       const unknown = units.filter((u) => !seen.has(u));
       if (unknown.length > 0) reject(`with.units: no document of its inputs has domain ${unknown.map((u) => `"${u}"`).join(', ')} (domains: ${domains.join(', ')})`);
       if (units.length < 2) reject(`merge ablation needs at least 2 units; its inputs have ${units.length === 0 ? 'no domain' : `only the domain "${units[0]}"`}`);
@@ -99,7 +109,7 @@ export function createMergeablation(deps: ActivityDeps) {
       );
       const unions = realIndex.map((j) => candidates[j]!);
       const seed = req.node.context.seed;
-      const recipe = ablationRecipe(settings, inputs.data, target!, { domains, units, candidates, unions }, seed);
+      const recipe = ablationRecipe(settings, data, target!, { domains, units, candidates, unions }, seed);
       const [child] = await runChildren(deps, req, [{ suffix: 'models', recipe }], reject);
       const bpb = (stage: string) => childMetric(child!, 'eval', `${stage}/${evaluateMetricName({ task: 'perplexity', domain: 'mean', metric: 'bits_per_byte' })}`, reject);
 

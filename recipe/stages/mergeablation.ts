@@ -1,7 +1,7 @@
 /**
  * `mergeablation`: merge-based data ablation (Na et al. 2024, "Scalable Data Ablation Approximations"; ../shared
  * METHODS.md). The candidate data's units are its domains (a document's `domain`, over every data input; `units`
- * names the ones to ablate, default all). In one child run of its own it pretrains a shared base on all the data
+ * names the ones to ablate, default all), or with `units: N` N equal parts of it. In one child run of its own it pretrains a shared base on all the data
  * (`base`), continues it on each unit alone for the last `fraction` of the schedule (an `upsample` with every
  * other domain at 0: one model per unit, cost linear in the units), scores every candidate mixture (a set of
  * units: `candidates`, default every set of 2 to `maxSize` units) by the bits per byte on `target` of the uniform
@@ -23,8 +23,11 @@ export const mergeablationWith = z
   .object({
     /** The held-out data every model is scored on (a recipe dataset or a stage's dataset output). */
     target: refSchema,
-    /** The domains that are units (at least 2); default every domain of the data. */
-    units: z.array(unitName).min(2).max(32).optional(),
+    /**
+     * The domains that are units (at least 2), default every domain of the data; or a number N: the documents split
+     * deterministically into N units of about equal tokens, named `unit-0` … `unit-<N−1>`.
+     */
+    units: z.union([z.array(unitName).min(2).max(32), posInt.min(2).max(32)]).optional(),
     /** Candidate mixtures: sets of units; default every set of 2 … maxSize units. */
     candidates: z.array(z.array(unitName).min(2)).min(2).max(MAX_CANDIDATES).optional(),
     maxSize: posInt.min(2).max(32).default(3),
@@ -52,10 +55,10 @@ function checkMergeablation(w: MergeablationWith): WithIssue[] {
   if (s0 < 1 || s0 >= w.base.steps) {
     issues.push({ path: 'fraction', message: `${w.fraction} of the base's ${w.base.steps} steps leaves ${s0 < 1 ? 'no base training' : 'no step to continue'}: choose a fraction between ${(1 / w.base.steps).toPrecision(2)} and ${(1 - 1 / w.base.steps).toPrecision(2)}` });
   }
-  const units = w.units;
-  if (units !== undefined) {
+  const units = typeof w.units === 'number' ? Array.from({ length: w.units }, (_, i) => `unit-${i}`) : w.units;
+  if (Array.isArray(w.units)) {
     const seen = new Set<string>();
-    units.forEach((u, i) => {
+    w.units.forEach((u, i) => {
       if (seen.has(u)) issues.push({ path: `units[${i}]`, message: `unit "${u}" is listed twice` });
       seen.add(u);
     });

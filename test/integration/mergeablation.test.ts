@@ -13,7 +13,7 @@ import { renderMergeablation } from '../../cli/render-ablation.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import type { BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
-import type { Plan } from '../../recipe/index.ts';
+import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TestHome } from './harness.ts';
 import { runRecipeFile } from './run-recipe-file.ts';
@@ -86,6 +86,25 @@ describe('mergeablation stage', () => {
     for (const u of report.units) expect(printed).toMatch(new RegExp(`^${u.unit} +${u.bitsPerByte.toFixed(4)}$`, 'm'));
     const real = new Map(report.realUnions.map((u) => [u.candidate, u.realBitsPerByte.toFixed(4)]));
     report.candidates.forEach((c, j) => expect(printed).toMatch(new RegExp(`^${c.units.join(' \\+ ')} +${c.proxyBitsPerByte.toFixed(4)}  ${real.get(j) ?? '-'}$`, 'm')));
+  });
+
+  it('with units: N, splits its data into N equal units and ablates those', async () => {
+    const text = (await readFile(RECIPE_FILE, 'utf8'))
+      .replace('name: mergeablation', 'name: mergeunits')
+      .replace('maxSize: 3 ', 'units: 3\n      candidates: [[unit-0, unit-1], [unit-1, unit-2]]\n      maxSize: 3 ')
+      .replace('realUnions: 3 ', 'realUnions: 2 ');
+    const run = await awaitRunState((await startRun(rt.client!, compileRecipe(parseRecipeText(text)), { noCache: false })).handle);
+    expect(run.status).toBe('completed');
+    const out = run.stages.find((s) => s.id === 'ablate')!;
+    const r = JSON.parse(await readFile(join(rt.store.dir(out.outputs[0]!.artifactId), 'report.json'), 'utf8')) as Report;
+    expect(r.units.map((u) => u.unit)).toEqual(['unit-0', 'unit-1', 'unit-2']);
+    expect(r.realUnions.map((u) => u.units)).toEqual([['unit-0', 'unit-1'], ['unit-1', 'unit-2']]);
+    // The child trained on one dataset: the input documents, each in one unit.
+    const steps = await rt.lineage.stepsForRun(r.childRunId);
+    const base = steps.find((s) => s.stageId === 'base')!;
+    expect(base.inputs).toHaveLength(1);
+    const child = (await rt.lineage.getRun(r.childRunId))!;
+    expect(child.recipeName).toBe('mergeunits-ablate-models');
   });
 
   it('reruns from the cache without starting a child run', async () => {
