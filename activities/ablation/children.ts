@@ -78,7 +78,12 @@ export async function runChildren(deps: ActivityDeps, req: StageRequest, childre
         const recipe = { ...child.recipe, name };
         for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
           const key = [req.node.kind, req.cacheKey, req.noCache ? req.runId : '', name, generation > 0 ? `#${generation}` : ''].join('\0');
-          const run = await runs.start(recipe, key, { parent, noCache: req.noCache === true });
+          const run = await runs.start(recipe, key, { parent, noCache: req.noCache === true }).catch((err: unknown) => {
+            // The compiler refused the child (the service's InvalidInputError, known here by its shape): no retry can fix it.
+            const issues = (err as { name?: string; issues?: Array<{ path: string; message: string }> }).issues;
+            if ((err as Error).name === 'InvalidInputError' && Array.isArray(issues)) return reject(`its child run ${name} is refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+            throw err;
+          });
           started.add(run.runId);
           const view = await runs.wait(run.runId, waits.signal);
           if (view.status === 'completed') {

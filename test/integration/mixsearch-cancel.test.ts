@@ -1,7 +1,8 @@
 /**
  * A mixture search's child runs follow their parent: cancelling the parent while its proxies train cancels
  * them, and resuming the parent re-attaches to the proxies under the same keys, starts the cancelled ones again
- * (the next id of their key) and completes, every proxy run in lineage naming its parent.
+ * (the next id of their key) and completes, every proxy run in lineage naming its parent. A proxy the compiler
+ * refuses fails the stage at once, naming the child and why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
@@ -81,5 +82,17 @@ describe('mixsearch child runs', () => {
       expect(cancelled).not.toContain(completed[0]);
       expect(runs.length).toBe(runs.some((c) => cancelled.includes(c.id)) ? 2 : 1);
     }
+  });
+
+  it('fail without retrying when the compiler refuses a proxy, naming the child and the issue', async () => {
+    const huge = RECIPE.replace('name: mixcancel', 'name: mixhuge')
+      .replace('model: { layers: 1, dModel: 16, heads: 2, context: 16 }\n      train: { steps: 6, batchSize: 4 }', 'model: { layers: 48, dModel: 4096, heads: 64, context: 4096 }\n      train: { steps: 6, batchSize: 4096 }');
+    expect(huge).toContain('batchSize: 4096');
+    const { runId } = await service.startRun({ recipe: huge, onFailure: 'fail' });
+    const view = await service.awaitRun!(runId);
+    expect(view.status).toBe('failed');
+    const search = view.stages.find((s) => s.id === 'search')!;
+    expect(search.attempts).toBe(1);
+    expect(search.error).toMatch(/mixsearch "search": its child run mixhuge-search-proxy-\d is refused: .*memory/i);
   });
 });
