@@ -14,6 +14,8 @@
 import { setMaxListeners } from 'node:events';
 import { Context, heartbeat } from '@temporalio/activity';
 import { childRecipeName } from '../../recipe/stages/ablation.ts';
+import { readDataset } from '../../datasets/dataset.ts';
+import type { Doc } from '../../datasets/types.ts';
 import type { RunView } from '../../service/view.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { StageInput, StageRequest } from '../types.ts';
@@ -132,4 +134,22 @@ export function childRecipe(opts: { seed: number; model: unknown; data: readonly
     },
     stages: opts.stages(names),
   };
+}
+
+/** An ablation stage's inputs: its target, which must be there, and every document of its data inputs (heartbeating as it reads). */
+export async function ablationInputs(
+  deps: ActivityDeps,
+  inputs: { data: StageInput[]; target: StageInput[] },
+  reject: (message: string) => never,
+): Promise<{ target: StageInput; docs: Doc[] }> {
+  const target = inputs.target[0];
+  if (target === undefined) return reject('its target dataset is not among its inputs');
+  const docs: Doc[] = [];
+  for (const input of inputs.data) {
+    for await (const doc of readDataset(deps.store, input.artifact.id)) {
+      docs.push(doc);
+      if (docs.length % 1000 === 0) heartbeat({ docs: docs.length });
+    }
+  }
+  return { target, docs };
 }

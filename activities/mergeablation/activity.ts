@@ -18,14 +18,13 @@
  * `unit/<unit>/bits_per_byte`, `candidate/<unit>+<unit>…/proxy_bits_per_byte` and, for a real union,
  * `candidate/<…>/real_bits_per_byte` (cli/render-ablation.ts prints them).
  */
-import { activityInfo, heartbeat } from '@temporalio/activity';
-import { readDataset, writeDataset } from '../../datasets/dataset.ts';
-import type { Doc } from '../../datasets/types.ts';
+import { activityInfo } from '@temporalio/activity';
+import { writeDataset } from '../../datasets/dataset.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import { pickEvenly, subsetsUpTo } from '../../recipe/stages/ablation.ts';
 import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
 import { continuationStart, MAX_CANDIDATES, mergeablationStage, type MergeablationWith } from '../../recipe/stages/mergeablation.ts';
-import { childMetric, childRecipe, runChildren } from '../ablation/children.ts';
+import { ablationInputs, childMetric, childRecipe, runChildren } from '../ablation/children.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { domainOf } from '../mix/mix.ts';
 import { stageActivity } from '../stage-activity.ts';
@@ -74,15 +73,7 @@ export function ablationRecipe(
 export function createMergeablation(deps: ActivityDeps) {
   return stageActivity(mergeablationStage, {
     async run({ req, settings, inputs, reject }) {
-      const target = inputs.target[0];
-      if (target === undefined) reject('its target dataset is not among its inputs');
-      const docs: Doc[] = [];
-      for (const input of inputs.data) {
-        for await (const doc of readDataset(deps.store, input.artifact.id)) {
-          docs.push(doc);
-          if (docs.length % 1000 === 0) heartbeat({ docs: docs.length });
-        }
-      }
+      const { target, docs } = await ablationInputs(deps, inputs, reject);
       // `units: N`: the child trains on the documents relabelled into N units (one dataset of its own).
       let data = inputs.data;
       if (typeof settings.units === 'number') {
@@ -109,7 +100,7 @@ export function createMergeablation(deps: ActivityDeps) {
       );
       const unions = realIndex.map((j) => candidates[j]!);
       const seed = req.node.context.seed;
-      const recipe = ablationRecipe(settings, data, target!, { domains, units, candidates, unions }, seed);
+      const recipe = ablationRecipe(settings, data, target, { domains, units, candidates, unions }, seed);
       const [child] = await runChildren(deps, req, [{ suffix: 'models', recipe }], reject);
       const bpb = (stage: string) => childMetric(child!, 'eval', `${stage}/${evaluateMetricName({ task: 'perplexity', domain: 'mean', metric: 'bits_per_byte' })}`, reject);
 
@@ -134,7 +125,7 @@ export function createMergeablation(deps: ActivityDeps) {
           format: 'braise.mergeablation/v1',
           stage: req.node.id,
           childRunId: child!.runId,
-          target: target!.artifact.id,
+          target: target.artifact.id,
           base: { ...settings.base, continuedFrom: continuationStart(settings) },
           units: unitRows.map((u) => ({ ...u, bytePerplexity: ppl(u.bitsPerByte) })),
           candidates: candidateRows.map((c) => ({ ...c, proxyBytePerplexity: ppl(c.proxyBitsPerByte) })),

@@ -19,14 +19,13 @@
  * `proxies`, `weight/<domain>`, and per proxy k `proxy/<k>/loss`, `proxy/<k>/predicted` (by the fit without the
  * held-out proxies), `proxy/<k>/held_out` (1 or 0), `proxy/<k>/weight/<domain>` (cli/render-ablation.ts prints them).
  */
-import { activityInfo, heartbeat } from '@temporalio/activity';
-import { readDataset, writeDataset } from '../../datasets/dataset.ts';
-import type { Doc } from '../../datasets/types.ts';
+import { activityInfo } from '@temporalio/activity';
+import { writeDataset } from '../../datasets/dataset.ts';
 import { spearman } from '../../ml/ablation/rank.ts';
 import { fitRidge, predictBestMixture, PROXY_SAMPLING, sampleProxyMixtures } from '../../ml/ablation/regmix.ts';
 import { evaluateMetricName } from '../../recipe/stages/evaluate-metrics.ts';
 import { mixsearchStage, type MixsearchWith } from '../../recipe/stages/mixsearch.ts';
-import { childMetric, childRecipe, runChildren, type ChildSpec } from '../ablation/children.ts';
+import { ablationInputs, childMetric, childRecipe, runChildren, type ChildSpec } from '../ablation/children.ts';
 import type { ActivityDeps } from '../deps.ts';
 import type { MixtureSpec } from '../mix/activity.ts';
 import { groupByDomain, tokensByDomain } from '../mix/mix.ts';
@@ -53,15 +52,7 @@ export function proxyRecipe(settings: MixsearchWith, data: readonly StageInput[]
 export function createMixsearch(deps: ActivityDeps) {
   return stageActivity(mixsearchStage, {
     async run({ req, settings, inputs, reject }) {
-      const target = inputs.target[0];
-      if (target === undefined) reject('its target dataset is not among its inputs');
-      const docs: Doc[] = [];
-      for (const input of inputs.data) {
-        for await (const doc of readDataset(deps.store, input.artifact.id)) {
-          docs.push(doc);
-          if (docs.length % 1000 === 0) heartbeat({ docs: docs.length });
-        }
-      }
+      const { target, docs } = await ablationInputs(deps, inputs, reject);
       const tokens = tokensByDomain(groupByDomain(docs));
       const domains = Object.keys(tokens).filter((d) => tokens[d]! > 0);
       if (domains.length < 2) reject(`a mixture search needs documents of at least 2 domains; its inputs have ${domains.length === 0 ? 'none' : `only "${domains[0]}"`}`);
@@ -75,7 +66,7 @@ export function createMixsearch(deps: ActivityDeps) {
         return reject((err as Error).message);
       }
       const byDomain = (w: readonly number[]) => Object.fromEntries(domains.map((d, i) => [d, w[i]!]));
-      const children: ChildSpec[] = mixtures.map((w, k) => ({ suffix: `proxy-${k}`, recipe: proxyRecipe(settings, inputs.data, target!, byDomain(w), seed) }));
+      const children: ChildSpec[] = mixtures.map((w, k) => ({ suffix: `proxy-${k}`, recipe: proxyRecipe(settings, inputs.data, target, byDomain(w), seed) }));
       const finished = await runChildren(deps, req, children, reject);
       const losses = finished.map((c) => childMetric(c, 'eval', TARGET_METRIC, reject));
 
@@ -106,7 +97,7 @@ export function createMixsearch(deps: ActivityDeps) {
           method: 'regmix',
           regressor: { kind: 'ridge', lambda: settings.ridge, coef: byDomain(model.coef), bias: model.bias },
           targetMetric: TARGET_METRIC,
-          target: target!.artifact.id,
+          target: target.artifact.id,
           prior: byDomain(prior.map((t) => t / total)),
           sampling: { ...sampling, seed },
           proxies: finished.map((c, k) => ({

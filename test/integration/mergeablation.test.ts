@@ -6,7 +6,6 @@
  * real unions. A rerun is cached (test/unit/ablation/refusals.test.ts: what the compiler refuses).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMergeablation } from '../../cli/render-ablation.ts';
@@ -16,7 +15,7 @@ import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
 import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TestHome } from './harness.ts';
-import { runRecipeFile } from './run-recipe-file.ts';
+import { runRecipeFile, stageReport } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/mergeablation.yaml', import.meta.url));
 
@@ -40,8 +39,7 @@ describe('mergeablation stage', () => {
 
   beforeAll(async () => {
     ({ home, rt, plan, state } = await runRecipeFile(RECIPE_FILE));
-    const reportId = stage('ablate').outputs.find((o) => o.port === 'report')!.artifactId;
-    report = JSON.parse(await readFile(join(rt.store.dir(reportId), 'report.json'), 'utf8')) as Report;
+    report = await stageReport<Report>(rt, state, 'ablate');
   });
   afterAll(async () => {
     await rt?.close();
@@ -95,8 +93,7 @@ describe('mergeablation stage', () => {
       .replace('realUnions: 3 ', 'realUnions: 2 ');
     const run = await awaitRunState((await startRun(rt.client!, compileRecipe(parseRecipeText(text)), { noCache: false })).handle);
     expect(run.status).toBe('completed');
-    const out = run.stages.find((s) => s.id === 'ablate')!;
-    const r = JSON.parse(await readFile(join(rt.store.dir(out.outputs[0]!.artifactId), 'report.json'), 'utf8')) as Report;
+    const r = await stageReport<Report>(rt, run, 'ablate');
     expect(r.units.map((u) => u.unit)).toEqual(['unit-0', 'unit-1', 'unit-2']);
     expect(r.realUnions.map((u) => u.units)).toEqual([['unit-0', 'unit-1'], ['unit-1', 'unit-2']]);
     // The child trained on one dataset: the input documents, each in one unit.

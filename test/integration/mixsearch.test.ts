@@ -5,8 +5,6 @@
  * over the held-out ones, a mixture the next pretrain trains on, and a rerun that takes everything from the cache
  * without starting a child (test/unit/ablation/refusals.test.ts: what the compiler refuses).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMixsearch } from '../../cli/render-ablation.ts';
@@ -16,7 +14,7 @@ import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
 import type { Plan } from '../../recipe/index.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TestHome } from './harness.ts';
-import { runRecipeFile } from './run-recipe-file.ts';
+import { runRecipeFile, stageReport } from './run-recipe-file.ts';
 
 const RECIPE_FILE = fileURLToPath(new URL('../../recipes/mixsearch.yaml', import.meta.url));
 
@@ -38,8 +36,7 @@ describe('mixsearch stage', () => {
 
   beforeAll(async () => {
     ({ home, rt, plan, state } = await runRecipeFile(RECIPE_FILE));
-    const reportId = stage('search').outputs.find((o) => o.port === 'report')!.artifactId;
-    report = JSON.parse(await readFile(join(rt.store.dir(reportId), 'report.json'), 'utf8')) as Report;
+    report = await stageReport<Report>(rt, state, 'search');
   });
   afterAll(async () => {
     await rt?.close();

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { compileRecipe, parseRecipeText, RecipeError } from '../../recipe/index.ts';
 
 /** Three junk documents (too short, repetitive, symbols) the filter must reject. */
 export const NOISE = fileURLToPath(new URL('../fixtures/noise.jsonl', import.meta.url));
@@ -30,15 +29,4 @@ ${opts.heartbeat ? `    timeouts: { heartbeat: ${opts.heartbeat} }\n` : ''}  - i
     inputs: [base]
     with: { maxDocsPerDomain: 2 }
 `;
-}
-
-/** The compiler's issues with a recipe's text, each as `<path>: <message>`; throws if it compiles. */
-export function recipeIssues(text: string): string[] {
-  try {
-    compileRecipe(parseRecipeText(text));
-  } catch (err) {
-    if (err instanceof RecipeError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  throw new Error('the recipe compiled');
 }
