@@ -10,6 +10,7 @@ import type { ArtifactStore } from '../datasets/artifact-store.ts';
 import type { DataRoots } from '../datasets/data-roots.ts';
 import type { IngestLimits } from '../datasets/limits.ts';
 import type { ActivityLineage } from '../service/lineage.ts';
+import type { RunView } from '../service/view.ts';
 import type { TrainingProgress } from './types.ts';
 
 /** The settings activities read (infra's BraiseConfig has them). */
@@ -20,6 +21,25 @@ export interface ActivityConfig {
   dataRoots: DataRoots;
   /** What one ingested `file:` source may cost (`BRAISE_INGEST_MAX_*`). */
   ingestLimits: IngestLimits;
+}
+
+/**
+ * Child runs: plain `recipeRun` workflows a stage starts and waits for (mixsearch's proxies, mergeablation's
+ * models), each a run of its own in lineage and the Temporal UI. infra/runtime.ts implements it over the run
+ * service, so a child is validated, recorded and started as any run is.
+ */
+export interface ChildRuns {
+  /**
+   * Starts a run of `recipe` (a parsed recipe object) once per `key`: the same key always names the same run,
+   * so a retried or resumed stage finds its children instead of starting them again (`created: false`).
+   * `parent` is recorded in the run's options; `noCache` runs every stage of it again. A recipe the compiler
+   * refuses throws its InvalidInputError.
+   */
+  start(recipe: unknown, key: string, opts: { parent: { runId: string; stageId: string }; noCache: boolean }): Promise<{ runId: string; workflowId: string; created: boolean }>;
+  /** The run's final view once its execution closes; `signal` ends the wait early. */
+  wait(runId: string, signal?: AbortSignal): Promise<RunView>;
+  /** Cancels a run that is still going (a run that ended already is left as it is). */
+  cancel(runId: string): Promise<void>;
 }
 
 export interface ActivityDeps {
@@ -34,4 +54,6 @@ export interface ActivityDeps {
   reportProgress(workflowId: string, stageId: string, progress: TrainingProgress): Promise<void>;
   /** Whether workflow `workflowId` (its latest execution) is running, and its memo; null if there is none. */
   describeWorkflow(workflowId: string): Promise<{ running: boolean; memo: Record<string, unknown> } | null>;
+  /** Child runs, for the stages that run experiments of their own; absent where no Temporal client is wired (they refuse to run). */
+  runs?: ChildRuns;
 }

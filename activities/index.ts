@@ -51,6 +51,8 @@ export function createActivities(deps: ActivityDeps): Activities {
       rlvr: lazy(deps, async () => (await import('./rlvr/activity.ts')).createRlvr),
       merge: lazy(deps, async () => (await import('./merge/activity.ts')).createMerge),
       evaluate: lazy(deps, async () => (await import('./evaluate/activity.ts')).createEvaluate),
+      mixsearch: lazy(deps, async () => (await import('./mixsearch/activity.ts')).createMixsearch),
+      mergeablation: lazy(deps, async () => (await import('./mergeablation/activity.ts')).createMergeablation),
     },
   };
 }

@@ -280,7 +280,10 @@ export const RunViewSchema = z
     stages: z.array(StageViewSchema),
     cells: z.array(CellViewSchema).optional().openapi({ description: 'A sweep (an ablation run): its cells, each a child run.' }),
     report: z.string().nullable().optional().openapi({ description: 'A sweep: its report artifact once recorded (`GET /v1/runs/{id}/report`).' }),
-    parent: z.object({ runId: z.string(), cell: z.number().int() }).optional().openapi({ description: "A sweep's cell: the sweep's run and the cell's index." }),
+    parent: z
+      .object({ runId: z.string(), cell: z.number().int().optional(), stageId: z.string().optional() })
+      .optional()
+      .openapi({ description: "The run that started this one: a sweep's run and this cell's index (`cell`), or the run and stage of an ablation stage (`stageId`: mixsearch's proxies, mergeablation's models)." }),
   })
   .openapi('RunView', { description: 'The same document `braise run --json` prints.' });
 

@@ -1,6 +1,7 @@
 /** Human output: the stage table, the evaluation table, the lineage tree. */
 import { specOf } from '../recipe/stages/index.ts';
 import type { RunView } from '../service/view.ts';
+import { renderMergeablation, renderMixsearch } from './render-ablation.ts';
 import { renderEvaluation } from './render-evaluate.ts';
 import { renderCells } from './render-sweep.ts';
 import { table } from './table.ts';
@@ -45,7 +46,8 @@ export function renderRun(view: RunView): string {
       keys.filter((k) => k in s.metrics).map((k) => `${k}=${fmt(s.metrics[k]!)}`).join(' '),
     ]);
   }
-  const cell = view.parent ? ` (cell ${view.parent.cell} of sweep ${view.parent.runId})` : '';
+  const p = view.parent;
+  const cell = !p ? '' : p.cell !== undefined ? ` (cell ${p.cell} of sweep ${p.runId})` : ` (started by stage ${p.stageId ?? '?'} of run ${p.runId})`;
   const lines = [`run ${view.runId}: ${view.status}${cell}${view.noCache ? ' (cache disabled: every stage recomputed)' : ''}`, ''];
   // A sweep (an ablation run) has cells, each a child run, and no stages of its own.
   if (view.cells) lines.push(renderCells(view.cells), ...(view.report ? ['', `report: ${view.report} (braise report ${view.runId})`] : []));
@@ -56,6 +58,8 @@ export function renderRun(view: RunView): string {
       lines.push('', `${s.id}: rejected by reason`, table([['REASON', 'DOCS'], ...rejections.map(([k, v]) => [k.slice('rejected/'.length), String(v)])]));
     }
     if (s.kind === 'evaluate') lines.push(...renderEvaluation(s.id, s.metrics, view.stages.map((x) => x.id)));
+    if (s.kind === 'mixsearch') lines.push(...renderMixsearch(s.id, s.metrics));
+    if (s.kind === 'mergeablation') lines.push(...renderMergeablation(s.id, s.metrics));
   }
   if (view.error) lines.push('', `error: ${view.error}`);
   lines.push('', `Temporal UI: ${view.temporalUiUrl}`);

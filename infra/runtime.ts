@@ -18,6 +18,8 @@ import { openDatabase, preloadDatabase, type Database } from './db/client.ts';
 import { prepareHome } from './home.ts';
 import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
+import { createRunService } from './service.ts';
+import { ConflictError } from '../service/contract.ts';
 import { compactForLog, createLogger } from './logger.ts';
 import { closeSafeRetryInterceptor } from './temporal/close-safe-retry.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
@@ -157,6 +159,13 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   }
 
   let workers: WorkerSet | null = null;
+  // The runtime this function returns: child runs are started through its run service (made on first use).
+  let self: BraiseRuntime | null = null;
+  let childService: ReturnType<typeof createRunService> | null = null;
+  const service = () => {
+    if (!self) throw new Error('the runtime is not open yet');
+    return (childService ??= createRunService(self));
+  };
   if (opts.queues && opts.queues.length > 0 && client && nativeConnection) {
     const activities = createActivities({
       store,
@@ -176,6 +185,20 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
           throw err;
         }
       },
+      runs: {
+        async start(recipe, key, { parent, noCache }) {
+          const { runId, workflowId, created } = await service().startRun({ recipe, noCache, onFailure: 'fail', idempotencyKey: key, parent });
+          return { runId, workflowId, created };
+        },
+        wait: (runId, signal) => service().awaitRun!(runId, signal),
+        async cancel(runId) {
+          await service()
+            .cancel(runId)
+            .catch((err: unknown) => {
+              if (!(err instanceof ConflictError)) throw err; // ended already
+            });
+        },
+      },
     });
     settleControl.resolve(activities.control);
     workers = await createWorkers({
@@ -191,7 +214,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     void workers.run().catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
   }
 
-  return {
+  self = {
     config,
     logger,
     store,
@@ -209,6 +232,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       await closeDatabase();
     },
   };
+  return self;
 }
 
 /** Control activities that wait for `ready` (the real ones, made once the lineage database is open). */

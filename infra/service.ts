@@ -168,7 +168,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
   return {
     validate: startablePlan,
 
-    async startRun({ recipe, noCache, onFailure, idempotencyKey }) {
+    async startRun({ recipe, noCache, onFailure, idempotencyKey, parent }) {
       const plan = await startablePlan(recipe);
       // Present only when there is something to say, so a clean recipe's answer is what it always was.
       const warnings = plan.warnings && plan.warnings.length > 0 ? { warnings: plan.warnings } : {};
@@ -181,7 +181,7 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
           return { runId, workflowId: existing.workflowId, temporalUiUrl: workflowUiUrl(rt.config, existing.workflowId), created: false, ...warnings };
         }
       }
-      const options = withRoots({ noCache: noCache ?? false, onFailure });
+      const options = withRoots({ noCache: noCache ?? false, onFailure, ...(parent !== undefined && { parent }) });
       const id = runId ?? newRunId();
       const workflowId = workflowIdFor(plan, id);
       const temporalUiUrl = workflowUiUrl(rt.config, workflowId);
@@ -334,10 +334,11 @@ export function applyOverrides(recipe: unknown, overrides: Record<string, unknow
   return copy;
 }
 
-/** A sweep's cell says which ablation run it belongs to (its options name it). */
+/** A sweep's cell, or an ablation stage's proxy, says which run started it (its options name it). */
 function withParent(run: RunRow, view: RunView): RunView {
   const parent = (run.options as RunOptions | null)?.parent;
-  return parent ? { ...view, parent: { runId: parent.runId, cell: parent.cell } } : view;
+  if (!parent) return view;
+  return { ...view, parent: { runId: parent.runId, ...(parent.cell !== undefined && { cell: parent.cell }), ...(parent.stageId !== undefined && { stageId: parent.stageId }) } };
 }
 
 function mergeLive(view: RunView, live: Map<string, { step: number; totalSteps: number; loss: number | null }> | null): void {

@@ -83,8 +83,11 @@ export interface RunOptions {
   dataRoots?: string[];
   /** The Temporal Schedule that started this run (its name), absent for runs started by hand. */
   schedule?: string;
-  /** A sweep's cell: the ablation run that started it and the cell's index (absent on other runs). */
-  parent?: { runId: string; cell: number };
+  /**
+   * The run that started this one: a sweep's cell names its ablation run and its index (`cell`); a proxy of an
+   * ablation stage (mixsearch, mergeablation) names the run and the stage (`stageId`).
+   */
+  parent?: { runId: string; cell?: number; stageId?: string };
 }
 
 export interface RecipeRunInput {

@@ -29,6 +29,8 @@ export interface StartRunRequest {
   onFailure?: 'pause' | 'fail';
   /** From the Idempotency-Key header: a retried request returns the same run. */
   idempotencyKey?: string;
+  /** A child run's parent (an ablation stage's proxies), recorded in its options; set in-process only, never over HTTP. */
+  parent?: { runId: string; stageId: string };
 }
 
 export interface StartedRunResponse {

@@ -33,7 +33,8 @@ export interface RunView {
   /** An ablation run (a recipe with a `sweep:` block): its cells, each a child run (absent on other runs). */
   cells?: CellView[];
   /** A sweep's cell: the ablation run it belongs to, and its index there (absent on other runs). */
-  parent?: { runId: string; cell: number };
+  /** The run that started this one: a sweep (`cell`: this run's cell) or an ablation stage (`stageId`). */
+  parent?: { runId: string; cell?: number; stageId?: string };
   /** An ablation run: its report artifact once recorded (`braise report`, `GET /v1/runs/:id/report`), else null. */
   report?: string | null;
 }

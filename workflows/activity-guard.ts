@@ -18,7 +18,7 @@ import type { PlanNode } from '../recipe/plan.ts';
  * Workflow code may not import the registry's values, so the names are written here, typed by
  * StageActivities (the registry's runnable kinds): a missing or extra name does not compile.
  */
-const ACTIVITY_NAMES: { [K in keyof StageActivities]: true } = { ingest: true, filter: true, rewrite: true, mix: true, pretrain: true, upsample: true, sft: true, dpo: true, rlvr: true, merge: true, evaluate: true };
+const ACTIVITY_NAMES: { [K in keyof StageActivities]: true } = { ingest: true, filter: true, rewrite: true, mix: true, pretrain: true, upsample: true, sft: true, dpo: true, rlvr: true, merge: true, evaluate: true, mixsearch: true, mergeablation: true };
 export const STAGE_ACTIVITY_KINDS = Object.keys(ACTIVITY_NAMES) as ReadonlyArray<keyof StageActivities>;
 
 /** Temporal's default limit on ids and task queue names (`limit.maxIDLength`). */

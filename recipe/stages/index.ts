@@ -12,7 +12,9 @@ import { evaluateStage } from './evaluate.ts';
 import { filterStage } from './filter.ts';
 import { ingestStage } from './ingest.ts';
 import { mergeStage } from './merge.ts';
+import { mergeablationStage } from './mergeablation.ts';
 import { mixStage } from './mix.ts';
+import { mixsearchStage } from './mixsearch.ts';
 import { pretrainStage } from './pretrain.ts';
 import { rewriteStage } from './rewrite.ts';
 import { rlvrStage } from './rlvr.ts';
@@ -34,6 +36,8 @@ export const STAGE_SPECS = [
   rlvrStage,
   mergeStage,
   evaluateStage,
+  mixsearchStage,
+  mergeablationStage,
 ] as const;
 
 type Specs = (typeof STAGE_SPECS)[number] | typeof ingestStage;

@@ -3,6 +3,7 @@
  * left open for the test's checks: the setup the stage tests of merge, sft and data-stages share.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
 import { compileRecipe, parseRecipeText, type Plan } from '../../recipe/index.ts';
@@ -33,4 +34,11 @@ export async function runRecipeFile(file: string): Promise<RecipeFileRun> {
     await home.cleanup();
     throw err;
   }
+}
+
+/** The `report.json` of stage `stageId`'s `report` output in a finished run. */
+export async function stageReport<T>(rt: BraiseRuntime, state: RunState, stageId: string): Promise<T> {
+  const id = state.stages.find((s) => s.id === stageId)?.outputs.find((o) => o.port === 'report')?.artifactId;
+  if (id === undefined) throw new Error(`stage "${stageId}" of run ${state.runId} has no report output`);
+  return JSON.parse(await readFile(join(rt.store.dir(id), 'report.json'), 'utf8')) as T;
 }

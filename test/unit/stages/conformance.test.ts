@@ -19,7 +19,7 @@ const KINDS = Object.keys(NODE_SPECS) as NodeKind[];
 const spec = (kind: NodeKind): AnyStageSpec => NODE_SPECS[kind];
 
 /** The smallest `with` block each kind takes: `{}` for every stage kind (all defaults); a dataset spec for ingest. */
-const MINIMAL: Partial<Record<NodeKind, unknown>> = { ingest: { source: 'builtin:brown' } };
+const MINIMAL: Partial<Record<NodeKind, unknown>> = { ingest: { source: 'builtin:brown' }, mixsearch: { target: 'evals' }, mergeablation: { target: 'evals' } };
 
 /** `with` blocks that make references, to check each comes out under a role its kind declares. */
 const WITH_REFS: Partial<Record<NodeKind, unknown>> = {
@@ -27,6 +27,8 @@ const WITH_REFS: Partial<Record<NodeKind, unknown>> = {
   rewrite: { engine: 'model', model: 'base', classifier: { high: ['good'], low: ['bad'] } },
   merge: { method: 'ties', base: 'base' },
   dpo: { pairs: { chosen: 'tuned', rejected: 'base' } },
+  mixsearch: { target: 'evals' },
+  mergeablation: { target: 'evals' },
 };
 
 describe('the stage registry', () => {
