@@ -21,5 +21,3 @@ export const resumeSignal = defineSignal<[{ note?: string; nodes?: PlanNode[] }?
 export const stageProgressSignal = defineSignal<[{ stageId: string; progress: TrainingProgress }]>('stageProgress');
 
 export const RECIPE_WORKFLOW = 'recipeRun';
-/** One stage execution, single flight by cache key (stage-run.ts). */
-export const STAGE_WORKFLOW = 'stageRun';
