@@ -52,8 +52,8 @@ export interface ActivityDeps {
   workflowUiUrl(workflowId: string): string;
   /** Reports a long stage's checkpoint progress to its workflow (the `stageProgress` signal). */
   reportProgress(workflowId: string, stageId: string, progress: TrainingProgress): Promise<void>;
-  /** Whether workflow `workflowId` (its latest execution) is running, and its memo; null if there is none. */
-  describeWorkflow(workflowId: string): Promise<{ running: boolean; memo: Record<string, unknown> } | null>;
+  /** Whether workflow `workflowId` (its latest execution) is running; null if there is none. */
+  describeWorkflow(workflowId: string): Promise<{ running: boolean } | null>;
   /** Child runs, for the stages that run experiments of their own; absent where no Temporal client is wired (they refuse to run). */
   runs?: ChildRuns;
 }

@@ -75,12 +75,22 @@ export interface PrepareStepInput {
   inputs: StageInput[];
   attempt: number;
   noCache: boolean;
+  /**
+   * Single flight (never with `noCache`): when not cached, claim the cache key for this run (its workflow `workflowId`),
+   * or say who holds it. Absent in runs recorded before it: no claim.
+   */
+  claim?: { workflowId: string };
 }
 
 export interface PrepareStepResult {
   cacheKey: string;
   /** A finished stage with the same cache key: its outputs are reused, nothing is recomputed. */
   cached: StageResult | null;
+  /**
+   * With `claim`, when not cached: the run and stage computing it now (wait, and ask again), or null when this run
+   * holds the claim (compute it; completeStep with `releaseClaim` releases it).
+   */
+  claimedBy?: StageOwner | null;
 }
 
 /** The nodes of a run to look up in the cache at its start (a cached rerun's whole plan in one call). */
@@ -106,25 +116,11 @@ export interface CompleteStepInput {
   result: StageResult | null;
   error: string | null;
   durationMs: number;
+  /** The cache key whose claim this step holds (single flight): released once the step is recorded. */
+  releaseClaim?: string;
 }
 
-/**
- * One stage execution as a workflow of its own (workflows/stage-run.ts), whose id is derived from the cache key, so
- * runs that need the same stage at once run it once: the first starts it, the others wait for it to end.
- */
-export interface StageRunInput {
-  /** The activity's request; `runId`/`workflowId` are the run that started the execution (its lineage step, its progress). */
-  request: StageRequest;
-  /** The starting run's round of the stage: its lineage step's attempt. */
-  attempt: number;
-  /** The stage activity's id (`<stage>#<round>`). */
-  activityId: string;
-}
-
-/** What a stage execution returns: the outputs it computed (recorded in lineage before it ends), or a cache hit. */
-export type StageRunResult = { computed: StageResult; cached?: undefined } | { cached: StageResult; computed?: undefined };
-
-/** The run and stage that started a stage execution that is still running. */
+/** The run and stage that hold a cache key's claim (single flight): they are computing it. */
 export interface StageOwner {
   runId: string;
   stageId: string;
@@ -141,8 +137,6 @@ export interface ControlActivities {
   prepareCached(input: PrepareCachedInput): Promise<PreparedCached[]>;
   completeStep(input: CompleteStepInput): Promise<void>;
   setRunStatus(input: { runId: string; status: RunStatus; error?: string | null }): Promise<void>;
-  /** Who started the stage execution `workflowId`, while it runs; null once it has ended (or never existed). */
-  stageOwner(input: { workflowId: string }): Promise<StageOwner | null>;
 }
 
 export interface RecordSweepReportInput {

@@ -7,9 +7,7 @@
  *    that do nothing. From each history, a stage's cycle is the time between
  *    its activity's completion and the previous one's; minus what the activity
  *    itself took (started → completed), that is the orchestration overhead,
- *    compared with the same figure for a bare activity round trip. A stage that
- *    runs as a `stageRun` child workflow (single flight by cache key) completes
- *    when its child does; its work is the activity in the child's history. The bare
+ *    compared with the same figure for a bare activity round trip. The bare
  *    activities run on another task queue than their workflow, as stages do
  *    (`braise-cpu`/`braise-gpu` vs `braise-control`); on the workflow's own
  *    queue Temporal dispatches them eagerly, which stages cannot use, so that
@@ -29,7 +27,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { temporal } from '@temporalio/proto';
-import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { table } from '../cli/render.ts';
@@ -38,7 +35,6 @@ import { openRuntime } from '../infra/runtime.ts';
 import { createRunService } from '../infra/service.ts';
 import { cachedWorkflowBundle } from '../infra/temporal/bundle-cache.ts';
 import { stopDevServer } from '../infra/temporal/dev-server.ts';
-import { STAGE_WORKFLOW } from '../workflows/definitions.ts';
 import type { BenchActivities } from './workflows.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -77,30 +73,6 @@ function activityTimes(events: HistoryEvent[], type: string): Array<{ completed:
       const completed = ms(e.eventTime);
       out.push({ completed, work: completed - (started.get(String(done.scheduledEventId)) ?? completed) });
     }
-  }
-  return out;
-}
-
-/**
- * Per stage of a run, in order: when the run saw it complete and how long its activity ran. A stage runs in the run's
- * own history (older runs, `--no-cache`) or, with single flight, as a `stageRun` child workflow whose history holds
- * the activity: then the stage completes in the run when its child does.
- */
-async function stageTimes(handle: WorkflowHandle, type: string): Promise<Array<{ completed: number; work: number }>> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const inline = activityTimes(events, type);
-  if (inline.length > 0) return inline;
-  const children = new Map<string, string>();
-  const out: Array<{ completed: number; work: number }> = [];
-  for (const e of events) {
-    const init = e.startChildWorkflowExecutionInitiatedEventAttributes;
-    if (init?.workflowType?.name === STAGE_WORKFLOW) children.set(String(e.eventId), init.workflowId ?? '');
-    const done = e.childWorkflowExecutionCompletedEventAttributes;
-    const childId = done ? children.get(String(done.initiatedEventId)) : undefined;
-    if (!childId) continue;
-    const child = await handle.client.getHandle(childId, done!.workflowExecution?.runId ?? undefined).fetchHistory();
-    const [own] = activityTimes(child.events ?? [], type);
-    if (own) out.push({ completed: ms(e.eventTime), work: own.work });
   }
   return out;
 }
@@ -175,7 +147,7 @@ async function measureStages(config: BraiseConfig, opts: OrchestrationOptions): 
       const started = await service.startRun({ recipe: chainRecipe(opts.stages, 1000 + round + Math.floor(Math.random() * 1e6)) });
       const h = client.workflow.getHandle(started.workflowId);
       await h.result();
-      const stageCycles = cycles(await stageTimes(h, 'filter'));
+      const stageCycles = cycles(activityTimes((await h.fetchHistory()).events ?? [], 'filter'));
       if (stageCycles.length !== opts.stages - 1) throw new Error(`expected ${opts.stages - 1} stage cycles, found ${stageCycles.length} (were stages cached?)`);
       if (round > 0) {
         bare.push(...bareCycles);

@@ -179,7 +179,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       describeWorkflow: async (workflowId) => {
         try {
           const d = await client.workflow.getHandle(workflowId).describe();
-          return { running: d.status.name === 'RUNNING', memo: d.memo ?? {} };
+          return { running: d.status.name === 'RUNNING' };
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return null;
           throw err;
@@ -244,7 +244,6 @@ function whenReady(ready: Promise<ControlActivities & SweepActivities>): Control
     prepareCached: async (input) => (await ready).prepareCached(input),
     completeStep: async (input) => (await ready).completeStep(input),
     setRunStatus: async (input) => (await ready).setRunStatus(input),
-    stageOwner: async (input) => (await ready).stageOwner(input),
   };
 }
 

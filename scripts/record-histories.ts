@@ -36,7 +36,7 @@ if ((await readdir(OUT).catch(() => [])).length > 0) {
 }
 await mkdir(OUT, { recursive: true });
 const home = await mkdtemp(join(tmpdir(), 'braise-record-'));
-const config = loadConfig({ ...process.env, BRAISE_HOME: home, BRAISE_TEMPORAL_PORT: '17999', BRAISE_TEMPORAL_UI_PORT: '18999', TEMPORAL_ADDRESS: '', DATABASE_URL: '' }, home);
+const config = loadConfig({ ...process.env, BRAISE_HOME: home, BRAISE_TEMPORAL_PORT: process.env.BRAISE_TEMPORAL_PORT ?? '17999', BRAISE_TEMPORAL_UI_PORT: process.env.BRAISE_TEMPORAL_UI_PORT ?? '18999', TEMPORAL_ADDRESS: '', DATABASE_URL: '' }, home);
 const rt = await openRuntime({ config, queues: ['control', 'cpu', 'gpu'] });
 const service = createRunService(rt);
 
@@ -87,6 +87,15 @@ try {
   const e = await service.startRun({ recipe: tinyRecipe({ name: 'replay-fail', steps: 12 }).replace(`file:${NOISE}`, `file:${join(home, 'gone.jsonl')}`), onFailure: 'fail' });
   await until(e.runId, (s) => s === 'failed');
   await save('failed', e.runId);
+
+  // 6. two runs of one recipe started at once: one computes each stage, the other waits on its claims (single flight)
+  // and takes the outputs from the cache; the waiter's history is saved.
+  const shared = () => service.startRun({ recipe: tinyRecipe({ name: 'replay-shared', steps: 12, genres: ['m'] }) });
+  const pair = await Promise.all([shared(), shared()]);
+  for (const r of pair) await until(r.runId, (s) => s === 'completed');
+  const cachedSteps = async (runId: string) => (await rt.lineage.stepsForRun(runId)).filter((s) => s.status === 'cached').length;
+  const [first, second] = pair as [typeof pair[0], typeof pair[0]];
+  await save('shared', (await cachedSteps(first.runId)) >= (await cachedSteps(second.runId)) ? first.runId : second.runId);
 } finally {
   await rt.close();
   const { stopDevServer } = await import('../infra/temporal/dev-server.ts');

@@ -74,6 +74,14 @@ export interface TrainingOrderRow {
   tokenEnd: number;
 }
 
+/** A claim of a cache key by the run computing it (single flight): who holds it. */
+export interface StageClaim {
+  runId: string;
+  /** The owner run's workflow: the claim holds while it is open. */
+  workflowId: string;
+  stageId: string;
+}
+
 /** Every lineage write; nothing else writes lineage. */
 export interface LineageRecorder {
   /** Creates the run, or updates everything but when it was created if it exists. */
@@ -90,6 +98,12 @@ export interface LineageRecorder {
   recordMetrics(runId: string, stageId: string, name: string, points: Array<[number, number]>): Promise<void>;
   /** Replaces a training stage's training order as a whole. */
   replaceTrainingOrder(runId: string, stageId: string, rows: readonly TrainingOrderRow[]): Promise<void>;
+  /** Claims `cacheKey` for `claim` unless someone holds it; returns the holder (`claim` itself when it won, or held it). */
+  claimStage(cacheKey: string, claim: StageClaim): Promise<StageClaim>;
+  /** Moves `cacheKey`'s claim from `from` to `to` if `from` still holds it; true when it moved (one caller wins). */
+  takeOverStageClaim(cacheKey: string, from: StageClaim, to: StageClaim): Promise<boolean>;
+  /** Deletes `cacheKey`'s claim if run `runId`'s stage `stageId` holds it. */
+  releaseStageClaim(cacheKey: string, runId: string, stageId: string): Promise<void>;
 }
 
 /** An artifact as lineage recorded it. */

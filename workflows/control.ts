@@ -1,7 +1,6 @@
 /**
- * What the recipe interpreter and the stage workflow share: the control activities' proxies, a stage's activity
- * proxy, cancellation bounded by a grace period, and failure messages. Deterministic: imports only
- * @temporalio/workflow and types.
+ * The recipe interpreter's building blocks: the control activities' proxies, a stage's activity proxy, cancellation
+ * bounded by a grace period, and failure messages. Deterministic: imports only @temporalio/workflow and types.
  */
 import { ActivityCancellationType, CancellationScope, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { ControlActivities, StageActivities, StageActivity } from '../activities/types.ts';
@@ -10,7 +9,7 @@ import type { PlanNode } from '../recipe/plan.ts';
 // Lineage writes are idempotent: retry them through database restarts (50 attempts, about 24 minutes).
 const CONTROL_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 } as const;
 
-/** Control activities as local activities (runs with the `local-control-activities` patch, and stage workflows). */
+/** Control activities as local activities (runs with the `local-control-activities` patch). */
 export const localControl = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '2m',
   retry: CONTROL_RETRY,
@@ -68,7 +67,7 @@ export function boundedByCancellation<T>(call: Promise<T>, bounded: () => boolea
 
 export function failureMessage(err: unknown): string {
   let e: unknown = err;
-  // ActivityFailure (and ChildWorkflowFailure) wrap the activity's own error: report the innermost cause.
+  // ActivityFailure wraps the activity's own error: report the innermost cause.
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }

@@ -21,7 +21,5 @@ export const resumeSignal = defineSignal<[{ note?: string; nodes?: PlanNode[] }?
 export const stageProgressSignal = defineSignal<[{ stageId: string; progress: TrainingProgress }]>('stageProgress');
 
 export const RECIPE_WORKFLOW = 'recipeRun';
-/** One stage execution, single flight by cache key (stage-run.ts). */
-export const STAGE_WORKFLOW = 'stageRun';
 /** A recipe with a `sweep:` block: one child recipeRun per cell, then the report (workflows/ablation-run.ts). */
 export const ABLATION_WORKFLOW = 'ablationRun';

@@ -12,27 +12,22 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
   isCancellation,
-  ParentClosePolicy,
   patched,
   setHandler,
   sleep,
-  startChild,
   TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
-  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { ControlActivities, PreparedCached, StageInput, StageRequest, StageResult, StageRunResult } from '../activities/types.ts';
+import type { ControlActivities, PreparedCached, PrepareStepResult, StageInput, StageResult } from '../activities/types.ts';
 import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
 import { BraiseStatus, statusAttribute } from './search-attributes.ts';
 import { activityOptionProblems } from './activity-guard.ts';
 import { boundedByCancellation, failureMessage, localControl, remoteControl, stageActivity } from './control.ts';
-import { stageRun, stageWorkflowId } from './stage-run.ts';
 import type { RunStatus } from '../service/status.ts';
 
 /** A dependency failed or was skipped, so this node never ran. */
@@ -62,11 +57,12 @@ const PATCH = {
    */
   batchedCache: 'braise-batched-cache-lookup',
   /**
-   * A stage that is not cached runs as a stage workflow whose id is derived from its cache key (stage-run.ts), so
-   * runs that need it at once compute it once; a run that finds it running waits for it. Asked once, at the start,
-   * by runs that may use the cache (a --no-cache run computes every stage itself and serves no other run).
+   * Single flight by cache key: the look-up of a stage that is not cached claims its cache key in lineage, or says
+   * which run holds the claim; this run then waits on durable timers, asking again, until the outputs are cached or
+   * the claim is released or abandoned (then it computes the stage itself). Asked once, at the start, by runs that
+   * may use the cache (a --no-cache run computes every stage itself, and neither claims nor waits).
    */
-  singleFlight: 'braise-stage-single-flight',
+  stageClaims: 'braise-stage-claims',
 } as const;
 
 /** The control activities this run uses: local with the patch, on `braise-control` in histories recorded before it. */
@@ -107,7 +103,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
   // Asked here, in the first activation, not after startRun: a patch first asked after a local activity's result
   // replays wrongly when a workflow task ended between the two (core notifies the marker one activation late).
   const batchedCachePatch = localControlPatch && !options.noCache && patched(PATCH.batchedCache);
-  const singleFlightPatch = localControlPatch && !options.noCache && patched(PATCH.singleFlight);
+  const claimsPatch = localControlPatch && !options.noCache && patched(PATCH.stageClaims);
   /** Lineage writes of finished stages (each resolving to its failure, if any); the run ends only after all of them. */
   const lineageWrites: Array<Promise<LineageWriteFailed | null>> = [];
   const state: RunState = {
@@ -185,40 +181,28 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     return cached;
   };
 
+  /** The longest wait between two look-ups of a stage another run is computing. */
+  const MAX_WAIT_S = 10;
+
   /**
-   * Runs the stage as the stage workflow of its cache key (single flight across runs). When another run's execution
-   * of that key is running, waits on durable timers until it ends, showing whose it is (`waitingOn`), then takes its
-   * outputs from the cache; if it did not complete (it failed, or its run was cancelled), this run starts its own.
+   * Looks the stage up in the cache, claiming its cache key (with the patch) when it is not there. While another run
+   * holds the claim, waits on durable timers (1 s, doubling up to MAX_WAIT_S) showing whose it is (`waitingOn`), and
+   * asks again: until the outputs are cached, or the claim is released (the owner's stage failed) or abandoned (its
+   * workflow closed), when this run takes it and computes the stage itself.
    */
-  const runShared = async (s: StageState, request: StageRequest, round: number, activityId: string): Promise<StageRunResult> => {
-    const { node, inputs, cacheKey } = request;
-    const id = stageWorkflowId(node, cacheKey);
-    for (;;) {
-      let child;
-      try {
-        child = await startChild(stageRun, {
-          workflowId: id,
-          args: [{ request, attempt: round, activityId }],
-          memo: { runId, stageId: node.id },
-          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          // Should this run end without waiting for it (a bounded cancel), its trainer is still stopped.
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        });
-      } catch (err) {
-        // Another run's execution of this key is running (@temporalio/workflow does not re-export the class).
-        if (!(err instanceof TemporalFailure && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
-        for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
-          s.waitingOn = await control.stageOwner({ workflowId: id });
-          if (!s.waitingOn) break;
-          await sleep(`${delay}s`);
-        }
-        const again = await control.prepareStep({ runId, node, inputs, attempt: round, noCache: false });
-        if (again.cached) return { cached: again.cached };
-        continue;
-      }
-      s.waitingOn = null;
-      return await boundedByCancellation(child.result(), () => true);
+  const prepare = async (s: StageState, node: PlanNode, inputs: StageInput[], round: number): Promise<PrepareStepResult> => {
+    const ask = () => control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache, ...(claimsPatch && { claim: { workflowId } }) });
+    let prepared = await ask();
+    for (let delay = 1; prepared.claimedBy; delay = Math.min(delay * 2, MAX_WAIT_S)) {
+      s.cacheKey = prepared.cacheKey;
+      s.status = 'running';
+      s.startedAt ??= Date.now();
+      s.waitingOn = prepared.claimedBy;
+      await sleep(`${delay}s`);
+      prepared = await ask();
     }
+    s.waitingOn = null;
+    return prepared;
   };
 
   const results = new Map<string, Promise<StageResult>>();
@@ -242,7 +226,9 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
     for (;;) {
       node = defs.get(node.id) ?? node;
       const early = round === 1 ? precached.get(node.id) : undefined;
-      const prepared = early ?? (await control.prepareStep({ runId, node, inputs, attempt: round, noCache: options.noCache }));
+      const prepared = early ?? (await prepare(s, node, inputs, round));
+      /** With the patch, this run holds the claim of an uncached stage's key until its step is recorded. */
+      const releaseClaim = claimsPatch && !prepared.cached ? { releaseClaim: prepared.cacheKey } : {};
       s.cacheKey = prepared.cacheKey;
       if (prepared.cached) return fromCache(s, prepared.cached);
       const activityId = `${node.id}#${round}`;
@@ -253,7 +239,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
         s.status = 'failed';
         s.error = message;
         s.durationMs = 0;
-        await control.completeStep({ runId, node, attempt: round, inputs, status: 'failed', result: null, error: message, durationMs: 0 });
+        await control.completeStep({ runId, node, attempt: round, inputs, status: 'failed', result: null, error: message, durationMs: 0, ...releaseClaim });
         throw ApplicationFailure.nonRetryable(`stage "${node.id}": ${message}`, 'BraiseInvalidActivityOptions');
       }
       s.status = 'running';
@@ -261,25 +247,17 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       s.startedAt = Date.now();
       try {
         const noCache = options.noCache && patched(PATCH.noCacheScope) ? { noCache: true } : {};
-        const request: StageRequest = { runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache };
-        let result: StageResult;
-        if (singleFlightPatch) {
-          const shared = await runShared(s, request, round, activityId);
-          if (shared.cached) return fromCache(s, shared.cached);
-          result = shared.computed;
-        } else {
-          result = await boundedByCancellation(stageActivity(node, activityId)(request), () => patched(PATCH.boundedCancel));
-        }
+        const request = { runId, workflowId, node, inputs, cacheKey: prepared.cacheKey, ...noCache };
+        const result = await boundedByCancellation(stageActivity(node, activityId)(request), () => patched(PATCH.boundedCancel));
         s.attempts += result.attempt ?? 1;
         s.durationMs = Date.now() - s.startedAt;
-        const completed = { runId, node, attempt: round, inputs, status: 'completed' as const, result, error: null, durationMs: s.durationMs };
-        // With single flight, the stage workflow recorded the step before it ended.
-        if (!singleFlightPatch && localControlPatch) {
+        const completed = { runId, node, attempt: round, inputs, status: 'completed' as const, result, error: null, durationMs: s.durationMs, ...releaseClaim };
+        if (localControlPatch) {
           // Successors need only the outputs: their cache look-ups run alongside this write (completeStep records the
           // input artifacts it names, so it depends on no other write). Not cancellable: a finished stage stays recorded.
           const write = CancellationScope.nonCancellable(() => control.completeStep(completed));
           lineageWrites.push(write.then(() => null, (err: unknown) => new LineageWriteFailed(node.id, failureMessage(err))));
-        } else if (!singleFlightPatch) {
+        } else {
           await control.completeStep(completed);
         }
         s.status = 'completed';
@@ -290,13 +268,11 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
       } catch (err) {
         if (isCancellation(err)) throw err;
         const message = failureMessage(err);
-        // A stage workflow's failure wraps its activity's.
-        const failure = err instanceof ChildWorkflowFailure ? err.cause : err;
-        const retryable = !(failure instanceof ActivityFailure && failure.cause instanceof ApplicationFailure && failure.cause.nonRetryable);
+        const retryable = !(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable);
         s.attempts += retryable ? node.retry.maximumAttempts : 1;
         s.durationMs = Date.now() - (s.startedAt ?? Date.now());
         s.error = message;
-        await control.completeStep({ runId, node, attempt: round, inputs, status: 'failed', result: null, error: message, durationMs: s.durationMs });
+        await control.completeStep({ runId, node, attempt: round, inputs, status: 'failed', result: null, error: message, durationMs: s.durationMs, ...releaseClaim });
         const onFailure = options.onFailure ?? node.onFailure;
         if (onFailure === 'fail') {
           s.status = 'failed';

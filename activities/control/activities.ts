@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps.ts';
 import type { PlanNode } from '../../recipe/plan.ts';
+import type { StageClaim } from '../../service/lineage.ts';
 import type { ControlActivities, PreparedCached, StageInput, StageOwner, StageResult } from '../types.ts';
 import { cacheKeyFor } from './cache-key.ts';
 
@@ -55,6 +56,20 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
     return cached;
   }
 
+  /**
+   * Claims `cacheKey` for `me` (single flight). Returns null when `me` holds the claim, or the run and stage that do.
+   * A claim whose owner workflow has closed (cancelled, terminated, failed without releasing it) is taken over: of the
+   * waiters that find it so, the one whose conditional update lands first wins.
+   */
+  async function claim(cacheKey: string, me: StageClaim): Promise<StageOwner | null> {
+    for (;;) {
+      const holder = await lineage.claimStage(cacheKey, me);
+      if (holder.runId === me.runId && holder.stageId === me.stageId) return null;
+      if ((await deps.describeWorkflow(holder.workflowId))?.running) return { runId: holder.runId, stageId: holder.stageId };
+      if (await lineage.takeOverStageClaim(cacheKey, holder, me)) return null;
+    }
+  }
+
   return {
     async startRun({ runId, workflowId, plan, options, resumedFrom }) {
       await lineage.upsertRun({
@@ -70,11 +85,25 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
       });
     },
 
-    async prepareStep({ runId, node, inputs, attempt, noCache }) {
+    async prepareStep({ runId, node, inputs, attempt, noCache, claim: claimFor }) {
       const cacheKey = await cacheKeyFor(node, inputs);
       const cached = noCache ? null : await takeCached(runId, node, inputs, attempt, cacheKey);
-      if (!cached) await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
-      return { cacheKey, cached };
+      if (cached) return { cacheKey, cached };
+      if (noCache || !claimFor) {
+        await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+        return { cacheKey, cached: null };
+      }
+      const claimedBy = await claim(cacheKey, { runId, workflowId: claimFor.workflowId, stageId: node.id });
+      if (!claimedBy) {
+        // The run that held it may have recorded its outputs between the look-up above and the claim.
+        const late = await takeCached(runId, node, inputs, attempt, cacheKey);
+        if (late) {
+          await lineage.releaseStageClaim(cacheKey, runId, node.id);
+          return { cacheKey, cached: late, claimedBy: null };
+        }
+      }
+      await lineage.beginStep({ runId, stageId: node.id, kind: node.kind, attempt, cacheKey, queue: node.queue });
+      return { cacheKey, cached: null, claimedBy };
     },
 
     async prepareCached({ runId, nodes }) {
@@ -98,7 +127,7 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
       return out;
     },
 
-    async completeStep({ runId, node, attempt, inputs, status, result, error, durationMs }) {
+    async completeStep({ runId, node, attempt, inputs, status, result, error, durationMs, releaseClaim }) {
       for (const a of [...inputs.map((i) => i.artifact), ...(result?.outputs ?? []).map((o) => o.artifact)]) await lineage.recordArtifact(a);
       await lineage.finishStep({
         runId,
@@ -111,6 +140,8 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         durationMs,
         error,
       });
+      // Completed: the cache answers waiters from now on. Failed: a waiter takes the stage over (this run may pause).
+      if (releaseClaim) await lineage.releaseStageClaim(releaseClaim, runId, node.id);
     },
 
     async setRunStatus({ runId, status, error }) {
@@ -121,14 +152,6 @@ export function createControlActivities(deps: ActivityDeps): ControlActivities {
         if ((await lineage.getRun(runId).catch(() => undefined)) === null) throw ApplicationFailure.nonRetryable(`no run "${runId}" in lineage`, 'BraiseNoSuchRun');
         throw err;
       }
-    },
-
-    async stageOwner({ workflowId }) {
-      const execution = await deps.describeWorkflow(workflowId);
-      if (!execution?.running) return null;
-      // The interpreter names itself in the memo of every stage execution it starts.
-      const { runId, stageId } = execution.memo;
-      return { runId: typeof runId === 'string' ? runId : 'unknown', stageId: typeof stageId === 'string' ? stageId : 'unknown' } satisfies StageOwner;
     },
   };
 }

@@ -3,7 +3,7 @@ import type { CachedOutputs as PortCachedOutputs, PortArtifact } from '../../ser
 import type { ArtifactRow, RunStatus, StepRow } from './schema.ts';
 
 // The write side's arguments are the lineage port's (service/lineage.ts), defined once there.
-export type { BeginStepInput, FinishStepInput, PortArtifact, RecordArtifactInput, UpsertRunInput } from '../../service/lineage.ts';
+export type { BeginStepInput, FinishStepInput, PortArtifact, RecordArtifactInput, StageClaim, UpsertRunInput } from '../../service/lineage.ts';
 
 export interface ListRunsQuery {
   recipe?: string;

@@ -14,7 +14,7 @@ import type { MetricSeries, TrainingOrderInput } from './lineage-series.ts';
 import { documentTraining, replaceTrainingOrder, type DocumentTrainingEntry } from './provenance.ts';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor.ts';
 import { TERMINAL_RUN_STATUSES } from '../../service/status.ts';
-import { artifacts, edges, runs, steps } from './schema.ts';
+import { artifacts, edges, runs, stageClaims, steps } from './schema.ts';
 import type { ArtifactRow, RunRow, RunStatus, TrainingOrderRow } from './schema.ts';
 import type {
   BeginStepInput,
@@ -22,6 +22,7 @@ import type {
   FinishStepInput,
   ListRunsQuery,
   RecordArtifactInput,
+  StageClaim,
   StepWithEdges,
   UpsertRunInput,
 } from './lineage-types.ts';
@@ -255,8 +256,57 @@ export class LineageStore {
     return this.db
       .select()
       .from(runs)
-      .where(sql`${runs.options}->'parent'->>'runId' = ${parentRunId}`)
+      // Cells name their index; an ablation stage's proxies (which name their stage instead) are not cells.
+      .where(sql`${runs.options}->'parent'->>'runId' = ${parentRunId} and (${runs.options}->'parent'->>'cell') is not null`)
       .orderBy(sql`(${runs.options}->'parent'->>'cell')::int`);
+  }
+
+  /**
+   * Claims `cacheKey` for `claim` (INSERT … ON CONFLICT DO NOTHING) unless someone holds it, and returns the holder:
+   * `claim` itself when it won or already held it (a retried call), else the other run's claim.
+   */
+  async claimStage(cacheKey: string, claim: StageClaim): Promise<StageClaim> {
+    for (;;) {
+      const won = await this.db
+        .insert(stageClaims)
+        .values({ cacheKey, ownerRunId: claim.runId, workflowId: claim.workflowId, stageId: claim.stageId })
+        .onConflictDoNothing()
+        .returning({ cacheKey: stageClaims.cacheKey });
+      if (won.length > 0) return claim;
+      const held = await this.stageClaim(cacheKey);
+      // Released between the two statements: claim it again.
+      if (held) return held;
+    }
+  }
+
+  /** Moves `cacheKey`'s claim from `from` to `to` if `from` still holds it (a conditional UPDATE: one caller wins). */
+  async takeOverStageClaim(cacheKey: string, from: StageClaim, to: StageClaim): Promise<boolean> {
+    const moved = await this.db
+      .update(stageClaims)
+      .set({ ownerRunId: to.runId, workflowId: to.workflowId, stageId: to.stageId, claimedAt: sql`now()` })
+      .where(
+        and(
+          eq(stageClaims.cacheKey, cacheKey),
+          eq(stageClaims.ownerRunId, from.runId),
+          eq(stageClaims.workflowId, from.workflowId),
+          eq(stageClaims.stageId, from.stageId),
+        ),
+      )
+      .returning({ cacheKey: stageClaims.cacheKey });
+    return moved.length > 0;
+  }
+
+  /** Deletes `cacheKey`'s claim if run `runId`'s stage `stageId` holds it (a repeated call changes nothing). */
+  async releaseStageClaim(cacheKey: string, runId: string, stageId: string): Promise<void> {
+    await this.db
+      .delete(stageClaims)
+      .where(and(eq(stageClaims.cacheKey, cacheKey), eq(stageClaims.ownerRunId, runId), eq(stageClaims.stageId, stageId)));
+  }
+
+  /** The claim of `cacheKey`, if a run holds it. */
+  async stageClaim(cacheKey: string): Promise<StageClaim | null> {
+    const [held] = await this.db.select().from(stageClaims).where(eq(stageClaims.cacheKey, cacheKey));
+    return held ? { runId: held.ownerRunId, workflowId: held.workflowId, stageId: held.stageId } : null;
   }
 
   /** Upserts curve points `[step, value]`; a point already stored for that step takes the new value. */

@@ -24,6 +24,9 @@ export function lineageRecorder(store: LineageStore): LineageRecorder {
     finishStep: (step) => store.finishStep(step),
     recordMetrics: (runId, stageId, name, points) => store.recordMetrics(runId, stageId, name, points),
     replaceTrainingOrder: (runId, stageId, rows) => store.replaceTrainingOrder(runId, stageId, rows),
+    claimStage: (cacheKey, claim) => store.claimStage(cacheKey, claim),
+    takeOverStageClaim: (cacheKey, from, to) => store.takeOverStageClaim(cacheKey, from, to),
+    releaseStageClaim: (cacheKey, runId, stageId) => store.releaseStageClaim(cacheKey, runId, stageId),
   };
 }
 

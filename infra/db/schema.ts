@@ -4,7 +4,8 @@
  *
  * Tables: runs, steps (one row per stage attempt), artifacts (content-addressed),
  * edges (step consumed / produced artifact), metrics (curves), training_order
- * (which document ranges each checkpoint consumed), schedules, api_tokens.
+ * (which document ranges each checkpoint consumed), stage_claims (single flight by cache key), schedules,
+ * api_tokens.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -170,6 +171,21 @@ export const trainingOrder = pgTable(
   ],
 );
 
+/**
+ * Single flight by cache key: the run computing an uncached stage claims its cache key (the control activity
+ * prepareStep, INSERT … ON CONFLICT DO NOTHING), so other runs that need the same stage at once wait for its outputs
+ * instead of computing them too. completeStep deletes the claim (completed: the cache answers from then on; failed: a
+ * waiter takes over); a claim whose owner workflow has closed is taken over by one waiter (a conditional UPDATE).
+ */
+export const stageClaims = pgTable('stage_claims', {
+  cacheKey: text('cache_key').primaryKey(),
+  ownerRunId: text('owner_run_id').notNull(),
+  /** The owner run's workflow: while it is open, the claim holds. */
+  workflowId: text('workflow_id').notNull(),
+  stageId: text('stage_id').notNull(),
+  claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const schedules = pgTable('schedules', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique('schedules_name_uq'),
@@ -202,4 +218,5 @@ export type EdgeRow = typeof edges.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
 export type TrainingOrderRow = typeof trainingOrder.$inferSelect;
 export type ScheduleRow = typeof schedules.$inferSelect;
+export type StageClaimRow = typeof stageClaims.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Plan, RecipeRunInput, RunOptions } from '../../recipe/plan.ts';
-import { ABLATION_WORKFLOW, progressQuery, RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
+import { ABLATION_WORKFLOW, progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
 import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TrainingProgress } from '../../activities/types.ts';
@@ -70,25 +70,18 @@ export async function startRun(
 /**
  * Each running stage's latest heartbeat (step, loss, checkpoint), keyed by
  * stage id. Heartbeats are live; the `progress` query is updated at checkpoints.
- * Needs no worker: the server answers from the pending activities it tracks, the
- * run's own and those of the stage executions it started (child workflows).
+ * Needs no worker: the server answers from the pending activities it tracks.
  */
 export async function liveProgress(handle: WorkflowHandle): Promise<Map<string, TrainingProgress>> {
   const out = new Map<string, TrainingProgress>();
   const description = await handle.describe();
-  const children = (description.raw.pendingChildren ?? []).filter((c) => c.workflowTypeName === STAGE_WORKFLOW && c.workflowId);
-  const stageExecutions = await Promise.all(
-    children.map((c) => handle.client.getHandle(c.workflowId!).describe().catch(() => null)),
-  );
-  for (const d of [description, ...stageExecutions]) {
-    for (const activity of d?.raw.pendingActivities ?? []) {
-      const payload = activity.heartbeatDetails?.payloads?.[0];
-      if (!payload?.data) continue;
-      const details = JSON.parse(Buffer.from(payload.data).toString('utf8')) as Partial<TrainingProgress>;
-      const stageId = (activity.activityId ?? '').split('#')[0]!;
-      if (typeof details.step === 'number') {
-        out.set(stageId, { step: details.step, totalSteps: details.totalSteps ?? 0, loss: details.loss ?? null, checkpoint: details.checkpoint ?? null });
-      }
+  for (const activity of description.raw.pendingActivities ?? []) {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (!payload?.data) continue;
+    const details = JSON.parse(Buffer.from(payload.data).toString('utf8')) as Partial<TrainingProgress>;
+    const stageId = (activity.activityId ?? '').split('#')[0]!;
+    if (typeof details.step === 'number') {
+      out.set(stageId, { step: details.step, totalSteps: details.totalSteps ?? 0, loss: details.loss ?? null, checkpoint: details.checkpoint ?? null });
     }
   }
   return out;

@@ -8,7 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
 import type { ControlActivities, SweepActivities } from '../../activities/types.ts';
-import { ABLATION_WORKFLOW, RECIPE_WORKFLOW, STAGE_WORKFLOW } from '../../workflows/definitions.ts';
+import { ABLATION_WORKFLOW, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
 import { cachedWorkflowBundle, type CachedBundle } from './bundle-cache.ts';
 
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
@@ -84,9 +84,9 @@ export async function createControlWorker(opts: QueueWorkerOptions & { activitie
   return Worker.create({
     ...commonOptions('control', opts),
     workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
-    // Any error the interpreter (or a stage or ablation workflow) throws, non-determinism after a bad deploy included, fails the
+    // Any error the interpreter (or an ablation workflow) throws, non-determinism after a bad deploy included, fails the
     // run (which `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
-    workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'], [STAGE_WORKFLOW]: ['Error'], [ABLATION_WORKFLOW]: ['Error'] },
+    workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'], [ABLATION_WORKFLOW]: ['Error'] },
     activities: opts.activities,
     maxConcurrentActivityTaskExecutions: opts.concurrency?.control ?? 8,
     ...(opts.workflowsInProcess ? { debugMode: true, isolateExecutionTimeout: '5s' } : {}),

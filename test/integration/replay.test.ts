@@ -14,14 +14,16 @@ import { workflowBundle } from '../../infra/temporal/worker.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** Recorded after the first generation; each folder holds every scenario. */
-const GENERATIONS = ['local-control-activities', 'batched-cache-lookup'];
+const GENERATIONS = ['local-control-activities', 'batched-cache-lookup', 'stage-claims'];
+/** Scenarios recorded from a generation on: `shared` (two runs of one recipe at once, the waiter's history) from stage-claims. */
+const LATER_SCENARIOS: Record<string, string[]> = { 'stage-claims/': ['shared.json'] };
 
 describe('replay of recorded histories', () => {
   it('replays every fixture through the current workflow code', async () => {
     const files = (await readdir(DIR, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
     const scenarios = ['cached.json', 'cancelled.json', 'completed.json', 'failed.json', 'paused-resumed.json'];
     const generations = ['', ...GENERATIONS.map((g) => `${g}/`)];
-    expect(files).toEqual(generations.flatMap((g) => scenarios.map((s) => `${g}${s}`)).sort());
+    expect(files).toEqual(generations.flatMap((g) => [...scenarios, ...(LATER_SCENARIOS[g] ?? [])].map((s) => `${g}${s}`)).sort());
     const histories = await Promise.all(
       files.map(async (f) => ({ workflowId: f, history: JSON.parse(await readFile(join(DIR, f), 'utf8')) as unknown })),
     );
@@ -59,5 +61,11 @@ describe('replay of recorded histories', () => {
     expect(await localActivities('local-control-activities/cached.json')).toBe(7);
     expect(await localActivities('batched-cache-lookup/cached.json')).toBe(3);
   });
-});
 
+  it('the stage-claims generation: a run started beside another of the same recipe waited on its claims (timers) and ran no activity', async () => {
+    const history = z.object({ events: z.array(z.record(z.string(), z.unknown())) }).parse(JSON.parse(await readFile(join(DIR, 'stage-claims/shared.json'), 'utf8')));
+    const has = (key: string) => history.events.filter((e) => e[key] !== undefined).length;
+    expect(has('activityTaskScheduledEventAttributes')).toBe(0);
+    expect(has('timerStartedEventAttributes')).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,11 +1,11 @@
 /**
  * Single flight by cache key: two unrelated runs that need the same uncached stage at the same time compute it once
- * (one stage workflow `braise-stage-<kind>-<key>`, one `completed` lineage step; the other run waits for it and takes
- * its outputs from the cache), on the real Temporal dev server and PGlite. When the run computing it is cancelled, or
- * its stage fails (the run failing or pausing), the waiting run does not hang: it runs the stage itself; a paused run
+ * (one run claims the cache key in lineage and records one `completed` step; the other waits for it and takes its
+ * outputs from the cache), on the real Temporal dev server and PGlite. When the run computing it is cancelled, or its
+ * stage fails (the run failing or pausing), the waiting run does not hang: it runs the stage itself; a paused run
  * resumed then takes the stage from the cache.
  */
-import type { Client } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRecipe, parseRecipeText } from '../../recipe/index.ts';
 import { openRuntime, type BraiseRuntime } from '../../infra/runtime.ts';
@@ -13,7 +13,6 @@ import { awaitRunState, readRunState, startRun, type StartedRun } from '../../in
 import { viewFromState } from '../../infra/run-view.ts';
 import { renderRun } from '../../cli/render.ts';
 import { progressQuery, resumeSignal } from '../../workflows/definitions.ts';
-import { stageWorkflowId } from '../../workflows/stage-run.ts';
 import type { RunState, StageState } from '../../workflows/state.ts';
 import { testHome, type TestHome } from './harness.ts';
 import { NOISE } from './recipes.ts';
@@ -54,13 +53,11 @@ async function untilStage(run: StartedRun, pred: (s: StageState) => boolean, wha
   }
 }
 
-/** The executions of the stage workflow `id`, oldest first (Temporal's visibility), with their start and close times. */
-async function executions(client: Client, id: string) {
-  const out: Array<{ status: string; start: number; close: number | null; parent: string | undefined }> = [];
-  for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) {
-    out.push({ status: w.status.name, start: w.startTime.getTime(), close: w.closeTime?.getTime() ?? null, parent: w.raw.parentExecution?.workflowId ?? undefined });
-  }
-  return out.sort((a, b) => a.start - b.start);
+/** When the run scheduled the activity `activityId` (`<stage>#<round>`), from its history; null if it never did. */
+async function scheduledAt(handle: WorkflowHandle, activityId: string): Promise<number | null> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const e = events.find((x) => x.activityTaskScheduledEventAttributes?.activityId === activityId);
+  return e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : null;
 }
 
 describe('a stage runs once across concurrent runs', () => {
@@ -100,9 +97,11 @@ describe('a stage runs once across concurrent runs', () => {
       const [computed, cached, cachedBy] = x.status === 'completed' ? [sa, y, sb] : [sb, x, sa];
       expect(cached.cachedFrom).toEqual({ runId: computed.runId, stageId: id });
       expect(cachedBy.runId).not.toBe(computed.runId);
-      // One execution of the stage workflow, started by the run that computed it.
-      const runs = await executions(rt.client!, stageWorkflowId(x, x.cacheKey!));
-      expect(runs.map((r) => [r.status, r.parent])).toEqual([['COMPLETED', computed.workflowId]]);
+      // Only the computing run scheduled the stage's activity; its claim was released when its step was recorded.
+      const handle = (r: RunState) => (r.runId === ra.runId ? ra : rb).handle;
+      expect(await scheduledAt(handle(computed), `${id}#1`)).not.toBeNull();
+      expect(await scheduledAt(handle(cachedBy), `${id}#1`)).toBeNull();
+      expect(await rt.lineage.stageClaim(x.cacheKey!)).toBeNull();
     }
     // Lineage: across both runs, one completed step per shared stage; the rest are cache hits.
     const steps = [...(await rt.lineage.stepsForRun(sa.runId)), ...(await rt.lineage.stepsForRun(sb.runId))];
@@ -130,8 +129,11 @@ describe('a stage runs once across concurrent runs', () => {
     const view = viewFromState((await readRunState(waiter.handle))!, 'http://ui');
     expect(view.stages.find((s) => s.id === 'base')).toMatchObject({ status: 'running', waitingOn: { runId: owner.runId, stageId: 'base' } });
     expect(renderRun(view)).toMatch(new RegExp(`^base +pretrain +waiting on run ${owner.runId} `, 'm'));
+    // The owner holds the claim of its stage's cache key.
+    const key = (await readRunState(owner.handle))!.stages.find((s) => s.id === 'base')!.cacheKey!;
+    expect(await rt.lineage.stageClaim(key)).toEqual({ runId: owner.runId, workflowId: owner.workflowId, stageId: 'base' });
     // A --no-cache run of the same recipe meanwhile recomputes its data stages and schedules its own training: it
-    // starts no stage execution and waits on none (its pretrain queues behind the owner's on the one GPU slot).
+    // neither claims nor waits (its pretrain queues behind the owner's on the one GPU slot).
     const noCache = await startRun(rt.client!, plan(text), { noCache: true });
     await untilStage(noCache, (s) => s.id === 'base' && s.status === 'running', 'the --no-cache run to reach base');
     const ncState = (await readRunState(noCache.handle))!;
@@ -141,8 +143,8 @@ describe('a stage runs once across concurrent runs', () => {
       ['clean', 'completed', null],
       ['base', 'running', null],
     ]);
-    const ncHistory = await noCache.handle.fetchHistory();
-    expect(ncHistory.events?.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+    expect(await scheduledAt(noCache.handle, 'base#1')).not.toBeNull();
+    expect(await rt.lineage.stageClaim(key)).toEqual({ runId: owner.runId, workflowId: owner.workflowId, stageId: 'base' });
     await noCache.handle.cancel();
     await quitter.handle.cancel();
     expect((await awaitRunState(quitter.handle)).status).toBe('cancelled');
@@ -157,11 +159,13 @@ describe('a stage runs once across concurrent runs', () => {
     expect(base.status).toBe('completed');
     // It continued from a checkpoint the cancelled run wrote (same cache key, same checkpoints).
     expect(base.metrics.resumed_from_step).toBeGreaterThanOrEqual(10);
-    const runs = await executions(rt.client!, stageWorkflowId(base, base.cacheKey!));
-    expect(runs.map((r) => [r.status, r.parent])).toEqual([
-      ['CANCELLED', owner.workflowId],
-      ['COMPLETED', waiter.workflowId],
-    ]);
+    // The waiter trained once its owner's workflow had closed (it took the abandoned claim over); the one completed step.
+    const closed = (await owner.handle.describe()).closeTime!.getTime();
+    expect(await scheduledAt(waiter.handle, 'base#1')).toBeGreaterThanOrEqual(closed);
+    expect(await scheduledAt(quitter.handle, 'base#1')).toBeNull();
+    const steps = await Promise.all([owner, quitter, waiter].map(async (r) => (await rt.lineage.stepsForRun(r.runId)).filter((s) => s.stageId === 'base')));
+    expect(steps.flat().filter((s) => s.status === 'completed').map((s) => s.runId)).toEqual([waiter.runId]);
+    expect(await rt.lineage.stageClaim(key)).toBeNull();
   });
 
   it('the computing run’s stage fails after its retries: the waiting run does not hang, it runs the stage itself', async () => {
@@ -175,14 +179,12 @@ describe('a stage runs once across concurrent runs', () => {
     const [so, sw] = await Promise.all([awaitRunState(owner.handle), awaitRunState(waiter.handle)]);
     expect([so.status, sw.status]).toEqual(['failed', 'failed']);
     for (const s of [so, sw]) expect(s.stages.find((x) => x.id === 'base')?.error).toMatch(/timeout/i);
-    // Two executions, one after the other: the waiter's started once the owner's had failed.
-    const key = sw.stages.find((s) => s.id === 'base')!.cacheKey!;
-    const runs = await executions(rt.client!, stageWorkflowId({ kind: 'pretrain' }, key));
-    expect(runs.map((r) => [r.status, r.parent])).toEqual([
-      ['FAILED', owner.workflowId],
-      ['FAILED', waiter.workflowId],
-    ]);
-    expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.close!);
+    // One after the other: the waiter scheduled its training once the owner's step was recorded failed.
+    const [ownerStep] = (await rt.lineage.stepsForRun(owner.runId)).filter((s) => s.stageId === 'base');
+    const [waiterStep] = (await rt.lineage.stepsForRun(waiter.runId)).filter((s) => s.stageId === 'base');
+    expect([ownerStep?.status, waiterStep?.status]).toEqual(['failed', 'failed']);
+    expect(await scheduledAt(waiter.handle, 'base#1')).toBeGreaterThanOrEqual(ownerStep!.finishedAt!.getTime());
+    expect(await rt.lineage.stageClaim(ownerStep!.cacheKey)).toBeNull();
   });
 
   it('the computing run pauses on its failed stage: the waiting run computes it, and the paused run resumed takes it from the cache', async () => {
@@ -207,10 +209,13 @@ describe('a stage runs once across concurrent runs', () => {
     expect(resumed.status).toBe('cached');
     expect(resumed.cachedFrom).toEqual({ runId: waiter.runId, stageId: 'base' });
     expect(resumed.outputs).toEqual(base.outputs);
-    const runs = await executions(rt.client!, stageWorkflowId(base, base.cacheKey!));
-    expect(runs.map((r) => [r.status, r.parent])).toEqual([
-      ['FAILED', owner.workflowId],
-      ['COMPLETED', waiter.workflowId],
+    // Lineage: the owner's failed attempt and its cache hit; the waiter's one completed step.
+    const baseSteps = async (r: StartedRun) => (await rt.lineage.stepsForRun(r.runId)).filter((s) => s.stageId === 'base').map((s) => [s.attempt, s.status, s.cachedFrom]);
+    expect(await baseSteps(owner)).toEqual([
+      [1, 'failed', null],
+      [2, 'cached', { runId: waiter.runId, stageId: 'base' }],
     ]);
+    expect(await baseSteps(waiter)).toEqual([[1, 'completed', null]]);
+    expect(await rt.lineage.stageClaim(base.cacheKey!)).toBeNull();
   });
 });
