@@ -126,7 +126,9 @@ const planFields = {
 
 const CellPlanSchema = z.object(planFields).openapi('CellPlan', { description: 'A sweep cell compiled as a recipe of its own (the sweep block removed, the cell\'s values set).' });
 
-const SweepCompareSchema = z.object({ metric: z.string(), goal: z.enum(['minimize', 'maximize']) }).openapi('SweepCompare');
+const SweepCompareSchema = z
+  .object({ metric: z.string(), goal: z.enum(['minimize', 'maximize']), baseline: z.number().int().optional().openapi({ description: 'The index of the baseline cell (`compare.baseline`).' }) })
+  .openapi('SweepCompare');
 
 const SweepPlanSchema = z
   .object({
@@ -298,6 +300,8 @@ const SweepReportCellSchema = z
     error: z.string().nullable(),
     metric: z.number().nullable().openapi({ description: '`compare.metric` of the cell; null without compare, or when the cell did not record it.' }),
     headlines: z.record(z.string(), z.number()).openapi({ description: "Each stage's headline metrics, as `<stageId>/<metric>`." }),
+    vsBaseline: z.number().nullable().openapi({ description: "The relative change of `metric` against the baseline cell's; null without `compare.baseline` (and for the baseline itself)." }),
+    beatsBaseline: z.boolean().nullable().openapi({ description: 'Whether `metric` is better than the baseline cell\'s by `compare.goal`.' }),
   })
   .openapi('SweepReportCell');
 
@@ -317,6 +321,10 @@ export const RunReportSchema = z
         regressionThreshold: z.number(),
         cells: z.array(SweepReportCellSchema),
         best: z.object({ index: z.number().int(), runId: z.string(), values: CellValuesSchema, metric: z.number() }).nullable(),
+        baseline: z
+          .object({ index: z.number().int(), runId: z.string(), values: CellValuesSchema, metric: z.number().nullable() })
+          .nullable()
+          .openapi({ description: 'The cell the others are measured against (`compare.baseline`), or null.' }),
         previous: z.object({ runId: z.string(), artifactId: z.string() }).nullable().openapi({ description: 'A scheduled sweep: the previous report of the same schedule.' }),
         regressions: z
           .array(z.object({ index: z.number().int(), values: CellValuesSchema, metric: z.number().nullable(), previous: z.number(), change: z.number().nullable() }))

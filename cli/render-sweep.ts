@@ -41,18 +41,25 @@ export function cellProgress(write: (line: string) => void): ProgressDisplay {
   };
 }
 
+/** A relative change as a signed percentage (`-0.43%`), `-` when there is none. */
+function percent(change: number | null): string {
+  return change === null ? '-' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(2)}%`;
+}
+
 /** The report: a row per cell (values, status, the compared metric, headline metrics), the best cell, the regressions. */
 export function renderReport({ runId, artifactId, report }: RunReport): string {
   // The compared metric has its own column.
   const headlines = [...new Set(report.cells.flatMap((c) => Object.keys(c.headlines)))].filter((h) => h !== report.compare?.metric);
   const metric = report.compare ? `${report.compare.metric} (${report.compare.goal})` : null;
-  const rows = [['CELL', ...report.paths.map((p) => p.toUpperCase()), 'STATUS', ...(metric ? [metric.toUpperCase()] : []), ...headlines.map((h) => h.toUpperCase())]];
+  const vs = report.baseline !== null;
+  const rows = [['CELL', ...report.paths.map((p) => p.toUpperCase()), 'STATUS', ...(metric ? [metric.toUpperCase()] : []), ...(vs ? ['VS BASELINE'] : []), ...headlines.map((h) => h.toUpperCase())]];
   for (const c of report.cells) {
     rows.push([
       String(c.index) + (report.best?.index === c.index ? ' *' : ''),
       ...report.paths.map((p) => (Object.hasOwn(c.values, p) ? show(c.values[p]) : '-')),
       c.status,
       ...(metric ? [fmt(c.metric)] : []),
+      ...(vs ? [report.baseline!.index === c.index ? 'baseline' : percent(c.vsBaseline)] : []),
       ...headlines.map((h) => fmt(c.headlines[h])),
     ]);
   }
@@ -60,6 +67,15 @@ export function renderReport({ runId, artifactId, report }: RunReport): string {
   if (!report.compare) lines.push('no sweep.compare: no best cell');
   else if (report.best) lines.push(`best: ${cellLabel(report.best)} ${report.compare.metric}=${fmt(report.best.metric)} (run ${report.best.runId})`);
   else lines.push(`best: none (no cell completed with ${report.compare.metric})`);
+  if (report.compare && report.baseline) {
+    const b = report.baseline;
+    const better = report.cells.filter((c) => c.beatsBaseline === true);
+    const notBetter = report.cells.filter((c) => c.beatsBaseline === false);
+    const list = (cs: typeof better) => cs.map((c) => `${cellLabel(c)} ${percent(c.vsBaseline)}`).join('; ');
+    lines.push(`baseline: ${cellLabel(b)} ${report.compare.metric}=${fmt(b.metric)}`);
+    lines.push(`  beat it: ${better.length > 0 ? list(better) : 'none'}`);
+    lines.push(`  did not: ${notBetter.length > 0 ? list(notBetter) : 'none'}`);
+  }
   for (const c of report.cells.filter((x) => x.status !== 'completed')) lines.push(`${cellLabel(c)} ${c.status}: ${c.error ?? ''}`);
   if (report.regressions === null) {
     if (report.schedule) lines.push(`regressions: none to compare with (no earlier report of schedule ${report.schedule})`);

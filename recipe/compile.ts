@@ -19,7 +19,7 @@ import { NODE_SPECS, refsOf, resolveSettings, type AnyStageSpec, type ArtifactKi
 import { RecipeError, type RecipeIssue } from './errors.ts';
 import { addLines, locateInRecipe, parseRecipeValue } from './loader.ts';
 import { evaluateMetricName, parseEvaluateMetric } from './stages/evaluate-metrics.ts';
-import { cellLabel, expandSweep, recipePathOf, setRecipePath, sweepPaths, type SweepCell } from './sweep.ts';
+import { cellLabel, cellsMatching, expandSweep, recipePathOf, setRecipePath, sweepPaths, type SweepCell } from './sweep.ts';
 import { LIMITS, formatBytes } from './limits.ts';
 import { WASM_MEMORY_BYTES, estimateTrainingMemory } from './memory.ts';
 import { checkDatasetSource } from './sources.ts';
@@ -138,6 +138,15 @@ function compileSweep(recipe: Recipe, options: CompileOptions): Plan {
   const issues: RecipeIssue[] = [...sweepRefIssues(recipe, where)];
   const expanded = expandSweep(sweep);
   issues.push(...addLines(recipe, expanded.issues));
+  let baseline: number | undefined;
+  if (sweep.compare?.baseline && expanded.cells.length > 0) {
+    const matching = cellsMatching(expanded.cells, sweep.compare.baseline);
+    if (matching.length === 1) baseline = matching[0]!.index;
+    else {
+      const which = matching.length === 0 ? 'no cell has' : `${matching.length} cells have (${matching.map((c) => c.index).join(', ')})`;
+      issues.push({ ...where(['sweep', 'compare', 'baseline'], 'sweep.compare.baseline'), message: `${which} these values: the baseline must name exactly one cell` });
+    }
+  }
   if (issues.length > 0) throw new RecipeError(issues);
 
   const base: Partial<Recipe> = { ...recipe };
@@ -194,7 +203,7 @@ function compileSweep(recipe: Recipe, options: CompileOptions): Plan {
       paths: sweepPaths(expanded.cells),
       cells,
       parallelism: sweep.parallelism,
-      compare: sweep.compare ?? null,
+      compare: sweep.compare ? { metric: sweep.compare.metric, goal: sweep.compare.goal, ...(baseline !== undefined && { baseline }) } : null,
       regressionThreshold: sweep.regressionThreshold,
     },
   };

@@ -72,7 +72,8 @@ export interface SweepPlan {
   paths: string[];
   cells: SweepCellPlan[];
   parallelism: number;
-  compare: { metric: string; goal: 'minimize' | 'maximize' } | null;
+  /** `baseline`: the index of the cell the others are measured against (compare.baseline), or absent. */
+  compare: { metric: string; goal: 'minimize' | 'maximize'; baseline?: number } | null;
   regressionThreshold: number;
 }
 

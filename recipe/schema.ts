@@ -94,6 +94,8 @@ export const sweepSchema = z
         /** `<stageId>/<metric as the stage records it>`, e.g. `eval/perplexity/mean/bits_per_byte`. */
         metric: z.string().regex(/^[a-z][a-z0-9_-]*\/.+$/, 'expected "<stageId>/<metric>", e.g. "eval/perplexity/mean/bits_per_byte"'),
         goal: z.enum(['minimize', 'maximize']).default('minimize'),
+        /** The cell every other is measured against (its values, as an `exclude` entry names cells): exactly one must match. */
+        baseline: sweepEntry.optional(),
       })
       .strict()
       .optional(),

@@ -28,6 +28,13 @@ export interface SweepReportCell {
   metric: number | null;
   /** Each stage's headline metrics (the registry's `headline`), as `<stageId>/<metric>`. */
   headlines: Record<string, number>;
+  /**
+   * The change of `metric` against the baseline cell's (relative, as regressions are measured; negative is lower);
+   * null without a baseline, or when either metric is missing.
+   */
+  vsBaseline: number | null;
+  /** Whether the cell's metric is better than the baseline's by `compare.goal`; null when `vsBaseline` is. */
+  beatsBaseline: boolean | null;
 }
 
 export interface SweepRegression {
@@ -53,6 +60,8 @@ export interface SweepReport {
   cells: SweepReportCell[];
   /** The completed cell with the best metric (ties: the first); null without `compare` or a cell that recorded it. */
   best: { index: number; runId: string; values: Record<string, unknown>; metric: number } | null;
+  /** The cell the others are measured against (`compare.baseline`), with its metric (null if it recorded none), or null. */
+  baseline: { index: number; runId: string; values: Record<string, unknown>; metric: number | null } | null;
   /** The report compared against (a scheduled sweep's previous report), or null. */
   previous: { runId: string; artifactId: string } | null;
   /** Cells worse than in `previous` by more than the threshold; null when there is nothing to compare with. */
@@ -92,8 +101,16 @@ export function buildSweepReport(
   const cells: SweepReportCell[] = outcomes.map((o) => {
     const headlines: Record<string, number> = {};
     for (const s of o.stages) for (const k of specOf(s.kind)?.headline ?? []) if (typeof s.metrics[k] === 'number') headlines[`${s.id}/${k}`] = s.metrics[k];
-    return { index: o.index, values: o.values, runId: o.runId, status: o.status, error: o.error, metric: compare ? metricOf(o.stages, compare.metric) : null, headlines };
+    return { index: o.index, values: o.values, runId: o.runId, status: o.status, error: o.error, metric: compare ? metricOf(o.stages, compare.metric) : null, headlines, vsBaseline: null, beatsBaseline: null };
   });
+  const base = compare?.baseline !== undefined ? cells.find((c) => c.index === compare.baseline) : undefined;
+  if (compare && base) {
+    for (const c of cells) {
+      if (c === base || c.metric === null || base.metric === null) continue;
+      c.vsBaseline = relativeChange(c.metric, base.metric);
+      c.beatsBaseline = compare.goal === 'minimize' ? c.metric < base.metric : c.metric > base.metric;
+    }
+  }
   let best: SweepReport['best'] = null;
   if (compare) {
     for (const c of cells) {
@@ -126,6 +143,7 @@ export function buildSweepReport(
     regressionThreshold: sweep.regressionThreshold,
     cells,
     best,
+    baseline: base ? { index: base.index, runId: base.runId, values: base.values, metric: base.metric } : null,
     previous: previous ? { runId: previous.runId, artifactId: previous.artifactId } : null,
     regressions,
   };

@@ -35,6 +35,11 @@ function stableJson(value: unknown): string {
   );
 }
 
+/** The cells that have every value of `entry` (how `exclude` and `compare.baseline` name cells). */
+export function cellsMatching<C extends Pick<SweepCell, 'values'>>(cells: readonly C[], entry: Record<string, unknown>): C[] {
+  return cells.filter((c) => Object.entries(entry).every(([p, v]) => Object.hasOwn(c.values, p) && same(c.values[p], v)));
+}
+
 /** The cells of a sweep block, or the issues that keep it from having any (too many, none). */
 export function expandSweep(sweep: SweepBlock): { cells: SweepCell[]; issues: RecipeIssue[] } {
   const paths = Object.keys(sweep.matrix);
@@ -49,7 +54,8 @@ export function expandSweep(sweep: SweepBlock): { cells: SweepCell[]; issues: Re
   }
   if (paths.length === 0) combos = [];
   for (const entry of sweep.exclude ?? []) {
-    combos = combos.filter((c) => !Object.entries(entry).every(([p, v]) => Object.hasOwn(c.values, p) && same(c.values[p], v)));
+    const dropped = new Set(cellsMatching(combos, entry));
+    combos = combos.filter((c) => !dropped.has(c));
   }
   const matrixPaths = new Set(paths);
   const added: Array<Omit<SweepCell, 'index'>> = [];

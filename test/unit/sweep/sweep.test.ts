@@ -1,7 +1,8 @@
 /**
  * Sweeps at compile time and the report: cells of a matrix with exclude and include (GitHub Actions' rules), every
  * cell compiled (a bad value in one cell is refused naming the cell, the path and the value's line), the sweep's own
- * references checked; the report's table, best cell and regressions beyond the threshold.
+ * references checked (the baseline names one cell); the report's table, best cell, each cell against the baseline and
+ * regressions beyond the threshold.
  */
 import { describe, expect, it } from 'vitest';
 import { compileRecipe, expandSweep, parseRecipeText, RecipeError, type RecipeIssue } from '../../../recipe/index.ts';
@@ -109,6 +110,16 @@ describe('sweep cells', () => {
     expect(refused(`${BASE}sweep:\n  matrix: { seed: [1] }\n  compare: { metric: evl/x }\n`)[0]!.message).toMatch(/^no stage "evl" in this recipe \(did you mean "eval"\?\)/);
     expect(refused(`${BASE}sweep:\n  matrix: { seed: [1] }\n  parallelism: 0\n`)[0]!.path).toBe('sweep.parallelism');
   });
+
+  it('take a baseline that names exactly one cell, by its values', () => {
+    const grid = `${BASE}sweep:\n  matrix:\n    stages.base.with.lr: [0.001, 0.003]\n    seed: [1, 2]\n`;
+    const compare = (baseline: string) => `  compare: { metric: eval/perplexity/mean/bits_per_byte, baseline: ${baseline} }\n`;
+    const plan = compileRecipe(parseRecipeText(grid + compare('{ stages.base.with.lr: 0.003, seed: 1 }')));
+    expect(plan.sweep!.compare).toEqual({ metric: 'eval/perplexity/mean/bits_per_byte', goal: 'minimize', baseline: 3 });
+    const none = refused(grid + compare('{ stages.base.with.lr: 0.01 }'));
+    expect(none).toEqual([{ path: 'sweep.compare.baseline', line: 21, column: expect.any(Number), message: 'no cell has these values: the baseline must name exactly one cell' }]);
+    expect(refused(grid + compare('{ stages.base.with.lr: 0.001 }'))[0]!.message).toBe('2 cells have (1, 2) these values: the baseline must name exactly one cell');
+  });
 });
 
 describe('sweep report', () => {
@@ -143,6 +154,18 @@ describe('sweep report', () => {
     expect(now.previous).toEqual({ runId: 'r-o', artifactId: 'a'.repeat(64) });
     expect(now.regressions!.map((x) => [x.index, x.previous, x.metric])).toEqual([[2, 3.0, 3.15], [3, 3.0, null]]);
     expect(now.regressions![0]!.change).toBeCloseTo(0.05, 10);
+  });
+
+  it("measures every cell against the baseline cell's metric, by the goal", () => {
+    const withBaseline = { ...sweep, compare: { ...sweep.compare, baseline: 2 } };
+    const r = buildSweepReport(run, withBaseline, [outcome(1, 1, 3.3), outcome(2, 2, 3.0), outcome(3, 3, 2.7), outcome(4, 4, null, 'failed')], null);
+    expect(r.baseline).toEqual({ index: 2, runId: 'r-p-c2', values: { 'stages.base.with.lr': 2 }, metric: 3.0 });
+    expect(r.cells.map((c) => c.beatsBaseline)).toEqual([false, null, true, null]);
+    expect(r.cells[0]!.vsBaseline).toBeCloseTo(0.1, 10);
+    expect(r.cells[2]!.vsBaseline).toBeCloseTo(-0.1, 10);
+    const up = buildSweepReport(run, { ...withBaseline, compare: { ...withBaseline.compare, goal: 'maximize' } }, [outcome(1, 1, 3.3), outcome(2, 2, 3.0)], null);
+    expect(up.cells[0]!.beatsBaseline).toBe(true);
+    expect(buildSweepReport(run, sweep, [outcome(1, 1, 3.3)], null).baseline).toBeNull();
   });
 
   it('judges a regression by the goal and a relative threshold', () => {
