@@ -245,9 +245,10 @@ describe(`worker killed mid-training (${db})`, () => {
 
   // A sweep (an ablation run of child recipeRuns): the worker killed while the second cell trains, the first finished.
   it('mid-sweep: loses no finished cell; the new worker resumes the killed cell and finishes the sweep', async () => {
+    // 320 steps, not 300: mid-pretrain above trained this recipe's 300-step base, which the cache would answer.
     const recipe = `${tinyRecipe({ name: 'kill-sweep', steps: 10, checkpointEvery: 10, heartbeat: '4s' })}sweep:
   matrix:
-    stages.base.with.steps: [10, 300]
+    stages.base.with.steps: [10, 320]
   parallelism: 1
   compare: { metric: eval/perplexity/mean/bits_per_byte }
 `;
