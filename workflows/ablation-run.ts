@@ -18,16 +18,12 @@ import type { RecipeRunInput, RunOptions } from '../recipe/plan.ts';
 import type { CellOutcome } from '../recipe/sweep-report.ts';
 import { progressQuery, RECIPE_WORKFLOW } from './definitions.ts';
 import type { recipeRun } from './recipe-run.ts';
-import { failureMessage, statusSetter } from './run-status.ts';
-import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from './search-attributes.ts';
+import { failureMessage, LOCAL_CONTROL_OPTIONS } from './control.ts';
+import { statusSetter } from './run-status.ts';
+import { runSearchAttributes } from './search-attributes.ts';
 import type { CellState, RunState } from './state.ts';
 
-const control = proxyLocalActivities<ControlActivities & SweepActivities>({
-  startToCloseTimeout: '2m',
-  // Lineage writes are idempotent: retry them through database restarts, as the interpreter does.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 },
-  localRetryThreshold: '10s',
-});
+const control = proxyLocalActivities<ControlActivities & SweepActivities>(LOCAL_CONTROL_OPTIONS);
 
 export async function ablationRun(input: RecipeRunInput): Promise<RunState> {
   try {
@@ -85,11 +81,7 @@ async function runSweep(input: RecipeRunInput): Promise<RunState> {
         taskQueue: workflowInfo().taskQueue,
         args: [{ runId: cell.runId, plan: cellPlan, options: childOptions, resumedFrom: null }],
         memo: { recipe: cellPlan.name, recipeHash: cellPlan.recipeHash, parentRunId: runId },
-        typedSearchAttributes: [
-          { key: BraiseRecipe, value: cellPlan.name },
-          { key: BraiseStatus, value: statusAttribute('running') },
-          ...(options.schedule ? [{ key: BraiseSchedule, value: options.schedule }] : []),
-        ],
+        typedSearchAttributes: runSearchAttributes(cellPlan.name, options.schedule),
         // The parent ending for any reason (terminated too) cancels what still runs.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });

@@ -2,21 +2,24 @@
  * The recipe interpreter's building blocks: the control activities' proxies, a stage's activity proxy, cancellation
  * bounded by a grace period, and failure messages. Deterministic: imports only @temporalio/workflow and types.
  */
-import { ActivityCancellationType, CancellationScope, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, proxyActivities, proxyLocalActivities, sleep, type LocalActivityOptions } from '@temporalio/workflow';
 import type { ControlActivities, StageActivities, StageActivity } from '../activities/types.ts';
 import type { PlanNode } from '../recipe/plan.ts';
 
 // Lineage writes are idempotent: retry them through database restarts (50 attempts, about 24 minutes).
 const CONTROL_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 } as const;
 
-/** Control activities as local activities (runs with the `local-control-activities` patch). */
-export const localControl = proxyLocalActivities<ControlActivities>({
+/** How every run workflow calls its control activities locally (the interpreter, and the sweep's with its own). */
+export const LOCAL_CONTROL_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '2m',
   retry: CONTROL_RETRY,
   // Backoffs past 10 s wait on a workflow timer rather than in the worker, so a long database outage holds no
   // workflow task open (queries keep answering) and survives the control worker restarting.
   localRetryThreshold: '10s',
-});
+};
+
+/** Control activities as local activities (runs with the `local-control-activities` patch). */
+export const localControl = proxyLocalActivities<ControlActivities>(LOCAL_CONTROL_OPTIONS);
 
 /** Control activities on the `braise-control` queue: how runs recorded before the patch scheduled them. */
 export const remoteControl = proxyActivities<ControlActivities>({
@@ -65,9 +68,9 @@ export function boundedByCancellation<T>(call: Promise<T>, bounded: () => boolea
   return Promise.race([tracked, giveUp]);
 }
 
+/** The innermost cause's message: an activity's or a child workflow's failure wraps the error that says what happened. */
 export function failureMessage(err: unknown): string {
   let e: unknown = err;
-  // ActivityFailure wraps the activity's own error: report the innermost cause.
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }

@@ -18,17 +18,15 @@ import {
   setHandler,
   sleep,
   TemporalFailure,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities, PreparedCached, PrepareStepResult, StageInput, StageResult } from '../activities/types.ts';
 import type { PlanNode, RecipeRunInput } from '../recipe/plan.ts';
 import { progressQuery, resumeSignal, stageProgressSignal } from './definitions.ts';
 import { outputsOf, type RunState, type StageState } from './state.ts';
-import { BraiseStatus, statusAttribute } from './search-attributes.ts';
+import { statusSetter } from './run-status.ts';
 import { activityOptionProblems } from './activity-guard.ts';
 import { boundedByCancellation, failureMessage, localControl, remoteControl, stageActivity } from './control.ts';
-import type { RunStatus } from '../service/status.ts';
 
 /** A dependency failed or was skipped, so this node never ran. */
 class Skipped extends Error {}
@@ -153,15 +151,7 @@ async function interpret(input: RecipeRunInput): Promise<RunState> {
    * Every status change goes to lineage and to the BraiseStatus search attribute. The query shows it once lineage
    * has it, so a reader who sees a run end finds lineage saying the same (the commands' order is unchanged).
    */
-  const setStatus = async (status: RunStatus, error: string | null = null) => {
-    upsertSearchAttributes([{ key: BraiseStatus, value: statusAttribute(status) }]);
-    try {
-      await control.setRunStatus({ runId, status, error });
-    } finally {
-      state.status = status;
-      state.error = error;
-    }
-  };
+  const setStatus = statusSetter(control, runId, state);
 
   await control.startRun({ runId, workflowId, plan, options, resumedFrom: input.resumedFrom ?? null });
   /** Stages found in the cache at the start (with the patch), each with the inputs it was looked up with. */

@@ -20,10 +20,3 @@ export function statusSetter(control: Pick<ControlActivities, 'setRunStatus'>, r
     }
   };
 }
-
-/** The innermost cause's message: an activity's or a child workflow's failure wraps the error that says what happened. */
-export function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}

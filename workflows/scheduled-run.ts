@@ -10,7 +10,7 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { RunOptions } from '../recipe/plan.ts';
-import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from './search-attributes.ts';
+import { runSearchAttributes } from './search-attributes.ts';
 
 export const SCHEDULED_RUN_WORKFLOW = 'scheduledRun';
 
@@ -57,10 +57,6 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<unknown> {
     workflowId: `${args.workflowIdPrefix}${runId}`,
     args: [{ ...args.input, runId, options: { ...args.input.options, schedule: args.schedule } }],
     memo: args.memo,
-    typedSearchAttributes: [
-      { key: BraiseRecipe, value: args.recipe },
-      { key: BraiseSchedule, value: args.schedule },
-      { key: BraiseStatus, value: statusAttribute('running') },
-    ],
+    typedSearchAttributes: runSearchAttributes(args.recipe, args.schedule),
   });
 }

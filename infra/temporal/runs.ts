@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Plan, RecipeRunInput, RunOptions } from '../../recipe/plan.ts';
 import { ABLATION_WORKFLOW, progressQuery, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
-import { BraiseRecipe, BraiseSchedule, BraiseStatus, statusAttribute } from '../../workflows/search-attributes.ts';
+import { BraiseRecipe, BraiseSchedule, BraiseStatus, runSearchAttributes } from '../../workflows/search-attributes.ts';
 import type { RunState } from '../../workflows/state.ts';
 import type { TrainingProgress } from '../../activities/types.ts';
 import { QUEUES } from './worker.ts';
@@ -38,11 +38,7 @@ export function runStart(plan: Plan, options: RunOptions, extra: { runId: string
     workflowType: plan.sweep ? ABLATION_WORKFLOW : RECIPE_WORKFLOW,
     input: { runId: extra.runId, plan, options, resumedFrom: extra.resumedFrom ?? null },
     memo: { recipe: plan.name, recipeHash: plan.recipeHash },
-    typedSearchAttributes: [
-      { key: BraiseRecipe, value: plan.name },
-      { key: BraiseStatus, value: statusAttribute('running') },
-      ...(options.schedule ? [{ key: BraiseSchedule, value: options.schedule }] : []),
-    ],
+    typedSearchAttributes: runSearchAttributes(plan.name, options.schedule),
   };
 }
 
