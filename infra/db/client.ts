@@ -65,6 +65,9 @@ async function openPostgres(url: string, onPoolError?: (err: Error) => void): Pr
   const pool = new pg.Pool({ connectionString: url });
   // Without a listener, an idle client's error (server restart) would crash the process.
   pool.on('error', (err) => onPoolError?.(err));
+  // The pool listens only while a client is idle: one checked out (a transaction) whose connection dies emits
+  // 'error' on the client itself, which would crash the process too. Its query rejects, and the pool drops it.
+  pool.on('connect', (client) => client.on('error', (err) => onPoolError?.(err)));
   try {
     const client = await pool.connect();
     try {
