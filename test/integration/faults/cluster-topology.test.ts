@@ -97,6 +97,15 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
     return out;
   };
 
+  it('a worker whose bucket does not exist exits at start, naming it', async () => {
+    const child = spawn(process.execPath, [BIN, 'worker', '--queue', 'gpu'], { env: machine('worker-nobucket', { BRAISE_ARTIFACTS: 's3://no-such-bucket/x' }), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).not.toBe(0);
+    expect(err).toContain('artifact storage s3://no-such-bucket/x: bucket "no-such-bucket" is not usable (no such bucket)');
+  });
+
   it('runs a recipe across the processes; a new GPU worker resumes the killed one\'s pretrain from S3', async () => {
     const port = await freePort();
     const apiEnv = machine('api', { BRAISE_PORT: String(port) });
