@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../infra/db/client.ts';
 import { LineageStore } from '../../../infra/db/lineage.ts';
@@ -61,17 +62,17 @@ async function until<T>(fn: () => Promise<T | null | undefined>, timeoutMs: numb
 describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers, Postgres, S3 (MinIO)', () => {
   let home: TestHome;
   let minio: TestMinio;
-  let pg: TestPostgres;
+  let postgres: TestPostgres;
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    [home, minio, pg] = await Promise.all([testHome('pglite'), startMinio(), TestPostgres.create()]);
+    [home, minio, postgres] = await Promise.all([testHome('pglite'), startMinio(), TestPostgres.create()]);
     await minio.createBucket(BUCKET);
   });
   afterAll(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await minio?.stop();
-    pg?.destroy();
+    postgres?.destroy();
     await home?.cleanup();
   });
 
@@ -81,7 +82,7 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
     ...home.env,
     ...minio.env,
     BRAISE_HOME: join(home.home, name),
-    DATABASE_URL: pg.url,
+    DATABASE_URL: postgres.url,
     BRAISE_ARTIFACTS: `s3://${BUCKET}/team`,
     BRAISE_DATA_ROOTS: join(NOISE, '..'),
     ...extra,
@@ -157,7 +158,7 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
       expect(objects.has(`team/${o.artifactId}.json`)).toBe(true);
       expect([...objects].some((k) => k.startsWith(`team/${o.artifactId}/`))).toBe(true);
     }
-    const database = await openDatabase({ url: pg.url });
+    const database = await openDatabase({ url: postgres.url });
     try {
       const lineage = new LineageStore(database);
       const steps = await lineage.stepsForRun(runId);
@@ -167,6 +168,15 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
       expect((await lineage.getArtifact(model.artifactId))?.uri).toBe(`s3://${BUCKET}/team/${model.artifactId}/`);
     } finally {
       await database.close();
+    }
+    // Provenance covers every checkpoint window, those the killed worker trained too (their consumed.json came from S3).
+    const sql = new pg.Client({ connectionString: postgres.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query<{ step: number }>("SELECT DISTINCT checkpoint_step AS step FROM training_order WHERE run_id = $1 AND stage_id = 'base' ORDER BY 1", [runId]);
+      expect(rows.map((r) => r.step)).toEqual(Array.from({ length: STEPS / CHECKPOINT_EVERY }, (_, i) => (i + 1) * CHECKPOINT_EVERY));
+    } finally {
+      await sql.end();
     }
   });
 });
