@@ -41,6 +41,16 @@ export function checkpointScope(req: Pick<StageRequest, 'cacheKey' | 'runId' | '
   return req.noCache ? `${req.cacheKey}.nocache-${req.runId.replace(/[^A-Za-z0-9_-]/g, '_')}` : req.cacheKey;
 }
 
+/** Awaits `work`, heartbeating `details()` every second until it settles (checkpoint transfers: no child messages then). */
+async function heartbeating<T>(work: Promise<T>, details: () => unknown): Promise<T> {
+  const timer = setInterval(() => heartbeat(details()), 1000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Sends a child's `log` messages to the worker's logger, tagged with the stage. */
 export function logChildMessage(deps: ActivityDeps, req: StageRequest, m: ChildMessage): void {
   if (m.type === 'log') deps.logger[m.level]({ stage: req.node.id }, m.msg);
@@ -105,8 +115,9 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
   const ctx = Context.current();
   const checkpointDir = join(deps.config.checkpointsRoot, checkpointScope(req));
   const previous = ctx.info.heartbeatDetails as Partial<TrainingProgress> | undefined;
-  // Another machine may have trained this stage before (a lost worker): its latest checkpoint comes here first.
-  await deps.checkpoints?.pull(checkpointDir);
+  // Another machine may have trained this stage before (a lost worker): its latest checkpoint comes here first,
+  // heartbeating meanwhile (the last heartbeat's details kept) so a large download does not time the attempt out.
+  if (deps.checkpoints) await heartbeating(deps.checkpoints.pull(checkpointDir), () => previous);
   const resumeFrom = await resumePoint(previous?.checkpoint ?? null, checkpointDir);
   const job = opts.job({ checkpointDir, resumeFrom });
   const stage = `${req.node.kind} "${req.node.id}"`;
@@ -154,7 +165,7 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`${stage} cancelled at step ${progress.step}`);
     throw err;
   } finally {
-    await uploads;
+    await heartbeating(uploads, () => progress);
   }
   // The whole curve, idempotently: covers points lost to a failed flush and steps before a resume.
   await record('train/loss', result.lossCurve);
