@@ -150,7 +150,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   });
   mark('lineage database open');
   const lineage = new LineageStore(database);
-  const { store, checkpoints } = await openArtifactStorage(config).catch(async (err: unknown) => {
+  const { store, checkpoints } = await openArtifactStorage(config, wantTemporal).catch(async (err: unknown) => {
     settleControl.reject(err);
     await discardWorker(controlWorker);
     await nativeConnection?.close();
@@ -248,13 +248,14 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
 
 /**
  * The artifact store of `config`: the filesystem one, or S3 with this home's cache (and checkpoints mirrored
- * there), whose bucket is checked now so a missing one fails `braise worker` / `braise api` at start.
+ * there). `check`: the bucket is checked now, so a missing one fails `braise worker` / `braise api` / `braise up`
+ * at start (lineage-only commands such as `braise token create` do not need it).
  */
-async function openArtifactStorage(config: BraiseConfig): Promise<{ store: ArtifactStore; checkpoints: S3Checkpoints | null }> {
+async function openArtifactStorage(config: BraiseConfig, check: boolean): Promise<{ store: ArtifactStore; checkpoints: S3Checkpoints | null }> {
   if (!config.artifactsS3) return { store: new ArtifactStore(config.artifactsRoot), checkpoints: null };
   const client = s3ClientFromEnv();
   const store = new S3ArtifactStore(config.artifactsRoot, config.artifactsS3, client);
-  await store.check();
+  if (check) await store.check();
   return { store, checkpoints: new S3Checkpoints(config.checkpointsRoot, config.artifactsS3, client) };
 }
 
