@@ -42,8 +42,23 @@ export interface ChildRuns {
   cancel(runId: string): Promise<void>;
 }
 
+/**
+ * Checkpoints kept beyond this machine (datasets/s3-checkpoints.ts), so another worker can resume a stage.
+ * Every path is a directory under the config's checkpointsRoot. Absent: the root itself is shared (or local).
+ */
+export interface CheckpointSync {
+  /** Copies a just-saved checkpoint directory out, atomically (its files, then a marker). */
+  push(dir: string): Promise<void>;
+  /** Brings a scope's latest complete checkpoint here unless it is here; its directory name, or null if none. */
+  pull(scopeDir: string): Promise<string | null>;
+  /** Brings one checkpoint directory here unless it is here; false when there is none. */
+  pullStep(dir: string): Promise<boolean>;
+}
+
 export interface ActivityDeps {
   store: ArtifactStore;
+  /** Checkpoints on shared storage beyond the checkpoints root (BRAISE_ARTIFACTS=s3://…). */
+  checkpoints?: CheckpointSync;
   /** The lineage recorder (every write) and the run and cache look-ups activities need. */
   lineage: ActivityLineage;
   config: ActivityConfig;

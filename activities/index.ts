@@ -32,7 +32,10 @@ function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => St
         throw err;
       },
     );
-    return (await activity)(req);
+    const run = await activity;
+    // Stages read their inputs from local paths (store.dir): a remote store downloads them first.
+    await Promise.all(req.inputs.map((i) => deps.store.ensureLocal(i.artifact.id)));
+    return run(req);
   };
 }
 

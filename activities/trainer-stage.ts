@@ -41,6 +41,16 @@ export function checkpointScope(req: Pick<StageRequest, 'cacheKey' | 'runId' | '
   return req.noCache ? `${req.cacheKey}.nocache-${req.runId.replace(/[^A-Za-z0-9_-]/g, '_')}` : req.cacheKey;
 }
 
+/** Awaits `work`, heartbeating `details()` every second until it settles (checkpoint transfers: no child messages then). */
+async function heartbeating<T>(work: Promise<T>, details: () => unknown): Promise<T> {
+  const timer = setInterval(() => heartbeat(details()), 1000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Sends a child's `log` messages to the worker's logger, tagged with the stage. */
 export function logChildMessage(deps: ActivityDeps, req: StageRequest, m: ChildMessage): void {
   if (m.type === 'log') deps.logger[m.level]({ stage: req.node.id }, m.msg);
@@ -105,6 +115,9 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
   const ctx = Context.current();
   const checkpointDir = join(deps.config.checkpointsRoot, checkpointScope(req));
   const previous = ctx.info.heartbeatDetails as Partial<TrainingProgress> | undefined;
+  // Another machine may have trained this stage before (a lost worker): its latest checkpoint comes here first,
+  // heartbeating meanwhile (the last heartbeat's details kept) so a large download does not time the attempt out.
+  if (deps.checkpoints) await heartbeating(deps.checkpoints.pull(checkpointDir), () => previous);
   const resumeFrom = await resumePoint(previous?.checkpoint ?? null, checkpointDir);
   const job = opts.job({ checkpointDir, resumeFrom });
   const stage = `${req.node.kind} "${req.node.id}"`;
@@ -112,6 +125,7 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
   let progress: TrainingProgress = { step: 0, totalSteps: opts.totalSteps, loss: null, checkpoint: resumeFrom ?? null };
   const record = (name: string, points: Array<[number, number]>) => deps.lineage.recordMetrics(req.runId, req.node.id, name, points);
   let pending: Array<[number, number]> = [];
+  let uploads: Promise<void> = Promise.resolve();
   const flushLoss = async () => {
     const points = pending;
     pending = [];
@@ -123,6 +137,9 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
       pending.push([m.step, m.loss]);
       heartbeat(progress);
     } else if (m.type === 'checkpoint') {
+      const sync = deps.checkpoints;
+      // One upload at a time, in step order; a failed one is logged (the next checkpoint is tried anyway).
+      if (sync) uploads = uploads.then(() => sync.push(m.dir)).catch((err: unknown) => deps.logger.warn({ stage: req.node.id }, `checkpoint upload failed: ${String(err)}`));
       progress = { ...progress, step: m.step, loss: m.loss, checkpoint: m.dir };
       heartbeat(progress);
       void flushLoss().catch((err: unknown) => deps.logger.warn(`recording loss points failed (retried at the end): ${String((err as Error).cause ?? err).split('\n')[0]}`));
@@ -147,6 +164,8 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
   } catch (err) {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`${stage} cancelled at step ${progress.step}`);
     throw err;
+  } finally {
+    await heartbeating(uploads, () => progress);
   }
   // The whole curve, idempotently: covers points lost to a failed flush and steps before a resume.
   await record('train/loss', result.lossCurve);

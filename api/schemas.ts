@@ -466,4 +466,6 @@ export const LineageSchema = z
 // ---- health ---------------------------------------------------------------
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
-export const ReadySchema = z.object({ status: z.literal('ready'), temporal: z.boolean(), database: z.boolean() }).openapi('Ready');
+export const ReadySchema = z
+  .object({ status: z.literal('ready'), temporal: z.boolean(), database: z.boolean(), artifacts: z.boolean().optional().openapi({ description: 'the S3 artifact bucket is reachable (only with BRAISE_ARTIFACTS=s3://…)' }) })
+  .openapi('Ready');

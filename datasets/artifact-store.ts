@@ -12,7 +12,8 @@ export { ArtifactNotFoundError } from './errors.ts';
 const ID_RE = /^[0-9a-f]{64}$/;
 const STAGING = '.staging';
 
-const storedRefSchema = z.object({
+/** An {@link ArtifactRef} as stored beside its artifact (parsed where it is read back). */
+export const storedRefSchema = z.object({
   id: z.string().regex(ID_RE),
   kind: z.enum(ARTIFACT_KINDS),
   uri: z.string(),
@@ -61,6 +62,17 @@ export class ArtifactStore {
     if (!ARTIFACT_KINDS.includes(kind)) throw new Error(`unknown artifact kind "${String(kind)}"`);
     const src = path.resolve(dir);
     const { id, bytes } = await hashDir(src, kind);
+    const target = await this.place(src, id);
+    const ref: ArtifactRef = { id, kind, uri: pathToFileURL(target).href, bytes, meta };
+    await this.publishRef(ref);
+    return this.get(id);
+  }
+
+  /**
+   * Moves the finished directory `src` to `root/<id>` (a rename, or a copy from another filesystem); if that
+   * artifact is already there (same id, same content) `src` is deleted instead. Returns the target.
+   */
+  protected async place(src: string, id: string): Promise<string> {
     const target = this.dir(id);
     await mkdir(this.root, { recursive: true });
     try {
@@ -76,9 +88,7 @@ export class ArtifactStore {
         throw err;
       }
     }
-    const ref: ArtifactRef = { id, kind, uri: pathToFileURL(target).href, bytes, meta };
-    await this.publishRef(ref);
-    return this.get(id);
+    return target;
   }
 
   /** The ref of a committed artifact; throws {@link ArtifactNotFoundError} naming the id. */
@@ -106,6 +116,25 @@ export class ArtifactStore {
       if (errCode(err) === 'ENOENT') return false;
       throw err;
     }
+  }
+
+  /** Where the store is, for messages: its root here; a remote store names its bucket and prefix. */
+  get location(): string {
+    return this.root;
+  }
+
+  /**
+   * The artifact's directory on this machine, once its content is there: a filesystem store has it already
+   * (shared storage); a remote store downloads it into its local cache first. Stages read inputs from
+   * {@link dir}, so the worker makes them local with this before a stage runs.
+   */
+  async ensureLocal(id: string): Promise<string> {
+    return this.dir(id);
+  }
+
+  /** Whether the store can be reached (readiness): a filesystem store always can; a remote one asks its server. */
+  async reachable(): Promise<boolean> {
+    return true;
   }
 
   /** Absolute path of the artifact's directory (whether or not it exists). Throws on a malformed id. */
@@ -180,12 +209,12 @@ export class ArtifactStore {
     return removed;
   }
 
-  private refPath(id: string): string {
+  protected refPath(id: string): string {
     return `${this.dir(id)}.json`;
   }
 
   /** Writes the ref if none exists yet; the first writer wins, atomically (link fails on an existing name). */
-  private async publishRef(ref: ArtifactRef): Promise<void> {
+  protected async publishRef(ref: ArtifactRef): Promise<void> {
     const final = this.refPath(ref.id);
     const tmp = path.join(this.root, STAGING, `${ref.id}.${randomBytes(6).toString('hex')}.json`);
     await mkdir(path.dirname(tmp), { recursive: true });

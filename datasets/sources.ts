@@ -69,7 +69,7 @@ const SCHEMES = new Map<string, Loader>(Object.entries({
   },
   artifact: async function* (spec, ctx, id) {
     if (!isArtifactId(id)) throw new DatasetInputError(`${spec.source}: expected artifact:<sha256>, 64 lowercase hex digits`);
-    if (!(await ctx.store.has(id))) throw new DatasetInputError(`${spec.source}: no such artifact in ${ctx.store.root}`);
+    if (!(await ctx.store.has(id))) throw new DatasetInputError(`${spec.source}: no such artifact in ${ctx.store.location}`);
     const { kind } = await ctx.store.get(id);
     if (kind !== 'dataset') throw new DatasetInputError(`${spec.source}: is a ${kind} artifact, not a dataset`);
     let n = 0;

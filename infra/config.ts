@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseByteSize } from '../recipe/limits.ts';
 import { parseDataRoots } from '../datasets/data-roots.ts';
 import { ingestLimitsFromEnv, type IngestLimits } from '../datasets/limits.ts';
+import { parseS3Url, type S3Location } from '../datasets/s3.ts';
 
 export interface BraiseConfig {
   /** Root of the embedded state: Temporal's SQLite file, PGlite, artifacts, checkpoints, tools. */
@@ -30,7 +31,13 @@ export interface BraiseConfig {
   /** postgres://… for a Postgres server; unset means PGlite under home. */
   databaseUrl: string | null;
   pgliteDir: string;
+  /**
+   * The filesystem artifact store's root; with `artifactsS3`, this machine's cache of it
+   * (`<home>/artifact-cache`).
+   */
   artifactsRoot: string;
+  /** `BRAISE_ARTIFACTS=s3://bucket/prefix`: artifacts and checkpoints in S3 (datasets/s3-artifact-store.ts); else null. */
+  artifactsS3: S3Location | null;
   checkpointsRoot: string;
   toolsDir: string;
   /** Derived files kept between processes (the workflow bundle); safe to delete. */
@@ -55,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const devServerPort = intEnv(env, 'BRAISE_TEMPORAL_PORT', 7233);
   const devUiPort = intEnv(env, 'BRAISE_TEMPORAL_UI_PORT', devServerPort + 1000);
   const temporalAddress = env.TEMPORAL_ADDRESS || null;
+  const artifactsS3 = parseS3Url(env.BRAISE_ARTIFACTS ?? '');
   return {
     home,
     temporalAddress,
@@ -64,7 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     temporalUiUrl: (env.TEMPORAL_UI_URL || `http://localhost:${devUiPort}`).replace(/\/$/, ''),
     databaseUrl: env.DATABASE_URL || null,
     pgliteDir: resolve(home, 'lineage'),
-    artifactsRoot: resolve(cwd, env.BRAISE_ARTIFACTS ?? resolve(home, 'artifacts')),
+    artifactsRoot: artifactsS3 ? resolve(home, 'artifact-cache') : resolve(cwd, env.BRAISE_ARTIFACTS ?? resolve(home, 'artifacts')),
+    artifactsS3,
     checkpointsRoot: resolve(home, 'checkpoints'),
     toolsDir: resolve(home, 'tools'),
     cacheDir: resolve(home, 'cache'),

@@ -11,6 +11,9 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
 import type { ControlActivities, SweepActivities } from '../activities/types.ts';
 import { ArtifactStore } from '../datasets/artifact-store.ts';
+import { s3ClientFromEnv } from '../datasets/s3.ts';
+import { S3ArtifactStore } from '../datasets/s3-artifact-store.ts';
+import { S3Checkpoints } from '../datasets/s3-checkpoints.ts';
 import { stageProgressSignal } from '../workflows/definitions.ts';
 import { loadConfig, workflowUiUrl, type BraiseConfig } from './config.ts';
 import { mark } from './timings.ts';
@@ -147,7 +150,14 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   });
   mark('lineage database open');
   const lineage = new LineageStore(database);
-  const store = new ArtifactStore(config.artifactsRoot);
+  const { store, checkpoints } = await openArtifactStorage(config, wantTemporal).catch(async (err: unknown) => {
+    settleControl.reject(err);
+    await discardWorker(controlWorker);
+    await nativeConnection?.close();
+    await connection?.close();
+    await closeDatabase();
+    throw err;
+  });
   const client = connection ? new Client({ connection, namespace: config.namespace }) : null;
   const waitConnection = temporalAddress ? Connection.lazy({ address: temporalAddress, interceptors: [] }) : null;
   const waitClient = waitConnection ? new Client({ connection: waitConnection, namespace: config.namespace }) : null;
@@ -169,6 +179,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   if (opts.queues && opts.queues.length > 0 && client && nativeConnection) {
     const activities = createActivities({
       store,
+      ...(checkpoints ? { checkpoints } : {}),
       lineage: activityLineage(lineage),
       config,
       logger,
@@ -233,6 +244,19 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
     },
   };
   return self;
+}
+
+/**
+ * The artifact store of `config`: the filesystem one, or S3 with this home's cache (and checkpoints mirrored
+ * there). `check`: the bucket is checked now, so a missing one fails `braise worker` / `braise api` / `braise up`
+ * at start (lineage-only commands such as `braise token create` do not need it).
+ */
+async function openArtifactStorage(config: BraiseConfig, check: boolean): Promise<{ store: ArtifactStore; checkpoints: S3Checkpoints | null }> {
+  if (!config.artifactsS3) return { store: new ArtifactStore(config.artifactsRoot), checkpoints: null };
+  const client = s3ClientFromEnv();
+  const store = new S3ArtifactStore(config.artifactsRoot, config.artifactsS3, client);
+  if (check) await store.check();
+  return { store, checkpoints: new S3Checkpoints(config.checkpointsRoot, config.artifactsS3, client) };
 }
 
 /** Control activities that wait for `ready` (the real ones, made once the lineage database is open). */

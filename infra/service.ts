@@ -318,7 +318,8 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
         ? await rt.client.connection.workflowService.getSystemInfo({}).then(() => true, () => false)
         : false;
       const database = await rt.database.ping().then(() => true, () => false);
-      return { temporal, database };
+      if (!rt.config.artifactsS3) return { temporal, database };
+      return { temporal, database, artifacts: await rt.store.reachable() };
     },
   };
 }

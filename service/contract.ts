@@ -232,8 +232,11 @@ export interface RunService {
   triggerSchedule(name: string): Promise<{ schedule: ScheduleView; runId: string | null }>;
   /** Deletes the schedule; runs it started are not touched. */
   deleteSchedule(name: string): Promise<{ name: string; deleted: true }>;
-  /** Which dependencies are reachable; readyz answers 503 naming the ones that are not. */
-  readiness(): Promise<{ temporal: boolean; database: boolean }>;
+  /**
+   * Which dependencies are reachable; readyz answers 503 naming the ones that are not. `artifacts`: the artifact
+   * store's bucket, where it is remote (BRAISE_ARTIFACTS=s3://…); absent for a filesystem store.
+   */
+  readiness(): Promise<{ temporal: boolean; database: boolean; artifacts?: boolean }>;
 }
 
 /** What the API's bearer auth needs (infra/auth/tokens.ts implements it over the api_tokens table). */

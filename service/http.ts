@@ -64,8 +64,8 @@ export function httpRunService(base: string, token: string): RunService {
     documentTraining: (id, docId) => call('GET', `/v1/artifacts/${enc(id)}/documents/${enc(docId)}/training`),
     readiness: async () => {
       const res = await fetch(`${base}/readyz`);
-      const body = (await res.json()) as { temporal?: boolean; database?: boolean };
-      return { temporal: body.temporal ?? res.ok, database: body.database ?? res.ok };
+      const body = (await res.json()) as { temporal?: boolean; database?: boolean; artifacts?: boolean };
+      return { temporal: body.temporal ?? res.ok, database: body.database ?? res.ok, ...(body.artifacts !== undefined ? { artifacts: body.artifacts } : {}) };
     },
   };
 }

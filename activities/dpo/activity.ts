@@ -97,6 +97,8 @@ export function createDpo(deps: ActivityDeps) {
       const ref = needsReference(settings.lossType) ? await reference(deps, req, { base, datasets: rowSets, shards, context: jobModel.context, backend: settings.backend }) : null;
       if (ref) outputs.push({ port: 'reference', artifact: ref.artifact });
 
+      // A reference found by its index may be another machine's commit (an S3 store): made local like an input.
+      const referenceFile = ref ? await deps.store.filePath(ref.artifact.id, 'report.json') : undefined;
       const outputDir = await deps.store.stage();
       const { result } = await runTrainerStage<DpoResult>(deps, req, {
         totalSteps: steps,
@@ -104,7 +106,7 @@ export function createDpo(deps: ActivityDeps) {
           type: 'dpo',
           settings: { ...settings, steps, seed },
           model: jobModel,
-          paths: { shards, checkpointDir, outputDir, resumeFrom, initFrom: deps.store.dir(base.artifact.id), ...(ref ? { reference: join(deps.store.dir(ref.artifact.id), 'report.json') } : {}) },
+          paths: { shards, checkpointDir, outputDir, resumeFrom, initFrom: deps.store.dir(base.artifact.id), ...(referenceFile !== undefined ? { reference: referenceFile } : {}) },
         }),
         // Each update scores both sides of its pairs: twice the batch's rows.
         estimatedMemoryBytes: estimateTrainingMemory({ ...jobModel, batchSize: 2 * settings.batchSize }).bytes,

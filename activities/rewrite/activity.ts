@@ -61,7 +61,7 @@ async function modelDirFor(deps: ActivityDeps, req: StageRequest, settings: Rewr
   }
   const ref = await deps.store.get(settings.model);
   if (ref.kind !== 'model') throw new StageInputError(`${where}: with.model: artifact ${settings.model} is a ${ref.kind}, not a model`);
-  return deps.store.dir(ref.id);
+  return deps.store.ensureLocal(ref.id);
 }
 
 /** Which rewrites to keep: the stage's own threshold/keepTopFraction, else its classifier block's. */

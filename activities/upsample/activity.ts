@@ -40,6 +40,7 @@ export function createUpsample(deps: ActivityDeps) {
       let start: string | undefined;
       if (startStep > 0) {
         start = join(deps.config.checkpointsRoot, checkpoints, checkpointDirName(startStep));
+        await deps.checkpoints?.pullStep(start);
         if (!(await stat(join(start, 'state.json')).then(() => true, () => false))) {
           reject(`pretrain "${base.node}" has no checkpoint at step ${startStep} (${start}): it checkpoints every ${pretrain.checkpointEvery} steps, or its checkpoints were removed`);
         }
@@ -48,6 +49,7 @@ export function createUpsample(deps: ActivityDeps) {
       if (!parsedModel.success) reject(formatIssues('model', parsedModel.error));
       const jobModel = parsedModel.data!;
       const shards = await shardPaths(deps.store, meta.data!.trainedOn);
+      const referenceDir = referenceModel !== undefined ? await deps.store.ensureLocal(referenceModel) : undefined;
       const outputDir = await deps.store.stage();
       const { result } = await runTrainerStage<UpsampleResult>(deps, req, {
         totalSteps: pretrain.steps,
@@ -62,7 +64,7 @@ export function createUpsample(deps: ActivityDeps) {
             outputDir,
             ...((resumeFrom ?? start) !== undefined ? { resumeFrom: resumeFrom ?? start } : {}),
             // A DoReMi pretrain goes on scoring against its reference model.
-            ...(referenceModel !== undefined ? { referenceModel: deps.store.dir(referenceModel) } : {}),
+            ...(referenceModel !== undefined ? { referenceModel: referenceDir } : {}),
           },
         }),
       });

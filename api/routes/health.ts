@@ -1,6 +1,6 @@
 /**
  * Probes (no auth): `/healthz` says the process serves HTTP; `/readyz` says
- * its dependencies (Temporal, the database) are reachable.
+ * its dependencies (Temporal, the database, an S3 artifact bucket) are reachable.
  */
 import { createRoute } from '@hono/zod-openapi';
 import type { ApiApp, ApiLogger } from '../context.ts';
@@ -31,15 +31,15 @@ export function registerHealthRoutes(app: ApiApp, service: RunService, logger: A
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(readyz, async (c) => {
-    let ready: { temporal: boolean; database: boolean };
+    let ready: { temporal: boolean; database: boolean; artifacts?: boolean };
     try {
       ready = await service.readiness();
     } catch (err) {
       logger.error({ err, requestId: c.get('requestId') }, 'readiness check failed');
       return c.json(errorBody('unavailable', 'readiness check failed'), 503);
     }
-    const down = (['temporal', 'database'] as const).filter((dep) => !ready[dep]);
-    if (down.length === 0) return c.json({ status: 'ready' as const, temporal: ready.temporal, database: ready.database }, 200);
+    const down = (['temporal', 'database', 'artifacts'] as const).filter((dep) => ready[dep] === false);
+    if (down.length === 0) return c.json({ status: 'ready' as const, ...ready }, 200);
     return c.json(
       errorBody('unavailable', `not ready: ${down.join(' and ')} unreachable`, down.map((dep) => ({ path: dep, message: 'unreachable' }))),
       503,

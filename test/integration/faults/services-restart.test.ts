@@ -3,9 +3,7 @@
  * server (with its SQLite file) and the Postgres server holding lineage. The
  * run completes, nothing finished is recomputed, and lineage has no duplicates.
  */
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +16,7 @@ import { createRunService } from '../../../infra/service.ts';
 import { ensureDevServer, stopDevServer } from '../../../infra/temporal/dev-server.ts';
 import { waitForRun } from '../harness.ts';
 import { tinyRecipe } from '../recipes.ts';
+import { PGBIN, TestPostgres } from '../../support/postgres.ts';
 
 const waitFor = (service: RunService, runId: string, pred: (v: RunView) => boolean, timeoutMs = 240_000) =>
   waitForRun(service, runId, pred, { timeoutMs, tolerateErrors: true });
@@ -54,79 +53,27 @@ describe('Temporal dev server restarted mid-run', () => {
   });
 });
 
-const PGBIN = (() => {
-  try {
-    const dirs = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin 2>/dev/null'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    return dirs.sort().pop() ?? null;
-  } catch {
-    return null;
-  }
-})();
-
-/** Runs a PostgreSQL binary as the `postgres` user (initdb and the server refuse to run as root), from `cwd`. */
-function asPostgres(cmd: string, cwd: string): void {
-  execFileSync('su', ['postgres', '-c', cmd], { stdio: 'pipe', cwd });
-}
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/**
- * A port for the test's Postgres below the kernel's ephemeral range (32768+), so no client socket of
- * the suite can be holding it when the server starts or restarts on it.
- */
-async function serverPort(): Promise<number> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 2_500);
-    if (await portFree(port)) return port;
-  }
-}
-
-describe.skipIf(!PGBIN || process.getuid?.() !== 0)('Postgres server restarted mid-run', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'braise-fault-pg-'));
-  const data = join(dir, 'data');
+describe.skipIf(!PGBIN)('Postgres server restarted mid-run', () => {
   const home = mkdtempSync(join(tmpdir(), 'braise-fault-pg-home-'));
-  let port = 0;
-  /** pg_ctl as `postgres`; a failure quotes pg_ctl's output and the server log's tail, not just the command. */
-  const pgctl = (action: string) => {
-    try {
-      asPostgres(`${PGBIN}/pg_ctl -D ${data} -o '-p ${port} -k ${dir} -c listen_addresses=127.0.0.1' -l ${dir}/log -w -m fast ${action}`, dir);
-    } catch (err) {
-      const e = err as { stdout?: Buffer; stderr?: Buffer };
-      const log = existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
-      throw new Error(`pg_ctl ${action} on port ${port} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}\nserver log:\n${log}`, { cause: err });
-    }
-  };
+  let pg: TestPostgres | null = null;
   afterAll(() => {
-    try {
-      if (port) pgctl('stop');
-    } catch {
-      // already stopped
-    }
-    rmSync(dir, { recursive: true, force: true });
+    pg?.destroy();
     rmSync(home, { recursive: true, force: true });
   });
 
   it('retries lineage writes through the restart: the run completes with no duplicate rows', async () => {
-    chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
-    asPostgres(`${PGBIN}/initdb -D ${data} -U postgres --auth=trust`, dir);
-    port = await serverPort();
-    pgctl('start');
+    pg = await TestPostgres.create();
     // The suite's Temporal server: this test restarts only Postgres.
-    const config = loadConfig({ ...process.env, BRAISE_HOME: home, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` }, home);
+    const config = loadConfig({ ...process.env, BRAISE_HOME: home, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: pg.url }, home);
     const rt = await openRuntime({ config, queues: ['control', 'cpu', 'gpu'] });
     try {
       const service = createRunService(rt);
       const steps = 150;
       const { runId } = await service.startRun({ recipe: tinyRecipe({ name: 'pg-restart', steps, checkpointEvery: 10 }) });
       await waitFor(service, runId, (v) => trainingStep(v) >= 15);
-      pgctl('stop');
+      pg.stop();
       await new Promise((r) => setTimeout(r, 4000)); // checkpoints (and their lineage writes) keep coming meanwhile
-      pgctl('start');
+      pg.start();
       const done = await waitFor(service, runId, (v) => ['completed', 'failed', 'cancelled'].includes(v.status), 300_000);
       expect(done.status).toBe('completed');
 

@@ -83,7 +83,7 @@ export class FakeRunService implements RunService {
   readonly lineageQueries: Array<{ id: string; direction: 'up' | 'down' }> = [];
   readonly runs = new Map<string, StoredRun>();
   readonly artifacts = new Map<string, ArtifactInfo>();
-  ready = { temporal: true, database: true };
+  ready: { temporal: boolean; database: boolean; artifacts?: boolean } = { temporal: true, database: true };
   /** When set, every call throws it (to test how the API reports unexpected failures). */
   failWith: Error | null = null;
   private readonly byIdempotencyKey = new Map<string, string>();
@@ -324,7 +324,7 @@ export class FakeRunService implements RunService {
     return { name, deleted: true };
   }
 
-  async readiness(): Promise<{ temporal: boolean; database: boolean }> {
+  async readiness(): Promise<{ temporal: boolean; database: boolean; artifacts?: boolean }> {
     this.check();
     return this.ready;
   }

@@ -35,6 +35,18 @@ describe('probes', () => {
     expect((await errorOf(await call('/readyz', { token: null }))).details.map((d) => d.path)).toEqual(['temporal', 'database']);
   });
 
+  it('/readyz reports an S3 artifact bucket too, where there is one: 503 naming it when unreachable', async () => {
+    const { call, service } = setup();
+    service.ready = { temporal: true, database: true, artifacts: true };
+    expect(await (await call('/readyz', { token: null })).json()).toEqual({ status: 'ready', temporal: true, database: true, artifacts: true });
+    service.ready = { temporal: true, database: true, artifacts: false };
+    const res = await call('/readyz', { token: null });
+    expect(res.status).toBe(503);
+    const err = await errorOf(res);
+    expect(err.message).toBe('not ready: artifacts unreachable');
+    expect(err.details).toEqual([{ path: 'artifacts', message: 'unreachable' }]);
+  });
+
   it('/readyz answers 503 when the check itself fails, without its message', async () => {
     const { call, service, logger } = setup();
     service.failWith = new Error('socket hang up at 10.1.2.3');
