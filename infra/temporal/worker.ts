@@ -100,6 +100,15 @@ function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
  * the lineage database opens.
  */
 export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities & SweepActivities }): Promise<Worker> {
+  const { prebuiltBundle } = opts;
+  if (!prebuiltBundle) return createControl(opts);
+  // A file that is not a bundle (truncated copy, wrong artifact) fails here, at start: say which file it was.
+  return createControl(opts).catch((err: unknown) => {
+    throw new Error(`BRAISE_WORKFLOW_BUNDLE: ${prebuiltBundle} could not be loaded as a workflow bundle (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  });
+}
+
+async function createControl(opts: QueueWorkerOptions & { activities: ControlActivities & SweepActivities }): Promise<Worker> {
   return Worker.create({
     ...commonOptions('control', opts),
     workflowBundle: opts.prebuiltBundle ? { codePath: opts.prebuiltBundle } : { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
