@@ -203,6 +203,23 @@ describe('docker/Dockerfile', () => {
     expect(unreadEnv(envNames.filter((n) => n !== 'NODE_ENV'))).toEqual([]);
   });
 
+  it('creates every directory compose mounts a volume on, owned by braise (a new named volume takes its owner from it)', (ctx) => {
+    const services = composeConfig(requireTool(ctx, 'docker-compose'));
+    const all = stages(requireTool(ctx, 'dockerfile-parse'));
+    const targets = [...new Set(Object.values(services).filter(isBraise).flatMap((s) => (s.volumes ?? []).map((v) => v.split(':')[1]!)))];
+    expect(targets.sort()).toEqual(['/mnt/artifacts', '/var/lib/braise/checkpoints']);
+    // The stages the runtime images start from: base (api, worker) and cuda-node (worker-gpu).
+    for (const name of ['base', 'cuda-node']) {
+      const runs = all.find((s) => s.name === name)!.body.filter((b) => b.instruction === 'RUN').map((b) => b.value).join('\n');
+      const made = /mkdir -p ([^&]+)&&/.exec(runs)?.[1]?.trim().split(/\s+/) ?? [];
+      const owned = /chown -R braise:braise ([^&]+)&&/.exec(runs)?.[1]?.trim().split(/\s+/) ?? [];
+      for (const t of targets) {
+        expect(made, `${name}: mkdir ${t}`).toContain(t);
+        expect(owned.some((o) => t === o || t.startsWith(`${o}/`)), `${name}: chown ${t}`).toBe(true);
+      }
+    }
+  });
+
   it('keeps the host\'s node_modules, home, git and test output out of the build context', () => {
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.braise', '.git', '.ci/results.json', 'coverage', 'dist']));
