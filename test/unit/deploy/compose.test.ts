@@ -23,6 +23,7 @@ const service = z.looseObject({
   image: z.string().optional(),
   build: z.looseObject({ dockerfile: z.string(), target: z.string().optional() }).optional(),
   command: z.array(z.string()).optional(),
+  entrypoint: z.array(z.string()).optional(),
   restart: z.string().optional(),
   healthcheck: z.looseObject({ test: z.array(z.string()) }).optional(),
   depends_on: z.record(z.string(), z.object({ condition })).optional(),
@@ -30,6 +31,7 @@ const service = z.looseObject({
   profiles: z.array(z.string()).optional(),
   stop_grace_period: z.string().optional(),
   volumes: z.array(z.string()).optional(),
+  ports: z.array(z.looseObject({ published: z.union([z.number(), z.string()]), target: z.number() })).optional(),
   deploy: z.unknown().optional(),
 });
 type Service = z.infer<typeof service>;
@@ -103,6 +105,8 @@ describe('docker/compose.yaml', () => {
         migrate: { condition: 'service_completed_successfully' },
       });
     }
+    // The namespace Braise's services use exists before they start.
+    expect(services['temporal-namespace']!.entrypoint?.join(' ')).toContain('temporal operator namespace create --namespace default');
     expect(services.migrate!.command).toEqual(['migrate']);
     expect(services.migrate!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
   });
@@ -119,6 +123,18 @@ describe('docker/compose.yaml', () => {
       expect(seconds(services[name]!.stop_grace_period ?? '10s'), `${name}: stop_grace_period`).toBeGreaterThan(WORKER_SHUTDOWN.forceSeconds);
       // Artifacts and checkpoints are shared: a stage retried on the other worker finds its inputs and its checkpoint.
       expect(services[name]!.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^artifacts:\/mnt\/artifacts/), expect.stringMatching(/^checkpoints:\/var\/lib\/braise\/checkpoints/)]));
+    }
+  });
+
+  it('serves the API, the Temporal UI its run links name and the Temporal frontend on the host ports the README gives', (ctx) => {
+    const services = composeConfig(requireTool(ctx, 'docker-compose'));
+    const published = (name: string) => (services[name]!.ports ?? []).map((p) => [Number(p.published), p.target]);
+    expect(published('api')).toEqual([[8080, 8080]]);
+    expect(published('temporal-ui')).toEqual([[8233, 8080]]);
+    expect(published('temporal')).toEqual([[7233, 7233]]);
+    expect(services.api!.environment).toMatchObject({ BRAISE_HOST: '0.0.0.0', BRAISE_PORT: '8080' });
+    for (const s of Object.values(services).filter(isBraise)) {
+      expect(s.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_UI_URL: 'http://localhost:8233' });
     }
   });
 
