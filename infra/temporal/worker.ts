@@ -17,9 +17,9 @@ export type QueueName = keyof typeof QUEUES;
 /**
  * How a worker stops on SIGTERM, in seconds. `graceSeconds`: how long in-flight activities may finish before they are
  * cancelled (a cancelled training stage writes a checkpoint and exits, so the GPU queue's is short); `forceSeconds`: the
- * most a worker waits for them after that. Deployment manifests mirror these: a pod's terminationGracePeriodSeconds and
- * KEDA's scale-down stabilization must exceed `forceSeconds`, or a worker is killed mid-checkpoint
- * (test/unit/deploy/manifests.test.ts reads this constant).
+ * most the whole shutdown may take before the worker gives up on it. Deployment manifests mirror these: compose's
+ * stop_grace_period and a pod's terminationGracePeriodSeconds exceed `forceSeconds`, KEDA's scale-down stabilization
+ * and cooldown are at least that, or a worker could be killed mid-checkpoint (test/unit/deploy/ reads this constant).
  */
 export const WORKER_SHUTDOWN = { graceSeconds: { control: 15, cpu: 15, gpu: 1 }, forceSeconds: 60 } as const;
 
