@@ -177,6 +177,11 @@ program
   .action((opts: { name: string }) => exitWith(up().then((m) => m.tokenCreateCommand(opts.name))));
 
 program
+  .command('migrate')
+  .description('bring the lineage database (DATABASE_URL) up to date with the committed migrations, then exit (a deployment\'s one-shot job)')
+  .action(() => exitWith(import('./commands/migrate.ts').then((m) => m.migrateCommand())));
+
+program
   .command('setup')
   .description('install optional parts into the home\'s tools')
   .command('tensorflow')

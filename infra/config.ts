@@ -55,6 +55,11 @@ export interface BraiseConfig {
   dataRoots: string[] | null;
   /** `BRAISE_INGEST_MAX_*`: what one ingested source may cost. */
   ingestLimits: IngestLimits;
+  /**
+   * `BRAISE_WORKFLOW_BUNDLE`: a workflow bundle built ahead of time (`npm run build:workflows`), which the control
+   * worker loads instead of bundling at start (images set it); null bundles (cached under `cacheDir`).
+   */
+  workflowBundlePath: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): BraiseConfig {
@@ -83,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     extraQueues: queuesEnv(env, 'BRAISE_QUEUES'),
     dataRoots: parseDataRoots(env.BRAISE_DATA_ROOTS, cwd),
     ingestLimits: ingestLimitsFromEnv(env),
+    workflowBundlePath: env.BRAISE_WORKFLOW_BUNDLE ? resolve(cwd, env.BRAISE_WORKFLOW_BUNDLE) : null,
   };
 }
 

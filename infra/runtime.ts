@@ -4,6 +4,7 @@
  * set), and optionally workers for some queues. `braise run`, `braise up`,
  * `braise worker` and the integration tests all start from here.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
@@ -98,7 +99,8 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
   const bundleCacheDir = join(config.cacheDir, 'workflow-bundle');
   // Start-up work that does not depend on each other runs at once: the database opens (PGlite takes a while)
   // while Temporal is reached and the workflow bundle is read.
-  if (opts.queues?.includes('control')) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
+  const prebuiltBundle = opts.queues?.includes('control') ? checkedPrebuiltBundle(config.workflowBundlePath) : null;
+  if (opts.queues?.includes('control') && !prebuiltBundle) workflowBundle(bundleCacheDir).catch(() => undefined); // awaited by createWorkers
   // A home refused another home's dev server must touch nothing: when a server already answers on the port, check
   // whose it is (fast) before the database is opened; only a server this call starts overlaps with the open. While
   // the owner is checked, PGlite's modules and WebAssembly load (loading them touches nothing).
@@ -130,6 +132,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
           namespace: config.namespace,
           activities: whenReady(controlReady),
           bundleCacheDir,
+          prebuiltBundle,
           workflowsInProcess: opts.workflowsInProcess ?? false,
         });
         controlWorker.catch(() => undefined); // awaited below
@@ -218,6 +221,7 @@ export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<Braise
       activities,
       queues: opts.queues,
       bundleCacheDir,
+      prebuiltBundle,
       workflowsInProcess: opts.workflowsInProcess ?? false,
       ...(controlWorker ? { controlWorker } : {}),
     });
@@ -312,4 +316,12 @@ async function openLineageDatabase(config: BraiseConfig, logger: Logger): Promis
       await releaseLock?.();
     },
   };
+}
+
+/** BRAISE_WORKFLOW_BUNDLE's file, refused at start when it is missing (a worker must not fail later, on its first run). */
+function checkedPrebuiltBundle(path: string | null): string | null {
+  if (path !== null && !existsSync(path)) {
+    throw new Error(`BRAISE_WORKFLOW_BUNDLE: ${path} does not exist (build it with \`npm run build:workflows\`, or unset the variable to bundle at start)`);
+  }
+  return path;
 }

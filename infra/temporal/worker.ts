@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.ts';
 import type { ControlActivities, SweepActivities } from '../../activities/types.ts';
 import { ABLATION_WORKFLOW, RECIPE_WORKFLOW } from '../../workflows/definitions.ts';
@@ -14,8 +14,25 @@ import { cachedWorkflowBundle, type CachedBundle } from './bundle-cache.ts';
 export const QUEUES = { control: 'braise-control', cpu: 'braise-cpu', gpu: 'braise-gpu' } as const;
 export type QueueName = keyof typeof QUEUES;
 
+/**
+ * How a worker stops on SIGTERM, in seconds. `graceSeconds`: how long in-flight activities may finish before they are
+ * cancelled (a cancelled training stage writes a checkpoint and exits, so the GPU queue's is short); `forceSeconds`: the
+ * most the whole shutdown may take before the worker gives up on it. Deployment manifests mirror these: compose's
+ * stop_grace_period and a pod's terminationGracePeriodSeconds exceed `forceSeconds`, KEDA's scale-down stabilization
+ * and cooldown are at least that, or a worker could be killed mid-checkpoint (test/unit/deploy/ reads this constant).
+ */
+export const WORKER_SHUTDOWN = { graceSeconds: { control: 15, cpu: 15, gpu: 1 }, forceSeconds: 60 } as const;
+
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 const bundles = new Map<string, Promise<CachedBundle>>();
+
+/**
+ * The workflow code bundled now, without a cache: what `npm run build:workflows` writes for images, whose workers
+ * load it (BRAISE_WORKFLOW_BUNDLE) instead of running webpack at start.
+ */
+export async function buildWorkflowBundle(): Promise<string> {
+  return (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })).code;
+}
 
 /**
  * The workflow code, bundled once per process (webpack takes seconds) and, with a `cacheDir`, once per change of the
@@ -40,6 +57,8 @@ export interface WorkerSetOptions {
   queues: QueueName[];
   /** Where the workflow bundle is cached (BRAISE_HOME/cache); null bundles in memory. */
   bundleCacheDir?: string | null;
+  /** A bundle built ahead of time (BRAISE_WORKFLOW_BUNDLE, `npm run build:workflows`): loaded as is, no webpack, no cache. */
+  prebuiltBundle?: string | null;
   /** Per-queue concurrency; GPU workers default to one training stage at a time. */
   concurrency?: Partial<Record<QueueName, number>>;
   /**
@@ -58,7 +77,7 @@ export interface WorkerSet {
   shutdown(): Promise<void>;
 }
 
-type QueueWorkerOptions = Pick<WorkerSetOptions, 'connection' | 'namespace' | 'bundleCacheDir' | 'concurrency' | 'workflowsInProcess'>;
+type QueueWorkerOptions = Pick<WorkerSetOptions, 'connection' | 'namespace' | 'bundleCacheDir' | 'prebuiltBundle' | 'concurrency' | 'workflowsInProcess'>;
 
 function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
   return {
@@ -67,8 +86,8 @@ function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
     taskQueue: QUEUES[q],
     // On SIGTERM, training stages are cancelled almost at once: the trainer writes a checkpoint and exits, so a
     // deploy loses no steps; data stages get longer to finish. Either way the attempt fails and is retried elsewhere.
-    shutdownGraceTime: q === 'gpu' ? '1s' : '15s',
-    shutdownForceTime: '60s',
+    shutdownGraceTime: `${WORKER_SHUTDOWN.graceSeconds[q]}s`,
+    shutdownForceTime: `${WORKER_SHUTDOWN.forceSeconds}s`,
     // Heartbeats carry training progress: let them reach the server often.
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '2s',
@@ -81,9 +100,18 @@ function commonOptions(q: QueueName, opts: QueueWorkerOptions) {
  * the lineage database opens.
  */
 export async function createControlWorker(opts: QueueWorkerOptions & { activities: ControlActivities & SweepActivities }): Promise<Worker> {
+  const { prebuiltBundle } = opts;
+  if (!prebuiltBundle) return createControl(opts);
+  // A file that is not a bundle (truncated copy, wrong artifact) fails here, at start: say which file it was.
+  return createControl(opts).catch((err: unknown) => {
+    throw new Error(`BRAISE_WORKFLOW_BUNDLE: ${prebuiltBundle} could not be loaded as a workflow bundle (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  });
+}
+
+async function createControl(opts: QueueWorkerOptions & { activities: ControlActivities & SweepActivities }): Promise<Worker> {
   return Worker.create({
     ...commonOptions('control', opts),
-    workflowBundle: { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
+    workflowBundle: opts.prebuiltBundle ? { codePath: opts.prebuiltBundle } : { code: (await workflowBundle(opts.bundleCacheDir ?? null)).code },
     // Any error the interpreter (or an ablation workflow) throws, non-determinism after a bad deploy included, fails the
     // run (which `braise resume` continues from its cached stages) instead of failing the workflow task over and over.
     workflowFailureErrorTypes: { '*': [], [RECIPE_WORKFLOW]: ['Error'], [ABLATION_WORKFLOW]: ['Error'] },

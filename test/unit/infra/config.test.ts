@@ -38,3 +38,12 @@ describe('namespace', () => {
     expect(loadConfig({ TEMPORAL_NAMESPACE: 'mine' }, '/').namespace).toBe('mine');
   });
 });
+
+describe('BRAISE_WORKFLOW_BUNDLE', () => {
+  it('names a prebuilt workflow bundle, relative to the working directory; unset or empty, the worker bundles at start', () => {
+    expect(loadConfig({ BRAISE_WORKFLOW_BUNDLE: 'dist/workflow-bundle.js' }, '/app').workflowBundlePath).toBe('/app/dist/workflow-bundle.js');
+    expect(loadConfig({ BRAISE_WORKFLOW_BUNDLE: '/opt/b.js' }, '/app').workflowBundlePath).toBe('/opt/b.js');
+    expect(loadConfig({ BRAISE_WORKFLOW_BUNDLE: '' }, '/app').workflowBundlePath).toBeNull();
+    expect(loadConfig({}, '/app').workflowBundlePath).toBeNull();
+  });
+});
