@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -169,6 +169,12 @@ describe('infra/k8s/overlays/production', () => {
     const [trigger] = so.spec.triggers;
     expect(trigger!.type).toBe('temporal');
     expect(trigger!.metadata).toMatchObject({ taskQueue: QUEUES.gpu, queueTypes: 'activity', includeRunningWorkflowCount: 'true', workflowTaskQueueForCount: QUEUES.control });
+    // Trigger metadata is a free string map to the CRD: its keys are checked against the ones KEDA's temporal scaler
+    // reads (its `keda:"name=…"` tags, in the same module; `<name>FromEnv` is KEDA's resolvedEnv form of `<name>`).
+    const scaler = readFileSync(join(dirname(crd), '..', '..', '..', 'pkg', 'scalers', 'temporal_scaler.go'), 'utf8');
+    const known = new Set([...scaler.matchAll(/keda:"name=(\w+),\s*order=triggerMetadata/g)].map((m) => m[1]));
+    expect(known.size, 'tags found in temporal_scaler.go').toBeGreaterThan(5);
+    for (const key of Object.keys(trigger!.metadata)) expect(known, `trigger metadata "${key}"`).toContain(key.replace(/FromEnv$/, ''));
     // KEDA asks the server and namespace the workers use: read from their environment, not written twice.
     const config = named(resources, 'ConfigMap', 'braise-config');
     expect(trigger!.metadata.endpointFromEnv).toBe('TEMPORAL_ADDRESS');
