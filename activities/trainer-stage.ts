@@ -18,6 +18,7 @@ import { latestCheckpoint } from '../ml/checkpoint.ts';
 import type { ChildMessage, JobInput, TrainResult } from '../ml/jobs.ts';
 import { runJob } from '../ml/runner.ts';
 import type { ActivityDeps } from './deps.ts';
+import { stageLog } from './stage-log.ts';
 import type { StageRequest, TrainingProgress } from './types.ts';
 
 /**
@@ -117,12 +118,21 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
     pending = [];
     if (points.length > 0) await record('train/loss', points);
   };
+  // The stage log gets a progress summary about every tenth of the steps, and each checkpoint.
+  const log = stageLog();
+  let summarized = -1;
   const onMessage = (m: ChildMessage) => {
     if (m.type === 'progress') {
+      const every = Math.max(1, Math.round(m.totalSteps / 10));
+      if (Math.floor(m.step / every) !== summarized || m.step === m.totalSteps) {
+        summarized = Math.floor(m.step / every);
+        log?.add('info', `step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(4)}`);
+      }
       progress = { ...progress, step: m.step, totalSteps: m.totalSteps, loss: m.loss };
       pending.push([m.step, m.loss]);
       heartbeat(progress);
     } else if (m.type === 'checkpoint') {
+      log?.add('info', `checkpoint at step ${m.step}`);
       progress = { ...progress, step: m.step, loss: m.loss, checkpoint: m.dir };
       heartbeat(progress);
       void flushLoss().catch((err: unknown) => deps.logger.warn(`recording loss points failed (retried at the end): ${String((err as Error).cause ?? err).split('\n')[0]}`));
@@ -135,6 +145,7 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
       logChildMessage(deps, req, m);
     }
   };
+  if (resumeFrom) log?.add('info', `resuming from ${resumeFrom}`);
   heartbeat(progress);
   const ctxJob = {
     signal: ctx.cancellationSignal,
