@@ -7,7 +7,8 @@
  *   for its checkpoint scope; it heartbeats `{ step, totalSteps, loss, checkpoint }` on every step and
  *   checkpoint, records `train/loss` (flushed at each checkpoint, then the whole curve), `mixture/<domain>`
  *   and a kind's own `metrics` messages, and reports each checkpoint to its workflow.
- * - {@link runStageJob}: any job (evaluate, generate): every child message is a heartbeat.
+ * - {@link runStageJob}: any job (evaluate, generate): every child message is a heartbeat, its log lines go to the
+ *   stage's log (stage-log.ts).
  * Cancelling the activity ends the child (SIGTERM, then SIGKILL) and surfaces as a CancelledFailure.
  */
 import { stat } from 'node:fs/promises';
@@ -62,11 +63,14 @@ export interface StageJobOptions {
 /** Runs one job in a trainer child for the current activity: heartbeats on every message, a CancelledFailure on cancel. */
 export async function runStageJob<R>(job: JobInput, opts: StageJobOptions): Promise<R> {
   const ctx = Context.current();
+  const log = stageLog();
   try {
     return await runJob<R>(job, {
       signal: ctx.cancellationSignal,
       onMessage: (m) => {
         heartbeat(opts.details());
+        // The child's own lines (evaluate's per-domain scores, warnings, its stderr) go to the stage's log.
+        if (m.type === 'log') log?.add(m.level, m.msg);
         opts.onMessage?.(m);
       },
       ...(opts.estimatedMemoryBytes !== undefined ? { estimatedMemoryBytes: opts.estimatedMemoryBytes } : {}),
