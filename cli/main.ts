@@ -216,6 +216,11 @@ program
 
 // ---- runs: list, logs, cancel, validate, open; shell completion -------------------------------------------
 
+program.addHelpText(
+  'after',
+  examples('braise validate recipes/demo.yaml', 'braise run recipes/demo.yaml', 'braise list --status running', 'braise logs <runId> --follow', 'braise <command> --help   # each command, with examples'),
+);
+
 /** `--limit`: a positive integer (commander says which option and value otherwise). */
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -23,8 +23,8 @@ function helpOf(cmd: Command): string {
 
 describe('braise --help', () => {
   it('has an Examples block in every command, each example starting with braise (or an env assignment before it)', () => {
-    const commands = allCommands(program);
-    expect(commands.map((c) => c.path)).toEqual(expect.arrayContaining(['run', 'list', 'logs', 'cancel', 'validate', 'open', 'completion', 'schedule create', 'token create']));
+    const commands = [{ path: '', cmd: program }, ...allCommands(program)];
+    expect(commands.map((c) => c.path)).toEqual(expect.arrayContaining(['', 'run', 'list', 'logs', 'cancel', 'validate', 'open', 'completion', 'schedule create', 'token create']));
     for (const { path, cmd } of commands) {
       const help = helpOf(cmd);
       const block = help.split('\nExamples:\n')[1];
