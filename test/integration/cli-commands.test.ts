@@ -114,6 +114,11 @@ describe('braise list, logs, cancel, validate, open, completion', () => {
     expect(new Set(entries.map((e) => e.stage))).toEqual(new Set(['base']));
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i));
 
+    const none = await braise('logs', runId, '--stage', 'nope');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(`run ${runId} has no log lines of stage "nope"`);
+
     const unknown = await braise('logs', 'no-such-run');
     expect(unknown.code).toBe(4);
   });
