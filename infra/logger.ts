@@ -12,10 +12,12 @@ export function logLevel(): string {
  */
 export function createLogger(level: string = logLevel(), tee?: DestinationStream): Logger {
   if (!tee) return pino({ level, base: { service: 'braise' } }, pino.destination(2));
-  if (!isLevel(level)) throw new Error(`BRAISE_LOG_LEVEL: expected one of ${Object.keys(pino.levels.values).join(', ')}, got "${level}"`);
+  const teeOnly = { level: 'info' as const, stream: tee };
+  // `silent`: nothing on stderr, the stage logs still kept.
+  if (level === 'silent') return pino({ level: 'info', base: { service: 'braise' } }, pino.multistream([teeOnly]));
+  if (!isLevel(level)) throw new Error(`BRAISE_LOG_LEVEL: expected silent or one of ${Object.keys(pino.levels.values).join(', ')}, got "${level}"`);
   const lowest = pino.levels.values[level]! < pino.levels.values.info! ? level : 'info';
-  const stderr = level;
-  return pino({ level: lowest, base: { service: 'braise' } }, pino.multistream([{ level: stderr, stream: pino.destination(2) }, { level: 'info', stream: tee }]));
+  return pino({ level: lowest, base: { service: 'braise' } }, pino.multistream([{ level, stream: pino.destination(2) }, teeOnly]));
 }
 
 function isLevel(level: string): level is Level {
