@@ -221,10 +221,10 @@ program.addHelpText(
   examples('braise validate recipes/demo.yaml', 'braise run recipes/demo.yaml', 'braise list --status running', 'braise logs <runId> --follow', 'braise <command> --help   # each command, with examples'),
 );
 
-/** `--limit`: a positive integer (commander says which option and value otherwise). */
-function positiveInt(value: string): number {
+/** `braise list --limit`: an integer from 1 to 500, the API's page sizes (commander names the option otherwise). */
+function listLimit(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer, e.g. 20');
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw new InvalidArgumentError('expected an integer from 1 to 500, e.g. 20');
   return n;
 }
 
@@ -234,7 +234,7 @@ program
   .option('--recipe <name>', 'only runs of this recipe')
   .addOption(new Option('--status <status>', 'only runs in this status').choices(RUN_STATUSES))
   .option('--schedule <name>', 'only runs this schedule started')
-  .option('--limit <n>', 'at most this many (1 to 500; default 50)', positiveInt)
+  .option('--limit <n>', 'at most this many (1 to 500; default 50)', listLimit)
   .option('--cursor <cursor>', 'the next page (printed after a full page)')
   .option('--json', 'print JSON ({ runs, nextCursor })')
   .addHelpText('after', examples('braise list', 'braise list --recipe demo --status failed --limit 5', 'braise list --schedule nightly --json | jq -r ".runs[].runId"'))

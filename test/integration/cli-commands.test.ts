@@ -163,6 +163,10 @@ describe('braise list, logs, cancel, validate, open, completion', () => {
     expect(badStatus.code).not.toBe(0);
     expect(badStatus.stderr).toContain("Allowed choices are running, completed, failed, cancelled, paused");
 
+    const badLimit = await braise('list', '--limit', '501');
+    expect(badLimit.code).not.toBe(0);
+    expect(badLimit.stderr).toContain("option '--limit <n>' argument '501' is invalid. expected an integer from 1 to 500");
+
     const first = await braise('list', '--limit', '1');
     expect(first.code, first.stderr).toBe(0);
     const [header, row, more] = first.stdout.trimEnd().split('\n');
