@@ -10,6 +10,7 @@
  */
 import { createControlActivities } from './control/activities.ts';
 import type { ActivityDeps } from './deps.ts';
+import { withStageLog } from './stage-log.ts';
 import { createSweepActivities } from './sweep/activity.ts';
 import type { ControlActivities, StageActivities, StageActivity, SweepActivities } from './types.ts';
 
@@ -21,7 +22,10 @@ export interface Activities {
   stages: StageActivities;
 }
 
-/** An activity whose module is imported on its first call (once; a failed import is tried again next call). */
+/**
+ * An activity whose module is imported on its first call (once; a failed import is tried again next call), each
+ * attempt run with its stage log (stage-log.ts): every stage activity comes through here.
+ */
 function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => StageActivity>): StageActivity {
   let activity: Promise<StageActivity> | null = null;
   return async (req) => {
@@ -33,9 +37,11 @@ function lazy(deps: ActivityDeps, load: () => Promise<(deps: ActivityDeps) => St
       },
     );
     const run = await activity;
-    // Stages read their inputs from local paths (store.dir): a remote store downloads them first.
-    await Promise.all(req.inputs.map((i) => deps.store.ensureLocal(i.artifact.id)));
-    return run(req);
+    return withStageLog(deps, req, async () => {
+      // Stages read their inputs from local paths (store.dir): a remote store downloads them first.
+      await Promise.all(req.inputs.map((i) => deps.store.ensureLocal(i.artifact.id)));
+      return run(req);
+    });
   };
 }
 

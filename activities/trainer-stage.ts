@@ -7,7 +7,8 @@
  *   for its checkpoint scope; it heartbeats `{ step, totalSteps, loss, checkpoint }` on every step and
  *   checkpoint, records `train/loss` (flushed at each checkpoint, then the whole curve), `mixture/<domain>`
  *   and a kind's own `metrics` messages, and reports each checkpoint to its workflow.
- * - {@link runStageJob}: any job (evaluate, generate): every child message is a heartbeat.
+ * - {@link runStageJob}: any job (evaluate, generate): every child message is a heartbeat, its log lines go to the
+ *   stage's log (stage-log.ts).
  * Cancelling the activity ends the child (SIGTERM, then SIGKILL) and surfaces as a CancelledFailure.
  */
 import { stat } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { latestCheckpoint } from '../ml/checkpoint.ts';
 import type { ChildMessage, JobInput, TrainResult } from '../ml/jobs.ts';
 import { runJob } from '../ml/runner.ts';
 import type { ActivityDeps } from './deps.ts';
+import { stageLog } from './stage-log.ts';
 import type { StageRequest, TrainingProgress } from './types.ts';
 
 /**
@@ -71,11 +73,14 @@ export interface StageJobOptions {
 /** Runs one job in a trainer child for the current activity: heartbeats on every message, a CancelledFailure on cancel. */
 export async function runStageJob<R>(job: JobInput, opts: StageJobOptions): Promise<R> {
   const ctx = Context.current();
+  const log = stageLog();
   try {
     return await runJob<R>(job, {
       signal: ctx.cancellationSignal,
       onMessage: (m) => {
         heartbeat(opts.details());
+        // The child's own lines (evaluate's per-domain scores, warnings, its stderr) go to the stage's log.
+        if (m.type === 'log') log?.add(m.level, m.msg);
         opts.onMessage?.(m);
       },
       ...(opts.estimatedMemoryBytes !== undefined ? { estimatedMemoryBytes: opts.estimatedMemoryBytes } : {}),
@@ -131,12 +136,21 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
     pending = [];
     if (points.length > 0) await record('train/loss', points);
   };
+  // The stage log gets a progress summary about every tenth of the steps, and each checkpoint.
+  const log = stageLog();
+  let summarized = -1;
   const onMessage = (m: ChildMessage) => {
     if (m.type === 'progress') {
+      const every = Math.max(1, Math.round(m.totalSteps / 10));
+      if (Math.floor(m.step / every) !== summarized || m.step === m.totalSteps) {
+        summarized = Math.floor(m.step / every);
+        log?.add('info', `step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(4)}`);
+      }
       progress = { ...progress, step: m.step, totalSteps: m.totalSteps, loss: m.loss };
       pending.push([m.step, m.loss]);
       heartbeat(progress);
     } else if (m.type === 'checkpoint') {
+      log?.add('info', `checkpoint at step ${m.step}`);
       const sync = deps.checkpoints;
       // One upload at a time, in step order; a failed one is logged (the next checkpoint is tried anyway).
       if (sync) uploads = uploads.then(() => sync.push(m.dir)).catch((err: unknown) => deps.logger.warn({ stage: req.node.id }, `checkpoint upload failed: ${String(err)}`));
@@ -152,6 +166,7 @@ export async function runTrainerStage<R extends TrainResult>(deps: ActivityDeps,
       logChildMessage(deps, req, m);
     }
   };
+  if (resumeFrom) log?.add('info', `resuming from ${resumeFrom}`);
   heartbeat(progress);
   const ctxJob = {
     signal: ctx.cancellationSignal,

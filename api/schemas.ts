@@ -6,6 +6,8 @@
 import { z } from '@hono/zod-openapi';
 import { ARTIFACT_KINDS } from '../datasets/types.ts';
 import { decodeRunCursor } from '../infra/db/run-cursor.ts';
+import { decodeLogCursor } from '../infra/db/stage-logs.ts';
+import { LOG_PAGE } from '../infra/run-logs.ts';
 import { NODE_SPECS, type NodeKind } from '../recipe/stages/index.ts';
 import { RUN_STATUSES, STAGE_STATUSES } from '../service/status.ts';
 
@@ -469,3 +471,41 @@ export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Healt
 export const ReadySchema = z
   .object({ status: z.literal('ready'), temporal: z.boolean(), database: z.boolean(), artifacts: z.boolean().optional().openapi({ description: 'the S3 artifact bucket is reachable (only with BRAISE_ARTIFACTS=s3://…)' }) })
   .openapi('Ready');
+
+// ---- stage logs -----------------------------------------------------------
+
+export const LogsQuery = z.strictObject({
+  stage: text().min(1).max(256).optional().openapi({ description: "Only this stage's lines." }),
+  after: text()
+    .min(1)
+    .max(65536)
+    .refine((c) => decodeLogCursor(c) !== null, { message: "not a cursor from this run's logs: pass `nextCursor` of the previous page unchanged, or leave it out for the first page" })
+    .optional()
+    .openapi({ description: '`nextCursor` of a previous page: only the lines written since.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(LOG_PAGE.min)
+    .max(LOG_PAGE.max)
+    .default(LOG_PAGE.default)
+    .openapi({ description: 'Most lines in the page, 1 to 5000.', type: 'integer', minimum: LOG_PAGE.min, maximum: LOG_PAGE.max, default: LOG_PAGE.default }),
+});
+
+export const RunLogsSchema = z
+  .object({
+    runId: z.string(),
+    lines: z
+      .array(
+        z.object({
+          stage: z.string(),
+          attempt: z.number().int().openapi({ description: 'The Temporal attempt of the stage that wrote the line (1 = first try).' }),
+          seq: z.number().int().openapi({ description: "The line's number within its attempt." }),
+          time: z.string().openapi({ format: 'date-time' }),
+          level: z.enum(['debug', 'info', 'warn', 'error']),
+          message: z.string(),
+        }),
+      )
+      .openapi({ description: 'Oldest first. An attempt keeps at most 2,000 lines / 256 KiB; its last line says how many were dropped.' }),
+    nextCursor: z.string().openapi({ description: 'Pass as `after` for the lines written since (also when this page is empty).' }),
+  })
+  .openapi('RunLogs');

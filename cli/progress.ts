@@ -1,9 +1,10 @@
 /**
- * Live progress while a run works: a bar per training stage and a status line
- * per other stage on a terminal; plain log lines otherwise (CI, pipes).
+ * Live progress while a run works: a bar per training stage (with a sparkline of its recent loss) and a status line
+ * per other stage on a terminal; plain log lines otherwise (CI, pipes: no sparkline, no redraws).
  */
 import cliProgress from 'cli-progress';
 import type { RunView } from '../service/view.ts';
+import { RecentSeries, sparkline } from './sparkline.ts';
 
 export interface ProgressDisplay {
   update(view: RunView): void;
@@ -17,6 +18,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 class BarProgress implements ProgressDisplay {
   private readonly multibar: cliProgress.MultiBar;
   private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly losses = new Map<string, RecentSeries>();
 
   constructor(stream: NodeJS.WriteStream) {
     this.multibar = new cliProgress.MultiBar(
@@ -24,7 +26,7 @@ class BarProgress implements ProgressDisplay {
         stream,
         clearOnComplete: false,
         hideCursor: true,
-        format: ' {stage} |{bar}| {value}/{total} {status} {loss}',
+        format: ' {stage} |{bar}| {value}/{total} {status} {loss} {spark}',
         barsize: 30,
       },
       cliProgress.Presets.shades_classic,
@@ -36,10 +38,17 @@ class BarProgress implements ProgressDisplay {
       const training = s.progress && s.progress.totalSteps > 0;
       const total = training ? s.progress!.totalSteps : 1;
       const value = training ? s.progress!.step : s.status === 'completed' || s.status === 'cached' ? 1 : 0;
+      const loss = s.progress?.loss ?? null;
+      let series = this.losses.get(s.id);
+      if (loss !== null && s.progress) {
+        if (!series) this.losses.set(s.id, (series = new RecentSeries()));
+        series.add(s.progress.step, loss);
+      }
       const payload = {
         stage: `${s.id} (${s.kind})`.padEnd(22),
         status: s.status,
-        loss: s.progress?.loss !== null && s.progress?.loss !== undefined ? `loss ${s.progress.loss.toFixed(3)}` : '',
+        loss: loss !== null ? `loss ${loss.toFixed(3)}` : '',
+        spark: series ? sparkline(series.values()) : '',
       };
       let bar = this.bars.get(s.id);
       if (!bar) {

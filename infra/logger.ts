@@ -1,8 +1,27 @@
 /** One pino logger per process, to stderr (stdout belongs to `--json` output). */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
-export function createLogger(level: string = process.env.BRAISE_LOG_LEVEL ?? 'warn'): Logger {
-  return pino({ level, base: { service: 'braise' } }, pino.destination(2));
+/** The level of the process's stderr log: `BRAISE_LOG_LEVEL`, default warn. */
+export function logLevel(): string {
+  return process.env.BRAISE_LOG_LEVEL ?? 'warn';
+}
+
+/**
+ * The process logger: `level` and above to stderr; with `tee`, info and above also to it whatever `level` is (a
+ * worker's stage logs, activities/stage-log.ts, keep an attempt's info lines while stderr shows warnings only).
+ */
+export function createLogger(level: string = logLevel(), tee?: DestinationStream): Logger {
+  if (!tee) return pino({ level, base: { service: 'braise' } }, pino.destination(2));
+  const teeOnly = { level: 'info' as const, stream: tee };
+  // `silent`: nothing on stderr, the stage logs still kept.
+  if (level === 'silent') return pino({ level: 'info', base: { service: 'braise' } }, pino.multistream([teeOnly]));
+  if (!isLevel(level)) throw new Error(`BRAISE_LOG_LEVEL: expected silent or one of ${Object.keys(pino.levels.values).join(', ')}, got "${level}"`);
+  const lowest = pino.levels.values[level]! < pino.levels.values.info! ? level : 'info';
+  return pino({ level: lowest, base: { service: 'braise' } }, pino.multistream([{ level, stream: pino.destination(2) }, teeOnly]));
+}
+
+function isLevel(level: string): level is Level {
+  return Object.hasOwn(pino.levels.values, level);
 }
 
 /** Longest string and array a log line keeps; the rest is counted, not printed. */

@@ -24,7 +24,8 @@ import { LineageStore } from './db/lineage.ts';
 import { activityLineage } from './db/recorder.ts';
 import { createRunService } from './service.ts';
 import { ConflictError } from '../service/contract.ts';
-import { compactForLog, createLogger } from './logger.ts';
+import { compactForLog, createLogger, logLevel } from './logger.ts';
+import { stageLogSink } from '../activities/stage-log.ts';
 import { closeSafeRetryInterceptor } from './temporal/close-safe-retry.ts';
 import { acquirePidLock, LockHeldError } from './pid-lock.ts';
 import { ensureTensorflow } from '../ml/native/setup.ts';
@@ -71,10 +72,10 @@ export interface OpenRuntimeOptions {
 
 let runtimeInstalled = false;
 
-function installTemporalRuntime(logger: Logger): void {
+/** `level`: what the SDK logs; the process logger's own level may be lower (it tees info lines to stage logs). */
+function installTemporalRuntime(logger: Logger, level: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = logger.level;
   // The SDK logs to stdout by default; route it through pino (stderr) so `--json` output stays clean.
   TemporalRuntime.install({
     logger: new DefaultLogger(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : 'WARN', (entry) => {
@@ -89,11 +90,12 @@ function installTemporalRuntime(logger: Logger): void {
 
 export async function openRuntime(opts: OpenRuntimeOptions = {}): Promise<BraiseRuntime> {
   const config = opts.config ?? loadConfig();
-  const logger = opts.logger ?? createLogger();
+  // A process that runs stages tees their info lines into their stage logs (activities/stage-log.ts).
+  const logger = opts.logger ?? createLogger(logLevel(), opts.queues?.some((q) => q !== 'control') ? stageLogSink : undefined);
   if (opts.setupNative === true && opts.queues?.some((q) => q === 'cpu' || q === 'gpu')) {
     await ensureTensorflow({ toolsDir: config.toolsDir, log: opts.log ?? ((m) => logger.warn(m)) });
   }
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, opts.logger?.level ?? logLevel());
   const wantTemporal = opts.temporal !== false || (opts.queues?.length ?? 0) > 0;
   await prepareHome(config.home, (m) => logger.warn(m));
   const bundleCacheDir = join(config.cacheDir, 'workflow-bundle');

@@ -17,6 +17,7 @@ import type { ArtifactRow, RunRow } from './db/schema.ts';
 import { workflowUiUrl } from './config.ts';
 import { fileSourceIssues } from './file-sources.ts';
 import { documentTraining } from './provenance.ts';
+import { runLogs } from './run-logs.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import { scheduleMethods } from './schedules.ts';
 import { reportArtifactOf, viewFromLineage, viewFromState } from './run-view.ts';
@@ -223,6 +224,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
     async metrics(runId, q) {
       await requireRun(runId);
       return { series: await rt.lineage.metricsForRun(runId, q) };
+    },
+
+    async logs(runId, q) {
+      await requireRun(runId);
+      return runLogs(rt.lineage, runId, q);
     },
 
     async awaitRun(runId, signal) {

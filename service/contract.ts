@@ -103,6 +103,34 @@ export interface DocumentTraining {
   training: DocumentTrainingWindow[];
 }
 
+/** One line of a stage attempt's log (`braise logs`, `GET /v1/runs/:id/logs`). */
+export interface StageLogEntry {
+  stage: string;
+  /** The Temporal attempt of the stage that wrote it (1 = first try). */
+  attempt: number;
+  /** The line's number within its attempt. */
+  seq: number;
+  /** ISO 8601. */
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/** A page of a run's stage logs, oldest first. */
+export interface RunLogs {
+  runId: string;
+  lines: StageLogEntry[];
+  /** Pass as `after` to get only the lines written since (always set: a follower keeps asking with it). */
+  nextCursor: string;
+}
+
+/** What `logs` reads: one stage's lines, those after a cursor, at most `limit` (1–5000, default 1000). */
+export interface RunLogsQuery {
+  stage?: string;
+  after?: string;
+  limit?: number;
+}
+
 /** `braise schedule create` / `PUT /v1/schedules/:name`: a recipe run on a cron expression or at an interval. */
 export interface ScheduleRequest {
   /** A recipe: YAML text or a parsed JSON value, validated (compiled) as a run start validates it. */
@@ -189,6 +217,11 @@ export interface RunService {
   getRun(runId: string): Promise<RunView>;
   /** Curves by stage; a cached stage's are those of the run that computed it (`producedBy`). */
   metrics(runId: string, q: { stage?: string; name?: string }): Promise<{ series: Array<{ stage: string; name: string; producedBy: { runId: string; stageId: string }; points: Array<[number, number]> }> }>;
+  /**
+   * A page of the run's stage logs (each stage attempt's own lines, kept with the run), oldest first, after the
+   * cursor `after` (a `nextCursor` handed out). NotFoundError for an unknown run; InvalidInputError for a bad cursor.
+   */
+  logs(runId: string, q: RunLogsQuery): Promise<RunLogs>;
   cancel(runId: string): Promise<{ runId: string; status: RunStatus }>;
   /**
    * Resolves with the run's final view the moment its execution closes (completed, failed, cancelled), without

@@ -45,6 +45,7 @@ export function httpRunService(base: string, token: string): RunService {
     listRuns: (q) => call('GET', `/v1/runs${qs(q)}`),
     getRun: (id) => call('GET', `/v1/runs/${enc(id)}`),
     metrics: (id, q) => call('GET', `/v1/runs/${enc(id)}/metrics${qs(q)}`),
+    logs: (id, q) => call('GET', `/v1/runs/${enc(id)}/logs${qs({ ...q })}`),
     cancel: (id) => call('POST', `/v1/runs/${enc(id)}/cancel`),
     resume: (id, req) => call('POST', `/v1/runs/${enc(id)}/resume`, req),
     report: (id) => call('GET', `/v1/runs/${enc(id)}/report`),

@@ -74,6 +74,18 @@ export interface TrainingOrderRow {
   tokenEnd: number;
 }
 
+/** One log line of a stage attempt (a `stage_logs` row). */
+export interface StageLogLine {
+  runId: string;
+  stageId: string;
+  attempt: number;
+  /** The line's number within its attempt, from 0: the same seq written twice is one line. */
+  seq: number;
+  at: Date;
+  level: string;
+  message: string;
+}
+
 /** A claim of a cache key by the run computing it (single flight): who holds it. */
 export interface StageClaim {
   runId: string;
@@ -96,6 +108,8 @@ export interface LineageRecorder {
   finishStep(step: FinishStepInput): Promise<void>;
   /** Upserts curve points `[step, value]`. */
   recordMetrics(runId: string, stageId: string, name: string, points: Array<[number, number]>): Promise<void>;
+  /** Appends stage log lines (idempotent by run, stage, attempt and seq). */
+  appendStageLogs(lines: readonly StageLogLine[]): Promise<void>;
   /** Replaces a training stage's training order as a whole. */
   replaceTrainingOrder(runId: string, stageId: string, rows: readonly TrainingOrderRow[]): Promise<void>;
   /** Claims `cacheKey` for `claim` unless someone holds it; returns the holder (`claim` itself when it won, or held it). */
@@ -125,6 +139,8 @@ export interface LineageLookups {
   getRun(runId: string): Promise<{ options: unknown } | null>;
   /** The outputs of the latest `completed` step with this cache key, or null. */
   findCachedOutputs(cacheKey: string): Promise<CachedOutputs | null>;
+  /** The seq after the last stage log line of this run, stage and attempt (0 when none): where a new writer begins. */
+  nextStageLogSeq(runId: string, stageId: string, attempt: number): Promise<number>;
   /** The newest sweep report (artifact meta `{ kind: 'sweep-report', schedule }`) of a run of `schedule` created before run `runId`, or null. */
   previousSweepReport(schedule: string, runId: string): Promise<{ artifactId: string; runId: string } | null>;
 }

@@ -12,10 +12,12 @@ import {
   ResumeResultSchema,
   IdempotencyHeaders,
   ListRunsQuery,
+  LogsQuery,
   MetricsQuery,
   MetricsSchema,
   RunIdParams,
   RunListSchema,
+  RunLogsSchema,
   RunReportSchema,
   RunViewSchema,
   StartRunJsonSchema,
@@ -77,6 +79,18 @@ const getMetrics = createRoute({
   security: authenticated,
   request: { params: RunIdParams, query: MetricsQuery },
   responses: { 200: { description: 'One series per stage and metric name', content: json(MetricsSchema) }, ...errorResponses(401, 404, 422, 500) },
+});
+
+const getLogs = createRoute({
+  method: 'get',
+  operationId: 'getRunLogs',
+  path: '/v1/runs/{id}/logs',
+  tags: ['runs'],
+  summary: "A run's stage logs: each stage attempt's lines (its start and end, progress, warnings, errors, the trainer's output), oldest first",
+  description: 'Follow a run by asking again with `after` set to the `nextCursor` of the previous page until the run has ended (then ask once more).',
+  security: authenticated,
+  request: { params: RunIdParams, query: LogsQuery },
+  responses: { 200: { description: 'A page of log lines', content: json(RunLogsSchema) }, ...errorResponses(401, 404, 422, 500) },
 });
 
 const getReport = createRoute({
@@ -163,6 +177,8 @@ export function registerRunRoutes(app: ApiApp, service: RunService): void {
   app.openapi(getMetrics, async (c) => {
     return c.json(await service.metrics(c.req.valid('param').id, withoutUndefined(c.req.valid('query'))), 200);
   });
+
+  app.openapi(getLogs, async (c) => c.json(await service.logs(c.req.valid('param').id, withoutUndefined(c.req.valid('query'))), 200));
 
   app.openapi(getReport, async (c) => c.json(asDocumented(RunReportSchema, await service.report(c.req.valid('param').id), 'GET /v1/runs/{id}/report'), 200));
 

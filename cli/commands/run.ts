@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '../../service/contract.ts';
 import { loadConfig } from '../../infra/config.ts';
-import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, parseRecipeValue, type Recipe } from '../../recipe/index.ts';
+import { addLines, loadRecipeFile, compileRecipe, resolveFileSources, RecipeError, formatIssue, parseRecipeValue, type Plan, type Recipe } from '../../recipe/index.ts';
 import { keepPositions } from '../../recipe/loader.ts';
 import { connect } from '../connect.ts';
 import { followRun } from '../follow.ts';
@@ -42,6 +42,12 @@ function withOverrides(recipe: Recipe, overrides: Record<string, unknown>, path:
  * (printed, answered with EXIT.invalid); warnings are printed. `braise schedule create` reads its recipe the same way.
  */
 export async function readRecipeForStart(file: string, set: string[] = []): Promise<Recipe | number> {
+  const read = await compileRecipeFile(file, set);
+  return typeof read === 'number' ? read : read.recipe;
+}
+
+/** {@link readRecipeForStart}, also answering the plan (`braise validate` prints it). */
+export async function compileRecipeFile(file: string, set: string[] = []): Promise<{ recipe: Recipe; plan: Plan } | number> {
   try {
     const path = resolve(file);
     let recipe = resolveFileSources((await loadRecipeFile(path)).recipe, dirname(path));
@@ -53,7 +59,7 @@ export async function readRecipeForStart(file: string, set: string[] = []): Prom
     const plan = compileRecipe(recipe, { workerMemoryBytes: config.workerMemoryBytes, queues: config.extraQueues });
     for (const w of plan.warnings ?? []) say(`${file}: warning: ${formatIssue(w)}`);
     mark('recipe compiled');
-    return recipe;
+    return { recipe, plan };
   } catch (err) {
     if (err instanceof RecipeError) {
       process.stderr.write(`${err.message}\n`);

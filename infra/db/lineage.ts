@@ -13,9 +13,10 @@ import { recordMetrics, metricsForRun, recordTrainingOrder, trainingOrderForDocu
 import type { MetricSeries, TrainingOrderInput } from './lineage-series.ts';
 import { documentTraining, replaceTrainingOrder, type DocumentTrainingEntry } from './provenance.ts';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor.ts';
+import { appendStageLogs, nextStageLogSeq, stageLogsForRun, type LogCursor } from './stage-logs.ts';
 import { TERMINAL_RUN_STATUSES } from '../../service/status.ts';
 import { artifacts, edges, runs, stageClaims, steps } from './schema.ts';
-import type { ArtifactRow, RunRow, RunStatus, TrainingOrderRow } from './schema.ts';
+import type { ArtifactRow, RunRow, RunStatus, StageLogRow, TrainingOrderRow } from './schema.ts';
 import type {
   BeginStepInput,
   CachedOutputs,
@@ -320,6 +321,21 @@ export class LineageStore {
    */
   metricsForRun(runId: string, q: { stage?: string; name?: string } = {}): Promise<MetricSeries[]> {
     return metricsForRun(this.db, runId, q);
+  }
+
+  /** Appends stage log lines; a line already stored (run, stage, attempt, seq) stays as it was. */
+  appendStageLogs(rows: readonly StageLogRow[]): Promise<void> {
+    return appendStageLogs(this.db, rows);
+  }
+
+  /** The seq after the last log line of this stage attempt (0 when none). */
+  nextStageLogSeq(runId: string, stageId: string, attempt: number): Promise<number> {
+    return nextStageLogSeq(this.db, runId, stageId, attempt);
+  }
+
+  /** A page of a run's stage log lines after `after` (oldest first) and the cursor past them (stage-logs.ts). */
+  stageLogsForRun(runId: string, q: { stage?: string; after?: LogCursor; limit: number }): Promise<{ lines: StageLogRow[]; cursor: LogCursor }> {
+    return stageLogsForRun(this.db, runId, q);
   }
 
   /** Every step (attempt) of a run in start order, with its edges. */

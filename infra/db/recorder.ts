@@ -6,13 +6,15 @@
  * recorder adds nothing and changes nothing about what is written or when, it only makes the store's write
  * side reachable by this one interface (nothing outside infra/db/ and tests calls a store write directly).
  */
-import type { ActivityLineage, LineageRecorder, TrainingOrderRow as PortTrainingOrderRow } from '../../service/lineage.ts';
+import type { ActivityLineage, LineageRecorder, StageLogLine, TrainingOrderRow as PortTrainingOrderRow } from '../../service/lineage.ts';
 import type { LineageStore } from './lineage.ts';
-import type { TrainingOrderRow } from './schema.ts';
+import type { StageLogRow, TrainingOrderRow } from './schema.ts';
 
 // The port's training-order row is the table's row: a column added to one and not the other fails to compile.
 const _sameRow: [TrainingOrderRow, PortTrainingOrderRow] extends [PortTrainingOrderRow, TrainingOrderRow] ? true : never = true;
 void _sameRow;
+const _sameLogRow: [StageLogRow, StageLogLine] extends [StageLogLine, StageLogRow] ? true : never = true;
+void _sameLogRow;
 
 /** Every lineage write, over `store`. */
 export function lineageRecorder(store: LineageStore): LineageRecorder {
@@ -23,6 +25,7 @@ export function lineageRecorder(store: LineageStore): LineageRecorder {
     recordArtifact: (artifact) => store.recordArtifact(artifact),
     finishStep: (step) => store.finishStep(step),
     recordMetrics: (runId, stageId, name, points) => store.recordMetrics(runId, stageId, name, points),
+    appendStageLogs: (lines) => store.appendStageLogs(lines),
     replaceTrainingOrder: (runId, stageId, rows) => store.replaceTrainingOrder(runId, stageId, rows),
     claimStage: (cacheKey, claim) => store.claimStage(cacheKey, claim),
     takeOverStageClaim: (cacheKey, from, to) => store.takeOverStageClaim(cacheKey, from, to),
@@ -37,5 +40,6 @@ export function activityLineage(store: LineageStore, recorder: LineageRecorder =
     getRun: (runId) => store.getRun(runId),
     findCachedOutputs: (cacheKey) => store.findCachedOutputs(cacheKey),
     previousSweepReport: (schedule, runId) => store.previousSweepReport(schedule, runId),
+    nextStageLogSeq: (runId, stageId, attempt) => store.nextStageLogSeq(runId, stageId, attempt),
   };
 }

@@ -5,7 +5,7 @@
  * Tables: runs, steps (one row per stage attempt), artifacts (content-addressed),
  * edges (step consumed / produced artifact), metrics (curves), training_order
  * (which document ranges each checkpoint consumed), stage_claims (single flight by cache key), schedules,
- * api_tokens.
+ * api_tokens, stage_logs (each stage attempt's log lines, capped).
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -186,6 +186,30 @@ export const stageClaims = pgTable('stage_claims', {
   claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * A stage attempt's log lines (activities/stage-log.ts writes them in batches, at most a cap per attempt; the last
+ * line says when lines were dropped). `seq` numbers one attempt's lines from 0, so a repeated batch changes nothing
+ * (ON CONFLICT DO NOTHING) and a reader's cursor is the last `seq` it saw of each attempt.
+ */
+export const stageLogs = pgTable(
+  'stage_logs',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    stageId: text('stage_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    seq: integer('seq').notNull(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+    level: text('level').notNull(),
+    message: text('message').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'stage_logs_pk', columns: [t.runId, t.stageId, t.attempt, t.seq] }),
+    index('stage_logs_run_at_idx').on(t.runId, t.at),
+  ],
+);
+
 export const schedules = pgTable('schedules', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique('schedules_name_uq'),
@@ -220,3 +244,4 @@ export type TrainingOrderRow = typeof trainingOrder.$inferSelect;
 export type ScheduleRow = typeof schedules.$inferSelect;
 export type StageClaimRow = typeof stageClaims.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type StageLogRow = typeof stageLogs.$inferSelect;

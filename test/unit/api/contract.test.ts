@@ -71,6 +71,9 @@ describe('responses match the OpenAPI document', () => {
     await expectStatus('get unknown', 404, send('GET', '/v1/runs/nope'));
     await expectStatus('metrics', 200, send('GET', '/v1/runs/run-1/metrics?name=loss'));
     await expectStatus('metrics unknown', 404, send('GET', '/v1/runs/nope/metrics'));
+    await expectStatus('logs', 200, send('GET', '/v1/runs/run-1/logs?stage=base&limit=10'));
+    await expectStatus('logs unknown', 404, send('GET', '/v1/runs/nope/logs'));
+    await expectStatus('logs bad cursor', 422, send('GET', '/v1/runs/run-1/logs?after=nope'));
     service.reports.set('r2', {
       runId: 'r2',
       artifactId: A,

@@ -18,6 +18,8 @@ import {
   type ScheduleView,
   type LineageEntry,
   type RunReport,
+  type RunLogs,
+  type RunLogsQuery,
   type RunService,
   type RunStatus,
   type RunSummary,
@@ -193,6 +195,18 @@ export class FakeRunService implements RunService {
       { stage: 'base', name: 'lr', producedBy: { runId, stageId: 'base' }, points: [[1, 0.001], [2, 0.002]] as Array<[number, number]> },
     ];
     return { series: series.filter((s) => (q.stage === undefined || s.stage === q.stage) && (q.name === undefined || s.name === q.name)) };
+  }
+
+  readonly logsQueries: Array<{ runId: string; q: RunLogsQuery }> = [];
+  async logs(runId: string, q: RunLogsQuery): Promise<RunLogs> {
+    this.check();
+    this.run(runId);
+    this.logsQueries.push({ runId, q });
+    const lines = [
+      { stage: 'base', attempt: 1, seq: 0, time: '2026-01-01T00:00:00.000Z', level: 'info' as const, message: 'pretrain "base" attempt 1 started' },
+      { stage: 'base', attempt: 1, seq: 1, time: '2026-01-01T00:00:01.000Z', level: 'warn' as const, message: 'a warning' },
+    ];
+    return { runId, lines: lines.filter((l) => q.stage === undefined || l.stage === q.stage), nextCursor: 'c1' };
   }
 
   async cancel(runId: string): Promise<{ runId: string; status: RunStatus }> {

@@ -47,6 +47,7 @@ describe('/v1/openapi.json', () => {
         'GET /v1/runs',
         'GET /v1/runs/{id}',
         'GET /v1/runs/{id}/metrics',
+        'GET /v1/runs/{id}/logs',
         'GET /v1/runs/{id}/report',
         'POST /v1/runs/{id}/cancel',
         'POST /v1/runs/{id}/resume',

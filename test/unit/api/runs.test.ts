@@ -219,6 +219,35 @@ describe('one run', () => {
     expect((await call('/v1/runs/nope/metrics')).status).toBe(404);
   });
 
+  it('GET /v1/runs/:id/logs hands the service the stage, cursor and limit, and refuses a bad cursor or limit naming it', async () => {
+    const { call, service } = setup();
+    service.addRun({ runId: 'r1', recipe: 'tiny', status: 'running' });
+    const cursor = Buffer.from(JSON.stringify([['base', 1, 4]])).toString('base64url');
+    const res = await call(`/v1/runs/r1/logs?stage=base&after=${cursor}&limit=20`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { runId: string; lines: Array<{ stage: string }>; nextCursor: string };
+    expect(body.lines.map((l) => l.stage)).toEqual(['base', 'base']);
+    expect(body.nextCursor).toBe('c1');
+    expect((await call('/v1/runs/r1/logs')).status).toBe(200);
+    expect(service.logsQueries).toEqual([
+      { runId: 'r1', q: { stage: 'base', after: cursor, limit: 20 } },
+      { runId: 'r1', q: { limit: 1000 } },
+    ]);
+    for (const [qs, where] of [
+      ['after=nope', 'query.after'],
+      ['limit=0', 'query.limit'],
+      ['limit=5001', 'query.limit'],
+      ['stage=%00', 'query.stage'],
+      ['since=1', 'query'],
+    ] as const) {
+      const bad = await call(`/v1/runs/r1/logs?${qs}`);
+      expect(bad.status, qs).toBe(422);
+      expect((await errorOf(bad)).details.map((d) => d.path), qs).toEqual([where]);
+    }
+    expect(service.logsQueries).toHaveLength(2);
+    expect((await call('/v1/runs/nope/logs')).status).toBe(404);
+  });
+
   it('POST /v1/runs/:id/cancel answers 202 with the status; 409 when already ended; 404 when unknown', async () => {
     const { call, service } = setup();
     service.addRun({ runId: 'r1', recipe: 'tiny', status: 'running' });

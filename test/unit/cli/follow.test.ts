@@ -42,6 +42,7 @@ function service(reads: RunView[], awaitRun?: (runId: string, signal?: AbortSign
     unpauseSchedule: unused,
     triggerSchedule: unused,
     deleteSchedule: unused,
+    logs: unused,
     async getRun() {
       return reads[Math.min(s.gets++, reads.length - 1)]!;
     },

@@ -14,7 +14,7 @@ const migrationCount =
     ? journal.entries.length
     : -1;
 
-const TABLES = ['api_tokens', 'artifacts', 'edges', 'metrics', 'runs', 'schedules', 'stage_claims', 'steps', 'training_order'];
+const TABLES = ['api_tokens', 'artifacts', 'edges', 'metrics', 'runs', 'schedules', 'stage_claims', 'stage_logs', 'steps', 'training_order'];
 
 async function publicTables(d: Database): Promise<string[]> {
   const rows = await d.db.execute(
