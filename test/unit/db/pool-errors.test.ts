@@ -6,9 +6,12 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { openDatabase } from '../../../infra/db/client.ts';
 
 const url = process.env['DATABASE_URL'];
+/** node-postgres' result of a one-column query. */
+const rowsOf = <T extends z.ZodType>(row: T) => z.object({ rows: z.array(row) });
 
 describe.skipIf(!url)('Postgres connection errors', () => {
   it('a checked-out connection terminated by the server rejects its transaction, reports it, and the pool goes on', async () => {
@@ -18,7 +21,7 @@ describe.skipIf(!url)('Postgres connection errors', () => {
     await admin.connect();
     try {
       const inTx = db.db.transaction(async (tx) => {
-        const { rows } = await tx.execute<{ pid: number }>(sql`SELECT pg_backend_pid() AS pid`);
+        const { rows } = rowsOf(z.object({ pid: z.number() })).parse(await tx.execute(sql`SELECT pg_backend_pid() AS pid`));
         await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
         // Between two statements the client is idle in its transaction: the server's FATAL arrives as an event.
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -26,7 +29,7 @@ describe.skipIf(!url)('Postgres connection errors', () => {
       });
       await expect(inTx).rejects.toThrow();
       expect(lost.join('\n')).toMatch(/terminat/i);
-      const { rows } = await db.db.execute<{ one: number }>(sql`SELECT 1 AS one`);
+      const { rows } = rowsOf(z.object({ one: z.number() })).parse(await db.db.execute(sql`SELECT 1 AS one`));
       expect(rows[0]?.one).toBe(1);
     } finally {
       await admin.end();
