@@ -192,6 +192,7 @@ program
 program
   .command('migrate')
   .description('bring the lineage database (DATABASE_URL) up to date with the committed migrations, then exit (a deployment\'s one-shot job)')
+  .addHelpText('after', examples('DATABASE_URL=postgres://braise@db:5432/braise braise migrate   # before a new version\'s api and workers start', 'braise migrate                                              # the embedded PGlite under BRAISE_HOME'))
   .action(() => exitWith(import('./commands/migrate.ts').then((m) => m.migrateCommand())));
 
 program
