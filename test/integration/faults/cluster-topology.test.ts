@@ -70,7 +70,9 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
     await minio.createBucket(BUCKET);
   });
   afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await Promise.all(
+      procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((r) => (p.once('exit', r), p.kill('SIGKILL')))),
+    );
     await minio?.stop();
     postgres?.destroy();
     await home?.cleanup();
@@ -112,11 +114,12 @@ describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers
     const apiEnv = machine('api', { BRAISE_PORT: String(port) });
     // The API first: it migrates the lineage schema before the workers open the database.
     procs.push(await braise(['api'], apiEnv, 'braise: API on'));
-    const [, gpu1] = await Promise.all([
+    const [cpu, gpu1] = await Promise.all([
       braise(['worker', '--queue', 'control', '--queue', 'cpu'], machine('worker-cpu'), 'workers polling'),
       braise(['worker', '--queue', 'gpu'], machine('worker-gpu-1'), 'workers polling'),
     ]);
-    procs.push(gpu1);
+    // Every process is stopped after the file: one left polling the suite's shared queues would take later files' tasks.
+    procs.push(cpu, gpu1);
     const token = (await readFile(localTokenPath(apiEnv.BRAISE_HOME!), 'utf8')).trim();
     const api = apiCaller(() => `http://127.0.0.1:${port}`, () => token);
 
