@@ -48,6 +48,8 @@ export interface BraiseConfig {
   dataRoots: string[] | null;
   /** `BRAISE_INGEST_MAX_*`: what one ingested source may cost. */
   ingestLimits: IngestLimits;
+  /** `BRAISE_DASHBOARD_DIR`: prebuilt dashboard files to serve (`npm run build:dashboard`); null: build them into the cache. */
+  dashboardDir: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): BraiseConfig {
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     extraQueues: queuesEnv(env, 'BRAISE_QUEUES'),
     dataRoots: parseDataRoots(env.BRAISE_DATA_ROOTS, cwd),
     ingestLimits: ingestLimitsFromEnv(env),
+    dashboardDir: env.BRAISE_DASHBOARD_DIR ? resolve(cwd, env.BRAISE_DASHBOARD_DIR) : null,
   };
 }
 
