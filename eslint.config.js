@@ -4,7 +4,7 @@ import { layerConfigs, WORKFLOW_PATTERNS } from './eslint.layers.js';
 
 export default tseslint.config(
   // test/lint/fixtures/ break the layering on purpose: test/unit/lint/layers.test.ts lints them itself.
-  { ignores: ['node_modules/**', '.braise/**', 'infra/db/migrations/**', 'test/lint/fixtures/**'] },
+  { ignores: ['node_modules/**', '.braise/**', 'dist/**', 'infra/db/migrations/**', 'test/lint/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

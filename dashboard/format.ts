@@ -31,4 +31,4 @@ export function bytes(n: number): string {
 export const time = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '–');
 
 /** A value of a sweep cell or an artifact's meta, compactly. */
-export const value = (v: unknown): string => (typeof v === 'number' ? num(v) : typeof v === 'string' ? v : JSON.stringify(v));
+export const value = (v: unknown): string => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : typeof v === 'string' ? v : JSON.stringify(v));

@@ -5,7 +5,7 @@ import { Status } from '../components/status.tsx';
 import { Head } from '../components/tables.tsx';
 import { curveGroups } from '../curves.ts';
 import { evaluationTables } from '../evaluate.ts';
-import { num, shortId } from '../format.ts';
+import { num } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { href } from '../router.ts';
 import { Metrics, RunView } from '../schemas.ts';
@@ -33,7 +33,7 @@ export function Compare({ ids }: { ids: readonly string[] }) {
   for (const r of runs)
     for (const g of curveGroups(r.metrics.series)) {
       const chart = charts.get(g.key) ?? { title: g.title, lines: [] };
-      for (const s of g.series) chart.lines.push({ label: `${shortId(r.id, 18)} ${g.series.length > 1 ? s.name : ''}`.trim(), points: s.points });
+      for (const s of g.series) chart.lines.push({ label: `${r.id} ${g.series.length > 1 ? s.name : ''}`.trim(), points: s.points });
       charts.set(g.key, chart);
     }
 
@@ -44,7 +44,9 @@ export function Compare({ ids }: { ids: readonly string[] }) {
       for (const t of evaluationTables(s.metrics))
         for (const row of t.rows)
           row.cells.forEach((c, j) => {
-            const label = `${s.id} · ${t.title} · ${row.label} · ${t.header[j + 1] ?? ''}`;
+            // `eval · news · model` for a by-domain table (its task named when not the usual one), `eval · model · <metric>` for by-task.
+            const table = t.title === 'By task' ? '' : `${t.title.replace(/: bits per byte by domain$/, '').replace(/^perplexity$/, '')} `;
+            const label = `${s.id} · ${table}${row.label} · ${t.header[j + 1] ?? ''}`;
             const cells = rows.get(label) ?? runs.map(() => '–');
             cells[i] = c.stderr === null ? num(c.value) : `${num(c.value)} ± ${num(c.stderr)}`;
             rows.set(label, cells);
@@ -87,7 +89,7 @@ export function Compare({ ids }: { ids: readonly string[] }) {
             <thead>
               <tr>
                 <th>metric</th>
-                {runs.map((r) => <th key={r.id}>{shortId(r.id, 18)}</th>)}
+                {runs.map((r) => <th key={r.id} class="mono">{r.id}</th>)}
               </tr>
             </thead>
             <tbody>

@@ -34,7 +34,7 @@ export function Sweep({ view }: { view: RunView }) {
             {paths.map((p) => <th key={p}>{p}</th>)}
             <th>status</th>
             <th>{r?.compare?.metric ?? 'metric'}</th>
-            {r && <th>vs baseline</th>}
+            {r?.baseline && <th>vs baseline</th>}
           </tr>
         </thead>
         <tbody>
@@ -50,7 +50,7 @@ export function Sweep({ view }: { view: RunView }) {
                   <Status status={c.status} />
                 </td>
                 <td class="num">{num(rc?.metric ?? c.metric)}</td>
-                {r && <td class="num">{rc?.vsBaseline === null || rc?.vsBaseline === undefined ? '–' : `${(rc.vsBaseline * 100).toFixed(1)}%`}</td>}
+                {r?.baseline && <td class="num">{rc?.vsBaseline === null || rc?.vsBaseline === undefined ? '–' : `${(rc.vsBaseline * 100).toFixed(1)}%`}</td>}
               </tr>
             );
           })}
