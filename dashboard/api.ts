@@ -3,7 +3,7 @@
  * `Authorization: Bearer` (never in a URL); every answer parsed with its schema; a 401 forgets the token
  * and goes back to the login page.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ApiErrorBody } from './schemas.ts';
 
 const TOKEN_KEY = 'braise.token';
@@ -31,7 +31,7 @@ export function setUnauthorizedHandler(f: () => void): void {
 }
 
 /** `path` under the API's origin with the stored token; the body parsed by `schema`. */
-export async function api<S extends z.ZodType>(path: string, schema: S, init: RequestInit & { bearer?: string } = {}): Promise<z.infer<S>> {
+export async function api<S extends z.ZodMiniType>(path: string, schema: S, init: RequestInit & { bearer?: string } = {}): Promise<z.infer<S>> {
   const bearer = init.bearer ?? token.get() ?? '';
   const res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${bearer}` } });
   const body: unknown = await res.json().catch(() => null);
@@ -44,7 +44,10 @@ export async function api<S extends z.ZodType>(path: string, schema: S, init: Re
   }
   if (!res.ok) throw new ApiError(res.status, errorText(body) ?? `${res.status} ${res.statusText}`);
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError(res.status, `unexpected answer from ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ApiError(res.status, `unexpected answer from ${path}: ${issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'invalid'}`);
+  }
   return parsed.data;
 }
 
@@ -56,6 +59,6 @@ function errorText(body: unknown): string | null {
 }
 
 /** A POST with a JSON body. */
-export function post<S extends z.ZodType>(path: string, schema: S, body: unknown): Promise<z.infer<S>> {
+export function post<S extends z.ZodMiniType>(path: string, schema: S, body: unknown): Promise<z.infer<S>> {
   return api(path, schema, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }

@@ -4,7 +4,7 @@
  * sweep's cells and report, and links to the Temporal UI and each artifact. Live (2 s) until it ends.
  */
 import { useState } from 'preact/hooks';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { api, post } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
 import { Graph, type DrawnNode } from '../components/graph.tsx';
@@ -29,7 +29,8 @@ export function Run({ id }: { id: string }) {
       return { view, metrics };
     },
     [path],
-    (d) => !ended(d.view) && d.view.status !== 'paused',
+    // A paused run is polled too: a resume from the CLI or another page shows up here.
+    (d) => !ended(d.view),
   );
   if (!polled.data) return <main>{polled.error ? <p class="error" role="alert">{polled.error}</p> : <p class="empty">Loading…</p>}</main>;
   const { view, metrics } = polled.data;

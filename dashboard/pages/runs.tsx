@@ -6,7 +6,7 @@ import { shortId, time } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { href } from '../router.ts';
 import { RUN_STATUSES, RunList, type RunSummary } from '../schemas.ts';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 const FILTERS = ['recipe', 'status', 'schedule'] as const;
 

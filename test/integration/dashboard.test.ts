@@ -3,13 +3,14 @@
  * on start), Debian's Chromium driven by playwright-core. It signs in with the local token, starts the demo
  * recipe (60 steps) from the page, sees it in the runs list, follows it to the end on its page, checks the
  * loss curve draws exactly the points `/v1/runs/:id/metrics` has, opens the model's lineage, and finds no
- * console error and no request that left the server. Screenshots go to .ci/artifacts/screenshots/ (CI keeps them).
+ * console error and no request that left the server; a run paused on a failed stage shows the error, and its
+ * Resume button continues it once the cause is fixed. Screenshots go to .ci/artifacts/screenshots/ (CI keeps them).
  *
  * Chromium is /usr/bin/chromium (`apt-get install chromium`; BRAISE_CHROMIUM overrides). Without it the test
  * skips locally and fails in CI (CI=true), where .ci/run installs it.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startBraiseUp, type BraiseUp } from '../support/braise-cli.ts';
 import { apiCaller, testHome, type TestHome } from './harness.ts';
+import { NOISE, tinyRecipe } from './recipes.ts';
 
 const CHROMIUM = process.env.BRAISE_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -64,7 +66,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
     if (!HAVE_CHROMIUM) console.warn(`dashboard test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
     await mkdir(SHOTS, { recursive: true });
     home = await testHome('pglite');
-    up = await startBraiseUp(home.env);
+    // The data root lets the pause test name a file: source that appears only later.
+    up = await startBraiseUp({ ...home.env, BRAISE_DATA_ROOTS: home.home });
     // Root in a container has no user namespace for Chromium's sandbox.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
@@ -158,5 +161,27 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
     await page.goto(`${up.url}/#/runs/${runId}`);
     await page.waitForSelector('input[name=token]');
     expect(page.url()).toContain('#/login?next=');
+    // Chromium logged that refused request too; nothing else.
+    expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
+    problems.length = 0;
+  });
+
+  it('shows a paused run\'s error, and Resume continues it once the cause is fixed', async () => {
+    const late = join(home.home, 'late.jsonl');
+    const recipe = tinyRecipe({ name: 'pause', steps: 6, checkpointEvery: 3 }).replace(`file:${NOISE}`, `file:${late}`);
+    const started = z.object({ runId: z.string() }).parse((await api('POST', '/v1/runs', { recipe })).body);
+    // Signed out by the previous test: the login page, then back to the run it was asked for.
+    await page.goto(`${up.url}/#/runs/${started.runId}`);
+    await page.fill('input[name=token]', up.token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('main[data-run-status="paused"]', { timeout: 120_000 });
+    expect(await page.textContent('.failure')).toContain('noise');
+    await shot('run-paused');
+
+    await copyFile(NOISE, late);
+    await page.click('button:has-text("Resume")');
+    await page.waitForSelector('main[data-run-status="completed"]', { timeout: 120_000 });
+    expect(await page.locator('tr[data-stage="noise"]').textContent()).toContain('completed');
+    expect(problems).toEqual([]);
   });
 });
