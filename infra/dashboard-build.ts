@@ -72,8 +72,13 @@ export async function ensureDashboard(cacheDir: string): Promise<{ dir: string; 
     inputs.sort((a, b) => a.path.localeCompare(b.path));
     const build = sha256(JSON.stringify(inputs)).slice(0, 16);
     const dir = join(base, build);
+    // Another process may have built the same sources meanwhile: its build is as good as this one.
     if (await exists(join(dir, 'index.html'))) await rm(tmp, { recursive: true, force: true });
-    else await rename(tmp, dir);
+    else
+      await rename(tmp, dir).catch(async (err: unknown) => {
+        if (!(await exists(join(dir, 'index.html')))) throw err;
+        await rm(tmp, { recursive: true, force: true });
+      });
     await writeFile(manifestPath, JSON.stringify({ format: FORMAT, build, inputs }));
     return { dir, source: 'built' };
   } catch (err) {

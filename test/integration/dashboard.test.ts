@@ -114,6 +114,13 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('demo');
     await shot('runs');
+    // The filters are the API's: another recipe's name hides it, its own shows it again.
+    await page.fill('input[name=recipe]', 'no-such-recipe');
+    await page.press('input[name=recipe]', 'Enter');
+    await page.waitForSelector('text=No runs match');
+    await page.fill('input[name=recipe]', 'demo');
+    await page.press('input[name=recipe]', 'Enter');
+    await row.waitFor();
     await row.locator('a').first().click();
 
     // Live: the page polls until the run ends; the DAG shows every stage with its edges.
