@@ -28,11 +28,13 @@ export function ArtifactPage({ id }: { id: string }) {
   if (!polled.data) return <main>{polled.error ? <p class="error" role="alert">{polled.error}</p> : <p class="empty">Loading…</p>}</main>;
   const { artifact, upstream, downstream, views } = polled.data;
   const graph = lineageGraph(artifact.id, upstream, downstream, views);
+  // Artifacts that a stage made name it in their meta (`stage`); the walk answers only for the others.
+  const ownStage = typeof artifact.meta['stage'] === 'string' ? `${artifact.meta['stage']} · ` : '';
   const nodes: DrawnNode[] = graph.map((n) => ({
     id: n.id,
     inputs: n.inputs,
     column: n.column,
-    title: n.entry?.producedBy ? `${n.entry.producedBy.stageId} (${n.entry.producedBy.kind})` : n.entry ? shortId(n.id) : 'this artifact',
+    title: n.entry?.producedBy ? `${n.entry.producedBy.stageId} (${n.entry.producedBy.kind})` : n.entry ? shortId(n.id) : `${ownStage}this artifact`,
     subtitle: `${n.entry?.artifact.kind ?? artifact.kind} · ${shortId(n.id, 10)}`,
     tone: n.entry?.artifact.kind ?? artifact.kind,
     focus: n.entry === null,

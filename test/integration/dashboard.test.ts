@@ -37,6 +37,7 @@ const Metrics = z.object({ series: z.array(z.object({ stage: z.string(), name: z
 const Drawn = z.object({ xs: z.number(), ys: z.number(), canvas: z.boolean() }).nullable();
 const Lineage = z.object({ upstream: z.array(z.unknown()).optional(), downstream: z.array(z.unknown()).optional() });
 
+if (!HAVE_CHROMIUM && process.env.CI !== 'true') console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 if (!HAVE_CHROMIUM && process.env.CI === 'true') {
   describe('dashboard (browser)', () => {
     it('needs Chromium', () => {
@@ -63,7 +64,6 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
   };
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) console.warn(`dashboard test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
     await mkdir(SHOTS, { recursive: true });
     home = await testHome('pglite');
     // The data root lets the pause test name a file: source that appears only later.
