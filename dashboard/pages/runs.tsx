@@ -9,14 +9,15 @@ import { RUN_STATUSES, RunList, type RunSummary } from '../schemas.ts';
 import * as z from 'zod/mini';
 
 const FILTERS = ['recipe', 'status', 'schedule'] as const;
+const PAGE = 100;
 
 export function Runs({ query }: { query: URLSearchParams }) {
   const params = new URLSearchParams();
-  for (const f of FILTERS) {
+  for (const f of [...FILTERS, 'cursor']) {
     const v = query.get(f);
     if (v) params.set(f, v);
   }
-  params.set('limit', '100');
+  params.set('limit', String(PAGE));
   const qs = params.toString();
   // Always polled: new runs appear, and running ones change status.
   const runs = usePoll(() => api(`/v1/runs?${qs}`, RunList), [qs], () => true);
@@ -25,6 +26,8 @@ export function Runs({ query }: { query: URLSearchParams }) {
     const q = new URLSearchParams(query);
     if (v) q.set(name, v);
     else q.delete(name);
+    // A new filter starts again from the newest runs.
+    if (name !== 'cursor') q.delete('cursor');
     location.hash = href.runs(q);
   };
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
@@ -54,10 +57,20 @@ export function Runs({ query }: { query: URLSearchParams }) {
       </form>
       {runs.error && <p class="error" role="alert">{runs.error}</p>}
       {runs.data && <RunTable runs={runs.data.runs} picked={picked} toggle={toggle} />}
+      <nav class="pages">
+        {query.get('cursor') && <a href={href.runs(without(query, 'cursor'))}>← Newest</a>}
+        {runs.data?.nextCursor && <button class="secondary" onClick={() => setFilter('cursor', runs.data!.nextCursor!)}>Older runs →</button>}
+      </nav>
       <StartRun />
     </main>
   );
 }
+
+const without = (q: URLSearchParams, key: string) => {
+  const c = new URLSearchParams(q);
+  c.delete(key);
+  return c;
+};
 
 function RunTable({ runs, picked, toggle }: { runs: readonly RunSummary[]; picked: readonly string[]; toggle: (id: string) => void }) {
   if (runs.length === 0) return <p class="empty">No runs match. Start one with <code>braise run recipes/demo.yaml</code> or below.</p>;
