@@ -15,11 +15,12 @@
  *   infra/                       everything below (it implements service/ over Temporal + lineage)
  *   api/                         everything below
  *   cli/                         everything, api/ included (`braise up` / `braise api` serve it)
+ *   dashboard/                   recipe/ only (the browser bundle: pure modules such as the evaluate metric names)
  *   bench/, scripts/, test/      anything; nothing imports them
  */
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
-const ALL = ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra', 'api', 'cli', 'bench', 'scripts', 'test'];
+const ALL = ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra', 'api', 'cli', 'dashboard', 'bench', 'scripts', 'test'];
 
 /**
  * Per folder: `may` by value, `types` by `import type` only, `except` import paths (relative to the
@@ -36,6 +37,7 @@ export const LAYERS = {
   infra: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities'] },
   api: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra'] },
   cli: { may: ['errors', 'recipe', 'datasets', 'ml', 'service', 'workflows', 'activities', 'infra', 'api'] },
+  dashboard: { may: ['recipe'] },
 };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -73,7 +75,7 @@ function restrictions(folder) {
 export function layerConfigs() {
   return [
     ...Object.keys(LAYERS).map((folder) => ({
-      files: [`${folder}/**/*.ts`],
+      files: [`${folder}/**/*.ts`, `${folder}/**/*.tsx`],
       rules: { 'no-restricted-imports': ['error', { patterns: restrictions(folder) }] },
     })),
     {

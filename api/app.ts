@@ -12,6 +12,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { bearerAuth } from './auth.ts';
+import { registerDashboard } from './dashboard.ts';
 import { consoleLogger, type ApiEnv, type ApiLogger } from './context.ts';
 import { ApiError, handleError, handleNotFound } from './errors.ts';
 import { BEARER } from './openapi.ts';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   version?: string;
   /** Receives the errors hidden from clients (500s); defaults to `console.error`. */
   logger?: ApiLogger;
+  /** A built dashboard (infra/dashboard-build.ts) to serve at `/`; none when absent. */
+  dashboardDir?: string;
 }
 
 export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
@@ -83,6 +86,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     info: { title: 'Braise API', version: deps.version ?? '0.0.0-dev', description: 'Run LLM training recipes as Temporal workflows.' },
   });
   app.get(OPENAPI_PATH, (c) => c.json(document));
+
+  if (deps.dashboardDir) registerDashboard(app, deps.dashboardDir);
 
   app.notFound(handleNotFound);
   app.onError(handleError(logger));

@@ -259,6 +259,7 @@ const StageViewSchema = z
     waitingOn: StepOriginSchema.nullable()
       .optional()
       .openapi({ description: 'A `running` stage waiting for another run that computes the same stage (same cache key): that run and stage.' }),
+    inputs: z.array(z.string()).optional().openapi({ description: "The plan's nodes (datasets and stages) this stage reads: the run's DAG." }),
   })
   .openapi('StageView');
 

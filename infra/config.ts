@@ -60,6 +60,8 @@ export interface BraiseConfig {
    * worker loads instead of bundling at start (images set it); null bundles (cached under `cacheDir`).
    */
   workflowBundlePath: string | null;
+  /** `BRAISE_DASHBOARD_DIR`: prebuilt dashboard files to serve (`npm run build:dashboard`); null: build them into the cache. */
+  dashboardDir: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): BraiseConfig {
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataRoots: parseDataRoots(env.BRAISE_DATA_ROOTS, cwd),
     ingestLimits: ingestLimitsFromEnv(env),
     workflowBundlePath: env.BRAISE_WORKFLOW_BUNDLE ? resolve(cwd, env.BRAISE_WORKFLOW_BUNDLE) : null,
+    dashboardDir: env.BRAISE_DASHBOARD_DIR ? resolve(cwd, env.BRAISE_DASHBOARD_DIR) : null,
   };
 }
 

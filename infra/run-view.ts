@@ -41,6 +41,16 @@ export function viewFromState(state: RunState, temporalUiUrl: string): RunView {
   };
 }
 
+const PlanInputsSchema = z.object({ nodes: z.array(z.object({ id: z.string(), inputs: z.array(z.object({ node: z.string() }).loose()) }).loose()) }).loose();
+
+/** The view with each stage's `inputs` (the nodes it reads) from the plan lineage stored; unchanged when the plan has none. */
+export function withInputs(plan: unknown, view: RunView): RunView {
+  const nodes = PlanInputsSchema.safeParse(plan).data?.nodes;
+  if (!nodes) return view;
+  const inputs = new Map(nodes.map((n) => [n.id, [...new Set(n.inputs.map((i) => i.node))]]));
+  return { ...view, stages: view.stages.map((s) => ({ ...s, inputs: inputs.get(s.id) ?? [] })) };
+}
+
 /** An ablation run's cells as lineage has them: its child runs, with the compared metric of those that ended. */
 async function cellsFromLineage(lineage: LineageStore, runId: string, sweep: SweepPlan): Promise<{ cells: CellView[]; report: string | null }> {
   const children = new Map((await lineage.childRuns(runId)).map((r) => [r.id, r]));

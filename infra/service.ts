@@ -20,7 +20,7 @@ import { documentTraining } from './provenance.ts';
 import { runLogs } from './run-logs.ts';
 import { inProcessCompiler, type RecipeCompiler } from './recipe-worker/client.ts';
 import { scheduleMethods } from './schedules.ts';
-import { reportArtifactOf, viewFromLineage, viewFromState } from './run-view.ts';
+import { reportArtifactOf, viewFromLineage, viewFromState, withInputs } from './run-view.ts';
 import type { BraiseRuntime } from './runtime.ts';
 import { executionOutcome } from './temporal/execution.ts';
 import { awaitRunState, liveProgress, newRunId, readRunState, startRun, workflowIdFor } from './temporal/runs.ts';
@@ -214,11 +214,11 @@ export function createRunService(rt: BraiseRuntime, opts: RunServiceOptions = {}
       if (rt.client) {
         const handle = rt.client.workflow.getHandle(run.workflowId);
         const state = await rt.client.connection.withDeadline(Date.now() + 5000, () => readRunState(handle)).catch(() => null);
-        if (state) return withParent(run, await reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId))));
+        if (state) return withParent(run, withInputs(run.plan, await reconcile(run, viewFromState(state, workflowUiUrl(rt.config, run.workflowId)))));
       }
       const view = (await viewFromLineage(rt.lineage, runId))!;
       if (!isTerminal(view.status) && rt.client) mergeLive(view, await liveProgress(rt.client.workflow.getHandle(run.workflowId)).catch(() => null));
-      return withParent(run, await reconcile(run, view));
+      return withParent(run, withInputs(run.plan, await reconcile(run, view)));
     },
 
     async metrics(runId, q) {

@@ -19,6 +19,8 @@ export interface StageView {
   cachedFrom?: { runId: string; stageId: string } | null;
   /** A running stage waiting for another run's execution of the same cache key: that run and stage. */
   waitingOn?: { runId: string; stageId: string } | null;
+  /** The plan's nodes this stage reads (datasets and stages): the run's DAG, as the dashboard draws it. */
+  inputs?: string[];
 }
 
 export interface RunView {

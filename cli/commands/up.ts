@@ -5,6 +5,7 @@
  */
 import { createApp } from '../../api/app.ts';
 import { serveApi } from '../../api/server.ts';
+import { ensureDashboard } from '../../infra/dashboard-build.ts';
 import { ensureLocalToken, localTokenPath, TokenStore } from '../../infra/auth/tokens.ts';
 import { threadCompiler } from '../../infra/recipe-worker/client.ts';
 import { openRuntime } from '../../infra/runtime.ts';
@@ -30,9 +31,12 @@ export async function serveCommand(opts: { queues: QueueName[]; api: boolean }):
       // Recipes are parsed and compiled on a worker thread, so a large one never blocks the API's event loop.
       // Over HTTP, `file:` sources may read only the configured data roots: none unless BRAISE_DATA_ROOTS is set.
       const compiler = threadCompiler();
-      const app = createApp({ service: createRunService(rt, { compiler, dataRoots: rt.config.dataRoots ?? [] }), tokens, logger: rt.logger });
+      // The dashboard is built from this checkout's sources (cached by their hash) unless BRAISE_DASHBOARD_DIR names a build.
+      const dashboardDir = rt.config.dashboardDir ?? (await ensureDashboard(rt.config.cacheDir)).dir;
+      const app = createApp({ service: createRunService(rt, { compiler, dataRoots: rt.config.dataRoots ?? [] }), tokens, logger: rt.logger, dashboardDir });
       server = await serveApi(app, { host: rt.config.apiHost, port: rt.config.apiPort });
       say(`braise: API on ${server.url} (token in ${localTokenPath(rt.config.home)}; OpenAPI at ${server.url}/v1/openapi.json)`);
+      say(`braise: dashboard on ${server.url}/`);
     }
     if (!rt.config.temporalAddress) say(`Temporal UI: ${rt.config.temporalUiUrl}`);
     const signal = await untilSignal();
