@@ -6,8 +6,11 @@ import { spawn } from 'node:child_process';
 import { apiLocation } from '../connect.ts';
 import { EXIT, say } from '../io.ts';
 
-/** The dashboard's page of a run, under the API's URL (the dashboard is served at `/`). */
-export const RUN_PAGE_PATH = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+/**
+ * The dashboard's page of a run, under the API's URL: the dashboard is one page at `/` with hash routes
+ * (dashboard/router.ts `routes.run`); the browser test opens the run through this path.
+ */
+export const RUN_PAGE_PATH = (runId: string) => `/#/runs/${encodeURIComponent(runId)}`;
 
 /** The browser command for this environment, or null when there is none to start. */
 export function browserCommand(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {

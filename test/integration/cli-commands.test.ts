@@ -190,7 +190,7 @@ describe('braise list, logs, cancel, validate, open, completion', () => {
     const runId = runs[0]!.runId;
     const plain = await braise('open', runId);
     expect(plain.code, plain.stderr).toBe(0);
-    expect(plain.stdout).toBe(`${up.url}/runs/${runId}\n`);
+    expect(plain.stdout).toBe(`${up.url}/#/runs/${runId}\n`);
 
     const opened = join(home.home, 'opened.txt');
     const browser = join(home.home, 'browser.sh');
@@ -200,7 +200,7 @@ describe('braise list, logs, cancel, validate, open, completion', () => {
     expect(viaBrowser.code, viaBrowser.stderr).toBe(0);
     let got = '';
     for (let i = 0; i < 40 && !got; i++, await new Promise((r) => setTimeout(r, 100))) got = await readFile(opened, 'utf8').catch(() => '');
-    expect(got).toBe(`${up.url}/runs/${runId}\n`);
+    expect(got).toBe(`${up.url}/#/runs/${runId}\n`);
   });
 
   it('prints its version, and completion scripts that bash (and zsh) load and that complete commands', async () => {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { RUN_PAGE_PATH } from '../../cli/commands/open.ts';
 import { startBraiseUp, type BraiseUp } from '../support/braise-cli.ts';
 import { apiCaller, testHome, type TestHome } from './harness.ts';
 import { NOISE, tinyRecipe } from './recipes.ts';
@@ -165,7 +166,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
 
     // A token that stops working sends the user back to the login page.
     await page.evaluate(`localStorage.setItem('braise.token', 'revoked')`);
-    await page.goto(`${up.url}/#/runs/${runId}`);
+    await page.goto(`${up.url}${RUN_PAGE_PATH(runId)}`); // where `braise open` points
     await page.waitForSelector('input[name=token]');
     expect(page.url()).toContain('#/login?next=');
     // Chromium logged that refused request too; nothing else.
@@ -178,7 +179,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard (browser)', () => {
     const recipe = tinyRecipe({ name: 'pause', steps: 6, checkpointEvery: 3 }).replace(`file:${NOISE}`, `file:${late}`);
     const started = z.object({ runId: z.string() }).parse((await api('POST', '/v1/runs', { recipe })).body);
     // Signed out by the previous test: the login page, then back to the run it was asked for.
-    await page.goto(`${up.url}/#/runs/${started.runId}`);
+    await page.goto(`${up.url}${RUN_PAGE_PATH(started.runId)}`);
     await page.fill('input[name=token]', up.token);
     await page.click('button[type=submit]');
     await page.waitForSelector('main[data-run-status="paused"]', { timeout: 120_000 });
