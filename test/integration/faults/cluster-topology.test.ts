@@ -20,6 +20,7 @@ import { minioMissing, startMinio, type TestMinio } from '../../support/minio.ts
 import { PGBIN, TestPostgres } from '../../support/postgres.ts';
 import { apiCaller, testHome, type TestHome } from '../harness.ts';
 import { NOISE, tinyRecipe } from '../recipes.ts';
+import { until } from '../../support/until.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/braise.js', import.meta.url));
 const BUCKET = 'braise-cluster';
@@ -47,16 +48,6 @@ function braise(args: string[], env: Record<string, string>, ready: string): Pro
     });
     child.on('exit', (code) => reject(new Error(`braise ${args.join(' ')} exited early (${code}): ${err}`)));
   });
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => null);
-    if (v !== null && v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe.skipIf(missing !== null || !PGBIN)('cluster topology: api + two workers, Postgres, S3 (MinIO)', () => {

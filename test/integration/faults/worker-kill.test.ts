@@ -16,6 +16,7 @@ import { awaitRunState, liveProgress, startRun } from '../../../infra/temporal/r
 import type { RunState } from '../../../workflows/state.ts';
 import { databases, testHome, type TestHome } from '../harness.ts';
 import { tinyRecipe } from '../recipes.ts';
+import { until } from '../../support/until.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/braise.js', import.meta.url));
 const CHECKPOINT_EVERY = 10;
@@ -47,16 +48,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => null);
-    if (v !== null && v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A 4-step pretrain, then `steps` of sft on the built-in addition pairs, checkpointing every CHECKPOINT_EVERY (a dead worker noticed in 4 s). */
