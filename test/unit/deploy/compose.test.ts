@@ -197,10 +197,11 @@ describe('docker/Dockerfile', () => {
       const entry = chain(target).filter((b) => b.instruction === 'ENTRYPOINT').at(-1);
       expect(entry?.value, `${target}: ENTRYPOINT`).toBe('["node", "bin/braise.js"]');
     }
-    // The workflow bundle (and the dashboard, when the repository has one) is built at image build time.
+    // The workflow bundle and the dashboard are built at image build time, and the api image serves that dashboard.
     const build = all.find((s) => s.name === 'build')!.body.map((b) => b.value).join('\n');
     expect(build).toMatch(/npm run build:workflows/);
-    expect(build).toMatch(/npm run --if-present build:dashboard/);
+    expect(build).toMatch(/npm run build:dashboard -- dist\/dashboard/);
+    expect(chain('api').some((b) => b.instruction === 'ENV' && b.value.includes('BRAISE_DASHBOARD_DIR=/app/dist/dashboard'))).toBe(true);
     expect(chain('api').some((b) => b.instruction === 'ENV' && b.value.includes('BRAISE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js'))).toBe(true);
     /** Everything a target is made of: its base stages and the stages it copies from, recursively. */
     const madeOf = (name: string): z.infer<typeof instruction>[] => {
