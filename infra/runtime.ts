@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
@@ -77,6 +78,16 @@ function installTemporalRuntime(logger: Logger, level: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   // The SDK logs to stdout by default; route it through pino (stderr) so `--json` output stays clean.
+  try {
+    installRuntime(logger, level);
+  } catch (err) {
+    // The Runtime is one per process, and outlives a failed start (nothing released it): another copy of this module
+    // (a test file's; vitest loads modules anew per file in one process) installed it. Keep that one.
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
+}
+
+function installRuntime(logger: Logger, level: string): void {
   TemporalRuntime.install({
     logger: new DefaultLogger(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : 'WARN', (entry) => {
       // Activity-only workers (braise-cpu, braise-gpu) have no workflows by design.

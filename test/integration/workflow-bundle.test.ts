@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../infra/config.ts';
 import { openRuntime } from '../../infra/runtime.ts';
 import { awaitRunState, startRun } from '../../infra/temporal/runs.ts';
@@ -63,12 +63,18 @@ describe('the production workflow bundle', () => {
     expect(existsSync(join(config.cacheDir, 'workflow-bundle'))).toBe(false);
   });
 
-  it('stops the worker at start when the file is missing or is not a bundle, naming it', async () => {
+  it('stops the worker at start when the file is missing or is not a bundle, naming it; a later start still works', async () => {
     const missing = join(dir, 'missing.js');
     const config = (path: string) => loadConfig({ ...process.env, ...home.env, BRAISE_WORKFLOW_BUNDLE: path }, home.home);
     await expect(openRuntime({ config: config(missing), queues: ['control'] })).rejects.toThrow(`BRAISE_WORKFLOW_BUNDLE: ${missing} does not exist`);
     const broken = join(dir, 'broken.js');
     await writeFile(broken, 'this is not a workflow bundle');
     await expect(openRuntime({ config: config(broken), queues: ['control'] })).rejects.toThrow(`BRAISE_WORKFLOW_BUNDLE: ${broken} could not be loaded as a workflow bundle`);
+    // The failed starts left the process's one Temporal Runtime installed; a fresh copy of infra/runtime.ts (what the
+    // next test file in this process loads) still opens a runtime and runs workers on it.
+    vi.resetModules();
+    const fresh = await import('../../infra/runtime.ts');
+    const rt = await fresh.openRuntime({ config: loadConfig({ ...process.env, ...home.env, BRAISE_WORKFLOW_BUNDLE: bundle }, home.home), queues: ['control'] });
+    await rt.close();
   });
 });
